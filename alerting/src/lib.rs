@@ -1,0 +1,1 @@
+//! Recording and alerting rules, templates and the Alertmanager notifier (not built yet).

@@ -1,0 +1,1 @@
+//! Shared benchmark helpers; the benchmarks themselves live in `benches/`.

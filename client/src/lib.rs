@@ -1,0 +1,1 @@
+//! Client instrumentation: metrics, registry, `/metrics` and push (not built yet).

@@ -1,0 +1,6 @@
+//! batch-job (not built yet).
+
+fn main() {
+    eprintln!("not built yet");
+    std::process::exit(2);
+}

@@ -1,0 +1,6 @@
+//! server (not built yet).
+
+fn main() {
+    eprintln!("not built yet");
+    std::process::exit(2);
+}

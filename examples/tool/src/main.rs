@@ -1,0 +1,6 @@
+//! tool (not built yet).
+
+fn main() {
+    eprintln!("not built yet");
+    std::process::exit(2);
+}

@@ -1,0 +1,1 @@
+//! PromQL parser and engine (not built yet).

@@ -1,0 +1,1 @@
+//! Prometheus-compatible scraping: targets, service discovery and the scrape loop (not built yet).

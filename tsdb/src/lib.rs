@@ -1,0 +1,1 @@
+//! A Prometheus-compatible time-series database (not built yet).
