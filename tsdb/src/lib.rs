@@ -1,1 +1,24 @@
-//! A Prometheus-compatible time-series database (not built yet).
+//! A Prometheus-compatible time-series database: on-disk blocks (chunks, index, tombstones,
+//! meta) that are byte-compatible with Prometheus.
+//!
+//! ```
+//! use kagari_tsdb::chunkenc::{ValueType, XorChunk};
+//!
+//! let mut chunk = XorChunk::new();
+//! let mut app = chunk.appender().unwrap();
+//! for i in 0..10 {
+//!     app.append(i * 15_000, i as f64).unwrap();
+//! }
+//! let mut it = chunk.iter();
+//! let mut n = 0;
+//! while it.next() == ValueType::Float {
+//!     n += 1;
+//! }
+//! assert_eq!(n, 10);
+//! ```
+#![deny(unsafe_code)]
+
+pub mod chunkenc;
+mod error;
+
+pub use error::{Error, Result};

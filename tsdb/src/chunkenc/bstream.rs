@@ -1,0 +1,178 @@
+//! Bit streams, most significant bit first, as used inside XOR (and histogram) chunks.
+
+/// Appends bits to a byte vector, filling each byte from bit 7 down to bit 0.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BitWriter {
+    bytes: Vec<u8>,
+    /// Free bits remaining in the last byte (0 means a new byte is needed).
+    free: u8,
+}
+
+impl BitWriter {
+    /// Starts from existing bytes whose last byte has `free` unused low bits.
+    pub(crate) fn from_bytes(bytes: Vec<u8>, free: u8) -> Self {
+        BitWriter {
+            bytes,
+            free: free.min(7),
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub(crate) fn bytes_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// Writes the `n` low bits of `v` (n ≤ 64), highest of them first.
+    #[inline]
+    pub(crate) fn write_bits(&mut self, v: u64, n: u8) {
+        let mut n = n.min(64);
+        while n > 0 {
+            if self.free == 0 {
+                self.bytes.push(0);
+                self.free = 8;
+            }
+            let take = self.free.min(n);
+            let bits = (v >> (n - take)) & ((1u64 << take) - 1);
+            if let Some(last) = self.bytes.last_mut() {
+                *last |= (bits as u8) << (self.free - take);
+            }
+            self.free -= take;
+            n -= take;
+        }
+    }
+
+    #[inline]
+    pub(crate) fn write_bit(&mut self, bit: bool) {
+        self.write_bits(u64::from(bit), 1);
+    }
+
+    /// Writes a whole byte bit by bit (byte-aligned only if the stream is).
+    #[inline]
+    pub(crate) fn write_byte(&mut self, b: u8) {
+        self.write_bits(u64::from(b), 8);
+    }
+}
+
+/// Reads bits from a byte slice, most significant bit first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BitReader<'a> {
+    data: &'a [u8],
+    /// Position in bits from the start of `data`.
+    pos: usize,
+}
+
+impl<'a> BitReader<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        BitReader { data, pos: 0 }
+    }
+
+    /// Current position in bits.
+    pub(crate) fn bit_pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Reads `n` bits (n ≤ 64); `None` at end of data.
+    #[inline]
+    pub(crate) fn read_bits(&mut self, n: u8) -> Option<u64> {
+        let mut need = n.min(64);
+        if self.pos + usize::from(need) > self.data.len() * 8 {
+            return None;
+        }
+        let mut out = 0u64;
+        while need > 0 {
+            let byte = u64::from(*self.data.get(self.pos >> 3)?);
+            let off = (self.pos & 7) as u8;
+            let avail = 8 - off;
+            let take = avail.min(need);
+            let bits = (byte >> (avail - take)) & ((1u64 << take) - 1);
+            out = if take == 64 {
+                bits
+            } else {
+                (out << take) | bits
+            };
+            need -= take;
+            self.pos += usize::from(take);
+        }
+        Some(out)
+    }
+
+    #[inline]
+    pub(crate) fn read_bit(&mut self) -> Option<bool> {
+        self.read_bits(1).map(|b| b == 1)
+    }
+
+    #[inline]
+    pub(crate) fn read_byte(&mut self) -> Option<u8> {
+        self.read_bits(8).map(|b| b as u8)
+    }
+
+    /// Reads an unsigned LEB128 varint from the bit stream (byte by byte).
+    pub(crate) fn read_uvarint(&mut self) -> Option<u64> {
+        let mut x = 0u64;
+        let mut s = 0u32;
+        for i in 0..10 {
+            let b = self.read_byte()?;
+            if b < 0x80 {
+                if i == 9 && b > 1 {
+                    return None;
+                }
+                return Some(x | (u64::from(b) << s));
+            }
+            x |= u64::from(b & 0x7f) << s;
+            s += 7;
+        }
+        None
+    }
+
+    /// Reads a zig-zag signed varint from the bit stream.
+    pub(crate) fn read_varint(&mut self) -> Option<i64> {
+        let u = self.read_uvarint()?;
+        Some(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_round_trip_across_byte_boundaries() {
+        let mut w = BitWriter::default();
+        let fields: &[(u64, u8)] = &[
+            (1, 1),
+            (0b101, 3),
+            (0xABCD, 16),
+            (u64::MAX, 64),
+            (0, 5),
+            (0x1F, 5),
+            (0x123456789, 37),
+        ];
+        for &(v, n) in fields {
+            w.write_bits(v, n);
+        }
+        let bytes = w.into_bytes();
+        let mut r = BitReader::new(&bytes);
+        for &(v, n) in fields {
+            assert_eq!(r.read_bits(n), Some(v), "field of {n} bits");
+        }
+        // The padding is at most 7 bits, then the stream is exhausted.
+        assert!(bytes.len() * 8 - r.bit_pos() < 8);
+        assert_eq!(r.read_bits(8), None);
+    }
+
+    #[test]
+    fn msb_first_layout() {
+        let mut w = BitWriter::default();
+        w.write_bit(true);
+        w.write_bits(0b01, 2);
+        w.write_byte(0xFF);
+        assert_eq!(w.bytes(), &[0b1011_1111, 0b1110_0000]);
+    }
+}

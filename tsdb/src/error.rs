@@ -1,0 +1,108 @@
+//! The crate's error type.
+//!
+//! One enum for the whole crate; every decoding variant names the file (or section) and the
+//! byte offset where the problem was found. New variants are appended at the end.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `kagari-tsdb`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An I/O operation failed on `path`.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done ("open", "read", "write", "rename", ...).
+        op: &'static str,
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// Bytes on disk do not follow the format: `what` describes the structure, `offset` is the
+    /// byte position (in `file`) where decoding failed.
+    #[error("corrupted {file} at offset {offset}: {reason}")]
+    Corruption {
+        /// The file or section being decoded (e.g. "index", "chunks/000001", "XOR chunk").
+        file: String,
+        /// Byte offset of the problem.
+        offset: u64,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A stored CRC32C does not match the bytes it covers.
+    #[error("checksum mismatch in {file} at offset {offset}: stored {stored:#010x}, computed {computed:#010x}")]
+    Checksum {
+        /// The file or section.
+        file: String,
+        /// Byte offset of the checksummed region.
+        offset: u64,
+        /// The CRC found on disk.
+        stored: u32,
+        /// The CRC computed over the bytes.
+        computed: u32,
+    },
+    /// A magic number or format version is not one we understand.
+    #[error("{file}: unsupported {what} {found:#x}")]
+    Unsupported {
+        /// The file.
+        file: String,
+        /// "magic", "version" or "chunk encoding".
+        what: &'static str,
+        /// The value found.
+        found: u64,
+    },
+    /// A writer was fed input that violates the format's ordering rules.
+    #[error("invalid input to {writer}: {reason}")]
+    InvalidInput {
+        /// The writer ("index writer", "block writer", "XOR appender", ...).
+        writer: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A reference (series, chunk, symbol) points outside the data it refers to.
+    #[error("{kind} reference {reference} out of range in {file}")]
+    BadReference {
+        /// "series", "chunk" or "symbol".
+        kind: &'static str,
+        /// The reference value.
+        reference: u64,
+        /// The file.
+        file: String,
+    },
+    /// `meta.json` could not be parsed or serialised.
+    #[error("meta.json {path}: {source}")]
+    Meta {
+        /// The path of the meta file.
+        path: PathBuf,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// Builds an [`Error::Io`].
+    #[allow(dead_code)]
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Builds an [`Error::Corruption`].
+    pub(crate) fn corrupt(file: impl Into<String>, offset: u64, reason: impl Into<String>) -> Self {
+        Error::Corruption {
+            file: file.into(),
+            offset,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
