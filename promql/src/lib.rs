@@ -1,1 +1,4 @@
 //! PromQL parser and engine (not built yet).
+
+pub mod engine;
+pub mod storage;

@@ -1,0 +1,100 @@
+//! `label_replace` and `label_join` on label sets.
+
+use kagari_model::{is_valid_label_name, Labels};
+use regex::Regex;
+
+/// Errors from the label functions.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LabelFnError {
+    /// The destination (or a source) label name is not valid.
+    #[error("invalid label name {0:?}")]
+    InvalidLabelName(String),
+    /// The regex did not compile.
+    #[error("invalid regular expression in label_replace(): {0}")]
+    InvalidRegex(String),
+}
+
+/// A compiled `label_replace` rule.
+#[derive(Debug, Clone)]
+pub struct LabelReplace {
+    dst: String,
+    replacement: String,
+    src: String,
+    regex: Regex,
+}
+
+impl LabelReplace {
+    /// Validates the destination name and compiles the fully anchored regex.
+    pub fn new(dst: &str, replacement: &str, src: &str, regex: &str) -> Result<Self, LabelFnError> {
+        let regex = Regex::new(&format!("^(?s:{regex})$"))
+            .map_err(|e| LabelFnError::InvalidRegex(e.to_string()))?;
+        if !is_valid_label_name(dst) {
+            return Err(LabelFnError::InvalidLabelName(dst.to_string()));
+        }
+        Ok(Self {
+            dst: dst.into(),
+            replacement: replacement.into(),
+            src: src.into(),
+            regex,
+        })
+    }
+
+    /// Applies the rule; returns the labels unchanged when the regex does not match.
+    pub fn apply(&self, labels: &Labels) -> Labels {
+        let src = labels.get(&self.src).unwrap_or("");
+        let Some(caps) = self.regex.captures(src) else {
+            return labels.clone();
+        };
+        let mut out = String::new();
+        caps.expand(&self.replacement, &mut out);
+        let mut b = labels.to_builder();
+        b.set(&self.dst, &out);
+        b.build()
+    }
+}
+
+/// `label_join`: sets `dst` to the values of `srcs` joined with `sep` (empty deletes).
+pub fn label_join(
+    labels: &Labels,
+    dst: &str,
+    sep: &str,
+    srcs: &[String],
+) -> Result<Labels, LabelFnError> {
+    if !is_valid_label_name(dst) {
+        return Err(LabelFnError::InvalidLabelName(dst.to_string()));
+    }
+    let mut v = String::new();
+    for (i, s) in srcs.iter().enumerate() {
+        if i > 0 {
+            v.push_str(sep);
+        }
+        v.push_str(labels.get(s).unwrap_or(""));
+    }
+    let mut b = labels.to_builder();
+    b.set(dst, &v);
+    Ok(b.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_and_join() {
+        let l = Labels::from_pairs([("src", "source-value-10"), ("x", "a")]).unwrap();
+        let r =
+            LabelReplace::new("dst", "destination-value-$1", "src", "source-value-(.*)").unwrap();
+        assert_eq!(r.apply(&l).get("dst"), Some("destination-value-10"));
+        let r = LabelReplace::new("dst", "$1", "src", "nomatch(.*)").unwrap();
+        assert_eq!(r.apply(&l), l);
+        let r = LabelReplace::new("x", "", "src", ".*").unwrap();
+        assert_eq!(r.apply(&l).get("x"), None);
+        assert!(matches!(
+            LabelReplace::new("a\u{c5}z", "", "s", ""),
+            Err(LabelFnError::InvalidLabelName(_))
+        ));
+        let j = label_join(&l, "j", "-", &["x".into(), "missing".into(), "x".into()]).unwrap();
+        assert_eq!(j.get("j"), Some("a--a"));
+    }
+}

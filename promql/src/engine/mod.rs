@@ -1,0 +1,3 @@
+//! The PromQL evaluation engine.
+
+pub mod functions;
