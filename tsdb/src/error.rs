@@ -81,6 +81,46 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A WAL (or checkpoint) segment is damaged: `offset` is where the damaged record starts
+    /// in `segment`, i.e. the end of the last intact record (pass both to `wlog::repair`).
+    #[error("WAL corruption in {dir} segment {segment} at offset {offset}: {reason}")]
+    WalCorruption {
+        /// The WAL directory.
+        dir: PathBuf,
+        /// The segment number.
+        segment: u32,
+        /// Byte offset in the segment of the first byte of the damaged record.
+        offset: u64,
+        /// What is wrong.
+        reason: crate::wlog::CorruptionReason,
+    },
+    /// WAL segment numbers are not contiguous.
+    #[error("WAL segments in {dir} are not sequential: {before} is followed by {after}")]
+    WalSegmentGap {
+        /// The WAL directory.
+        dir: PathBuf,
+        /// A segment number.
+        before: u32,
+        /// The next segment number present.
+        after: u32,
+    },
+    /// A WAL writer had an I/O error earlier; its tail on disk is unknown, so it refuses to
+    /// write more. Reopen the WAL (and repair it if reading reports corruption).
+    #[error("WAL writer for {dir} is poisoned by an earlier I/O error")]
+    WalPoisoned {
+        /// The WAL directory.
+        dir: PathBuf,
+    },
+    /// A WAL record could not be decoded.
+    #[error("invalid WAL record of type {record_type} at byte {offset}: {reason}")]
+    Record {
+        /// The record's type byte.
+        record_type: u8,
+        /// Byte offset inside the record where decoding failed.
+        offset: usize,
+        /// What is wrong.
+        reason: crate::record::RecordErrorKind,
+    },
 }
 
 impl Error {
@@ -100,6 +140,16 @@ impl Error {
             file: file.into(),
             offset,
             reason: reason.into(),
+        }
+    }
+}
+
+impl Error {
+    /// For [`Error::WalCorruption`], the `(segment, offset)` to pass to `wlog::repair`.
+    pub fn wal_corruption_position(&self) -> Option<(u32, u64)> {
+        match self {
+            Error::WalCorruption { segment, offset, .. } => Some((*segment, *offset)),
+            _ => None,
         }
     }
 }

@@ -20,5 +20,7 @@
 
 pub mod chunkenc;
 mod error;
+pub mod record;
+pub mod wlog;
 
 pub use error::{Error, Result};
