@@ -125,7 +125,6 @@ pub enum Error {
 
 impl Error {
     /// Builds an [`Error::Io`].
-    #[allow(dead_code)]
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {
             op,

@@ -19,7 +19,9 @@
 #![deny(unsafe_code)]
 
 pub mod chunkenc;
+pub mod chunks;
 mod error;
+pub mod index;
 pub mod record;
 pub mod wlog;
 
