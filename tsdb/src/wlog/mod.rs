@@ -6,11 +6,15 @@
 //! - [`repair`] truncates a WAL at the first damaged record.
 //! - [`checkpoint`] folds old segments into a `checkpoint.NNNNNNNN` directory.
 
+mod checkpoint;
 mod reader;
 mod repair;
 mod segment;
 mod writer;
 
+pub use checkpoint::{
+    checkpoint, checkpoint_with, delete_checkpoints_before, last_checkpoint, CheckpointStats,
+};
 pub use reader::WalReader;
 pub use repair::{repair, RepairStats};
 pub use segment::{delete_segments_before, segment_name, segment_path, segments, SegmentRange};
