@@ -1,0 +1,272 @@
+//! Encoding parsed [`MetricFamily`] values, including the 0.0.4 → OpenMetrics conversion.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+use crate::encode::{write_exemplar, write_float, write_labels, write_millis_as_seconds};
+use crate::escape::write_help;
+use crate::family::{MetricFamily, Sample};
+use crate::{parse_openmetrics, Format, MetricType, Timestamp};
+
+/// Encodes families in `format`.
+///
+/// Text: counters whose samples are all `<name>_total` get `# TYPE <name>_total counter`,
+/// `_created` samples of counters, histograms and summaries and all exemplars are dropped, units
+/// are dropped and OpenMetrics-only types become gauge/histogram.
+///
+/// OpenMetrics: a 0.0.4 counter `foo_total` becomes family `foo`. A family that would break an
+/// OpenMetrics rule as typed (a name clash such as Go's gauge `x` next to counter `x_total`, a
+/// histogram without `+Inf` bucket, a negative counter, ...) is written as `unknown`
+/// families, one per sample name, keeping every sample's name, labels and value. If even that
+/// is invalid (e.g. timestamps going backwards), an `InvalidData` error is returned.
+pub fn encode_families<W: Write>(
+    w: &mut W,
+    families: &[MetricFamily],
+    format: Format,
+) -> io::Result<()> {
+    match format {
+        Format::Text => {
+            for fam in families {
+                encode_text_family(w, fam)?;
+            }
+            Ok(())
+        }
+        Format::OpenMetrics => {
+            let plan = plan_openmetrics(families)?;
+            for fam in &plan {
+                encode_om_family(w, fam)?;
+            }
+            w.write_all(b"# EOF\n")
+        }
+    }
+}
+
+fn is_created(fam: &MetricFamily, s: &Sample) -> bool {
+    matches!(
+        fam.metric_type,
+        MetricType::Counter | MetricType::Histogram | MetricType::Summary
+    ) && s.name.strip_prefix(fam.name.as_str()) == Some("_created")
+}
+
+fn encode_text_family<W: Write>(w: &mut W, fam: &MetricFamily) -> io::Result<()> {
+    let word = match fam.metric_type {
+        MetricType::Counter => "counter",
+        MetricType::Gauge | MetricType::Info | MetricType::StateSet => "gauge",
+        MetricType::Histogram | MetricType::GaugeHistogram => "histogram",
+        MetricType::Summary => "summary",
+        MetricType::Unknown => "untyped",
+    };
+    let total = format!("{}_total", fam.name);
+    let info = format!("{}_info", fam.name);
+    let kept = || fam.samples.iter().filter(|s| !is_created(fam, s));
+    let name = match fam.metric_type {
+        MetricType::Counter if kept().next().is_some() && kept().all(|s| s.name == total) => &total,
+        MetricType::Info if kept().next().is_some() && kept().all(|s| s.name == info) => &info,
+        _ => &fam.name,
+    };
+    if let Some(help) = &fam.help {
+        write!(w, "# HELP {name} ")?;
+        write_help(w, help, Format::Text)?;
+        w.write_all(b"\n")?;
+    }
+    writeln!(w, "# TYPE {name} {word}")?;
+    for s in kept() {
+        w.write_all(s.name.as_bytes())?;
+        write_labels(w, s.labels.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
+        w.write_all(b" ")?;
+        write_float(w, s.value)?;
+        if let Some(ts) = s.timestamp {
+            write!(w, " {}", ts.as_millis())?;
+        }
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn encode_om_family<W: Write>(w: &mut W, fam: &MetricFamily) -> io::Result<()> {
+    let name = &fam.name;
+    if let Some(help) = &fam.help {
+        write!(w, "# HELP {name} ")?;
+        write_help(w, help, Format::OpenMetrics)?;
+        w.write_all(b"\n")?;
+    }
+    writeln!(w, "# TYPE {name} {}", fam.metric_type.as_openmetrics())?;
+    if let Some(unit) = fam.unit.as_deref().filter(|u| !u.is_empty()) {
+        writeln!(w, "# UNIT {name} {unit}")?;
+    }
+    for s in &fam.samples {
+        w.write_all(s.name.as_bytes())?;
+        write_labels(w, s.labels.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
+        w.write_all(b" ")?;
+        write_float(w, s.value)?;
+        match s.timestamp {
+            Some(Timestamp::Millis(ms)) => {
+                w.write_all(b" ")?;
+                write_millis_as_seconds(w, ms)?;
+            }
+            Some(Timestamp::Seconds(sec)) => {
+                w.write_all(b" ")?;
+                write_float(w, sec)?;
+            }
+            None => {}
+        }
+        if let Some(ex) = &s.exemplar {
+            let labels = ex.labels.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+            write_exemplar(w, labels, ex.value, ex.timestamp)?;
+        }
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// The OpenMetrics form of a family as typed, or `None` if its sample names don't fit the type.
+fn typed_form(fam: &MetricFamily) -> Option<MetricFamily> {
+    let mut out = fam.clone();
+    if fam.metric_type == MetricType::Counter {
+        let base = fam.name.strip_suffix("_total").unwrap_or(&fam.name);
+        let ok = fam
+            .samples
+            .iter()
+            .all(|s| matches!(s.name.strip_prefix(base), Some("_total") | Some("_created")));
+        if !ok {
+            return None;
+        }
+        out.name = base.to_owned();
+    }
+    let suffixes = out.metric_type.openmetrics_suffixes();
+    let fits = out.samples.iter().all(|s| {
+        s.name
+            .strip_prefix(out.name.as_str())
+            .is_some_and(|x| suffixes.contains(&x))
+    });
+    if let Some(unit) = &out.unit {
+        let ok = out
+            .name
+            .strip_suffix(unit.as_str())
+            .is_some_and(|p| p.ends_with('_'));
+        if !ok {
+            out.unit = None;
+        }
+    }
+    fits.then_some(out)
+}
+
+/// Names an OpenMetrics family occupies (its name plus every suffix of its type).
+fn occupied(fam: &MetricFamily) -> Vec<String> {
+    let mut v: Vec<String> = fam
+        .metric_type
+        .openmetrics_suffixes()
+        .iter()
+        .map(|s| format!("{}{s}", fam.name))
+        .collect();
+    v.push(fam.name.clone());
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Whether `fam` on its own is valid OpenMetrics.
+fn valid_alone(fam: &MetricFamily) -> bool {
+    let mut buf = Vec::new();
+    if encode_om_family(&mut buf, fam).is_err() {
+        return false;
+    }
+    buf.extend_from_slice(b"# EOF\n");
+    parse_openmetrics(&buf).is_ok()
+}
+
+/// Splits a family into `unknown` families, one per sample name, samples grouped by label set.
+fn degrade(fam: &MetricFamily) -> Vec<MetricFamily> {
+    let mut names: Vec<&str> = Vec::new();
+    for s in &fam.samples {
+        if !names.contains(&s.name.as_str()) {
+            names.push(&s.name);
+        }
+    }
+    if names.is_empty() {
+        names.push(&fam.name);
+    }
+    names
+        .into_iter()
+        .map(|n| {
+            let mut samples: Vec<Sample> = fam
+                .samples
+                .iter()
+                .filter(|s| s.name == n)
+                .cloned()
+                .collect();
+            for s in &mut samples {
+                s.exemplar = None;
+            }
+            samples.sort_by(|a, b| sorted_labels(a).cmp(&sorted_labels(b)));
+            MetricFamily {
+                name: n.to_owned(),
+                metric_type: MetricType::Unknown,
+                help: fam.help.clone(),
+                unit: None,
+                samples,
+            }
+        })
+        .collect()
+}
+
+fn sorted_labels(s: &Sample) -> Vec<(&str, &str)> {
+    let mut v: Vec<(&str, &str)> = s
+        .labels
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn plan_openmetrics(families: &[MetricFamily]) -> io::Result<Vec<MetricFamily>> {
+    // Every name the input itself uses: a family may not claim one of another family's names.
+    let mut used: HashSet<&str> = HashSet::new();
+    for fam in families {
+        used.insert(&fam.name);
+        for s in &fam.samples {
+            used.insert(&s.name);
+        }
+    }
+    let mut plan = Vec::new();
+    let mut taken: HashSet<String> = HashSet::new();
+    for fam in families {
+        let own: HashSet<&str> = fam
+            .samples
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain([fam.name.as_str()])
+            .collect();
+        let typed = typed_form(fam).filter(|t| {
+            occupied(t)
+                .iter()
+                .all(|n| own.contains(n.as_str()) || !used.contains(n.as_str()))
+                && occupied(t).iter().all(|n| !taken.contains(n))
+                && valid_alone(t)
+        });
+        let forms = match typed {
+            Some(t) => vec![t],
+            None => degrade(fam),
+        };
+        for f in forms {
+            for n in occupied(&f) {
+                if !taken.insert(n.clone()) {
+                    return Err(invalid(format!("metric name {n:?} clashes in OpenMetrics")));
+                }
+            }
+            if !valid_alone(&f) {
+                return Err(invalid(format!(
+                    "family {:?} cannot be encoded as OpenMetrics",
+                    f.name
+                )));
+            }
+            plan.push(f);
+        }
+    }
+    Ok(plan)
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}

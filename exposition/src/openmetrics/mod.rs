@@ -1,0 +1,4 @@
+//! OpenMetrics 1.0 text format.
+
+pub(crate) mod parse;
+pub(crate) mod rules;

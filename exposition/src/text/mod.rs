@@ -1,0 +1,3 @@
+//! Prometheus text format 0.0.4.
+
+pub(crate) mod parse;
