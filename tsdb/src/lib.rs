@@ -18,11 +18,14 @@
 //! ```
 #![deny(unsafe_code)]
 
+pub mod block;
 pub mod chunkenc;
 pub mod chunks;
 mod error;
 pub mod index;
 pub mod record;
+pub mod tombstones;
 pub mod wlog;
 
+pub use block::{Block, BlockMeta, BlockWriter, Ulid};
 pub use error::{Error, Result};

@@ -1,0 +1,285 @@
+//! Interoperability with real promtool 2.42: it reads our blocks, we read its blocks.
+//!
+//! Needs `promtool` on PATH (and `/work/shared/bench/gen-openmetrics` for the backfill test).
+//! When a peer is missing the test prints a SKIP line and returns, unless
+//! `KAGARI_REQUIRE_PEERS=true`, in which case it fails.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use kagari_model::Labels;
+use kagari_tsdb::block::{open_blocks, BlockWriter};
+
+const GEN_OPENMETRICS: &str = "/work/shared/bench/gen-openmetrics";
+
+fn require_peers() -> bool {
+    std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true")
+}
+
+/// `true` if `program` runs; otherwise SKIP (or panic when peers are required).
+fn peer_available(test: &str, program: &str, arg: &str) -> bool {
+    let ok = Command::new(program)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            !require_peers(),
+            "{test}: peer {program} missing and KAGARI_REQUIRE_PEERS=true"
+        );
+        eprintln!("SKIP {test}: peer {program} not available (set KAGARI_REQUIRE_PEERS=true to fail instead)");
+    }
+    ok
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Go's `%g` for float64 (what `promtool tsdb dump` prints): shortest digits, exponent form
+/// when the decimal exponent is < -4 or >= 6 (`1e+06`, `1.5e-05`).
+fn go_g(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    let e = format!("{v:e}");
+    let (mant, exp) = e.split_once('e').unwrap();
+    let exp: i32 = exp.parse().unwrap();
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mant}e{sign}{:02}", exp.abs())
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Go's `labels.Labels.String()`: `{a="b", c="d"}` with Go-quoted values (ASCII subset).
+fn go_labels(l: &Labels) -> String {
+    let parts: Vec<String> = l
+        .iter()
+        .map(|l| {
+            let mut q = String::from("\"");
+            for c in l.value.chars() {
+                match c {
+                    '"' => q.push_str("\\\""),
+                    '\\' => q.push_str("\\\\"),
+                    '\n' => q.push_str("\\n"),
+                    '\t' => q.push_str("\\t"),
+                    c => q.push(c),
+                }
+            }
+            q.push('"');
+            format!("{}={q}", l.name)
+        })
+        .collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+fn dump_lines(data: &BTreeMap<Labels, Vec<(i64, f64)>>) -> String {
+    let mut out = String::new();
+    for (l, samples) in data {
+        let ls = go_labels(l);
+        for (t, v) in samples {
+            out.push_str(&format!("{ls} {} {t}\n", go_g(*v)));
+        }
+    }
+    out
+}
+
+fn promtool_dump(data_dir: &Path) -> String {
+    std::fs::create_dir_all(data_dir.join("wal")).unwrap();
+    run(Command::new("promtool")
+        .args(["tsdb", "dump", "--min-time=0", "--max-time=4000000000000"])
+        .arg(data_dir))
+}
+
+#[test]
+fn go_formatting_helpers() {
+    let cases = [
+        (1234567.0, "1.234567e+06"),
+        (1e21, "1e+21"),
+        (0.00001, "1e-05"),
+        (123456789012.0, "1.23456789012e+11"),
+        (100000.0, "100000"),
+        (0.0001, "0.0001"),
+        (0.1, "0.1"),
+        (-2.5, "-2.5"),
+        (f64::NEG_INFINITY, "-Inf"),
+    ];
+    for (v, want) in cases {
+        assert_eq!(go_g(v), want);
+    }
+    let l = Labels::from_pairs([("__name__", "m"), ("v", "a\"b")]).unwrap();
+    assert_eq!(go_labels(&l), r#"{__name__="m", v="a\"b"}"#);
+}
+
+/// (1) promtool lists and dumps a block written by Kagari, and the dump is exactly our data.
+#[test]
+fn promtool_reads_our_block() {
+    if !peer_available("promtool_reads_our_block", "promtool", "--version") {
+        return;
+    }
+    let mut data: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+    let base = 1_700_000_000_000i64;
+    for s in 0..40 {
+        let labels = Labels::from_pairs([
+            (
+                "__name__",
+                ["node_cpu_seconds_total", "up", "http_requests_total", "a"][s % 4],
+            ),
+            ("instance", &format!("10.0.{}.{}:9100", s / 10, s % 10)),
+            ("mode", if s % 3 == 0 { "idle" } else { "user" }),
+        ])
+        .unwrap();
+        let n = 10 + s * 13;
+        let mut t = base + s as i64 * 7;
+        let mut samples = Vec::with_capacity(n);
+        for k in 0..n {
+            t += [15_000, 15_000, 14_999, 30_001, 1, 600_000][k % 6];
+            let v = match (s + k) % 11 {
+                0 => (k * k) as f64 * 1234.5,
+                1 => -(k as f64) / 3.0,
+                2 => 1e-7 * k as f64,
+                3 => f64::NAN,
+                _ => (s * 1000 + k) as f64,
+            };
+            samples.push((t, v));
+        }
+        data.insert(labels, samples);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = BlockWriter::new();
+    for (l, s) in &data {
+        w.add_series(l.clone(), s).unwrap();
+    }
+    let meta = w.write(dir.path()).unwrap();
+    let total: usize = data.values().map(Vec::len).sum();
+
+    let list = run(Command::new("promtool")
+        .args(["tsdb", "list"])
+        .arg(dir.path()));
+    let row = list
+        .lines()
+        .find(|l| l.starts_with(&meta.ulid.to_string()))
+        .unwrap_or_else(|| panic!("block not listed:\n{list}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols[1], meta.min_time.to_string(), "{row}");
+    assert_eq!(cols[2], meta.max_time.to_string(), "{row}");
+    assert!(cols.contains(&total.to_string().as_str()), "{row}");
+    assert!(cols.contains(&data.len().to_string().as_str()), "{row}");
+
+    // `analyze` walks the whole index (postings, label values).
+    let analyze = run(Command::new("promtool")
+        .args(["tsdb", "analyze"])
+        .arg(dir.path()));
+    assert!(
+        analyze.contains(&format!("Series: {}", data.len())),
+        "{analyze}"
+    );
+
+    let dump = promtool_dump(dir.path());
+    let want = dump_lines(&data);
+    assert_eq!(dump.lines().count(), total);
+    if dump != want {
+        let diff = dump.lines().zip(want.lines()).find(|(a, b)| a != b);
+        panic!(
+            "promtool dump differs from what we wrote; first difference (promtool, ours): {diff:?}"
+        );
+    }
+    eprintln!(
+        "promtool dump of our block matched {total} samples of {} series",
+        data.len()
+    );
+}
+
+/// (2) promtool backfills an OpenMetrics file into blocks; we read them and compare every sample
+/// with `promtool tsdb dump` of the same directory.
+#[test]
+fn we_read_promtool_backfilled_blocks() {
+    if !peer_available(
+        "we_read_promtool_backfilled_blocks",
+        "promtool",
+        "--version",
+    ) || !peer_available(
+        "we_read_promtool_backfilled_blocks",
+        GEN_OPENMETRICS,
+        "--help",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let om = dir.path().join("in.om");
+    let data_dir = dir.path().join("data");
+    run(Command::new(GEN_OPENMETRICS)
+        .args(["--series", "50", "--hours", "3", "--out"])
+        .arg(&om));
+    run(Command::new("promtool")
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&om)
+        .arg(&data_dir));
+
+    let blocks = open_blocks(&data_dir).unwrap();
+    assert!(
+        blocks.len() >= 2,
+        "3 hours from a 2 h boundary should give at least 2 blocks, got {}",
+        blocks.len()
+    );
+    let mut ours: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+    let mut total = 0u64;
+    for b in &blocks {
+        let mut n = 0u64;
+        for s in b.select(&[]).unwrap() {
+            let s = s.unwrap();
+            let samples = s.samples().unwrap();
+            n += samples.len() as u64;
+            assert!(samples
+                .iter()
+                .all(|(t, _)| *t >= b.meta().min_time && *t < b.meta().max_time));
+            ours.entry(s.labels.clone()).or_default().extend(samples);
+        }
+        assert_eq!(n, b.meta().stats.num_samples, "block {}", b.meta().ulid);
+        total += n;
+    }
+    for s in ours.values_mut() {
+        s.sort_by_key(|(t, _)| *t);
+    }
+    assert!(total > 10_000, "only {total} samples");
+    let dump = promtool_dump(&data_dir);
+    let want = dump_lines(&ours);
+    assert_eq!(dump.lines().count() as u64, total);
+    if dump != want {
+        let diff = dump.lines().zip(want.lines()).find(|(a, b)| a != b);
+        panic!(
+            "our reading differs from promtool dump; first difference (promtool, ours): {diff:?}"
+        );
+    }
+    eprintln!(
+        "read {} promtool blocks: {total} samples of {} series match promtool dump",
+        blocks.len(),
+        ours.len()
+    );
+}
