@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::quote::write_quoted_go;
 use crate::Error;
 
 /// The reserved label name that holds a series' metric name.
@@ -51,10 +52,14 @@ impl Labels {
         for (n, v) in pairs {
             let n = n.as_ref();
             if !is_valid_label_name(n) {
-                return Err(Error::InvalidLabelName { name: n.to_string() });
+                return Err(Error::InvalidLabelName {
+                    name: n.to_string(),
+                });
             }
             if b.get(n).is_some() {
-                return Err(Error::DuplicateLabelName { name: n.to_string() });
+                return Err(Error::DuplicateLabelName {
+                    name: n.to_string(),
+                });
             }
             b.set(n, v.as_ref());
         }
@@ -109,7 +114,9 @@ impl Labels {
 
     /// A builder pre-filled with these labels.
     pub fn to_builder(&self) -> LabelsBuilder {
-        LabelsBuilder { labels: self.0.to_vec() }
+        LabelsBuilder {
+            labels: self.0.to_vec(),
+        }
     }
 
     /// The stable 64-bit series hash, identical to Prometheus's `labels.Labels.Hash()`:
@@ -125,12 +132,44 @@ impl Labels {
         h.digest()
     }
 
+    /// A copy with label `name` set to `value` (an empty value removes the label).
+    ///
+    /// ```
+    /// use kagari_model::Labels;
+    /// let l = Labels::from_pairs([("a", "1")]).unwrap().with("b", "2");
+    /// assert_eq!(l.to_string(), r#"{a="1", b="2"}"#);
+    /// ```
+    pub fn with(&self, name: &str, value: &str) -> Labels {
+        let mut b = self.to_builder();
+        b.set(name, value);
+        b.build()
+    }
+
+    /// A copy without label `name`.
+    pub fn without(&self, name: &str) -> Labels {
+        if !self.has(name) {
+            return self.clone();
+        }
+        let v: Vec<Label> = self
+            .0
+            .iter()
+            .filter(|l| &*l.name != name)
+            .cloned()
+            .collect();
+        Labels(Arc::from(v))
+    }
+
     /// The labels without `__name__`.
     pub fn without_metric_name(&self) -> Labels {
         if !self.has(METRIC_NAME) {
             return self.clone();
         }
-        let v: Vec<Label> = self.0.iter().filter(|l| &*l.name != METRIC_NAME).cloned().collect();
+        let v: Vec<Label> = self
+            .0
+            .iter()
+            .filter(|l| &*l.name != METRIC_NAME)
+            .cloned()
+            .collect();
         Labels(Arc::from(v))
     }
 }
@@ -142,23 +181,39 @@ impl fmt::Debug for Labels {
 }
 
 /// Prints like Prometheus: `name{a="b", c="d"}`, or `{a="b"}` with no metric name.
+///
+/// Values are quoted like Go's `strconv.Quote`. Names outside the legacy character set are
+/// quoted too, and a metric name outside it goes inside the braces, as in Prometheus 3:
+/// `{"my.metric", "my.label"="x"}`.
 impl fmt::Display for Labels {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(n) = self.metric_name() {
+        let name = self.metric_name();
+        let bare_name = name.filter(|n| is_valid_metric_name(n));
+        if let Some(n) = bare_name {
             f.write_str(n)?;
         }
         let mut rest = self.0.iter().filter(|l| &*l.name != METRIC_NAME).peekable();
-        if rest.peek().is_none() && self.metric_name().is_some() {
+        if rest.peek().is_none() && bare_name.is_some() {
             return Ok(());
         }
         f.write_str("{")?;
         let mut first = true;
+        if let (Some(n), None) = (name, bare_name) {
+            write_quoted_go(f, n)?;
+            first = false;
+        }
         for l in rest {
             if !first {
                 f.write_str(", ")?;
             }
             first = false;
-            write!(f, "{}={:?}", l.name, &*l.value)?;
+            if is_valid_label_name(&l.name) {
+                f.write_str(&l.name)?;
+            } else {
+                write_quoted_go(f, &l.name)?;
+            }
+            f.write_str("=")?;
+            write_quoted_go(f, &l.value)?;
         }
         f.write_str("}")
     }
@@ -188,7 +243,10 @@ impl LabelsBuilder {
 
     /// The current value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.labels.iter().find(|l| &*l.name == name).map(|l| &*l.value)
+        self.labels
+            .iter()
+            .find(|l| &*l.name == name)
+            .map(|l| &*l.value)
     }
 
     /// Sets `name` to `value`; an empty value deletes the label. Names are not validated here.
@@ -198,7 +256,10 @@ impl LabelsBuilder {
         }
         match self.labels.iter_mut().find(|l| &*l.name == name) {
             Some(l) => l.value = value.into(),
-            None => self.labels.push(Label { name: name.into(), value: value.into() }),
+            None => self.labels.push(Label {
+                name: name.into(),
+                value: value.into(),
+            }),
         }
         self
     }
@@ -228,6 +289,34 @@ impl LabelsBuilder {
     }
 }
 
+/// Which label and metric names are valid: Prometheus's `metric_name_validation_scheme`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum NameValidationScheme {
+    /// `[a-zA-Z_][a-zA-Z0-9_]*` for labels, `[a-zA-Z_:][a-zA-Z0-9_:]*` for metrics.
+    Legacy,
+    /// Any non-empty UTF-8 string (Prometheus 3's default).
+    #[default]
+    Utf8,
+}
+
+impl NameValidationScheme {
+    /// Whether `name` is a valid label name under this scheme.
+    pub fn is_valid_label_name(self, name: &str) -> bool {
+        match self {
+            NameValidationScheme::Legacy => is_valid_label_name(name),
+            NameValidationScheme::Utf8 => !name.is_empty(),
+        }
+    }
+
+    /// Whether `name` is a valid metric name under this scheme.
+    pub fn is_valid_metric_name(self, name: &str) -> bool {
+        match self {
+            NameValidationScheme::Legacy => is_valid_metric_name(name),
+            NameValidationScheme::Utf8 => !name.is_empty(),
+        }
+    }
+}
+
 /// Whether `name` is a valid label name under the legacy scheme: `[a-zA-Z_][a-zA-Z0-9_]*`.
 pub fn is_valid_label_name(name: &str) -> bool {
     let b = name.as_bytes();
@@ -235,7 +324,9 @@ pub fn is_valid_label_name(name: &str) -> bool {
         Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {}
         _ => return false,
     }
-    b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    b[1..]
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 /// Whether `name` is a valid metric name under the legacy scheme: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
@@ -245,7 +336,9 @@ pub fn is_valid_metric_name(name: &str) -> bool {
         Some(c) if c.is_ascii_alphabetic() || *c == b'_' || *c == b':' => {}
         _ => return false,
     }
-    b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b':')
+    b[1..]
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b':')
 }
 
 #[cfg(test)]
@@ -268,7 +361,57 @@ mod tests {
         let l = Labels::from_pairs([("__name__", "up"), ("job", "node")]).unwrap();
         let expect = xxhash_rust::xxh64::xxh64(b"__name__\xffup\xffjob\xffnode\xff", 0);
         assert_eq!(l.stable_hash(), expect);
-        assert_eq!(Labels::empty().stable_hash(), xxhash_rust::xxh64::xxh64(b"", 0));
+        assert_eq!(
+            Labels::empty().stable_hash(),
+            xxhash_rust::xxh64::xxh64(b"", 0)
+        );
+    }
+
+    #[test]
+    fn display_quotes_like_go() {
+        let l = Labels::from_sorted_unchecked(vec![
+            Label {
+                name: "__name__".into(),
+                value: "my.metric".into(),
+            },
+            Label {
+                name: "a".into(),
+                value: "x\ny\u{1}é\"".into(),
+            },
+            Label {
+                name: "b.c".into(),
+                value: "\u{a0}".into(),
+            },
+        ]);
+        assert_eq!(
+            l.to_string(),
+            r#"{"my.metric", a="x\ny\x01é\"", "b.c"="\u00a0"}"#
+        );
+        let up = Labels::from_pairs([("__name__", "up")]).unwrap();
+        assert_eq!(up.to_string(), "up");
+        assert_eq!(Labels::empty().to_string(), "{}");
+        let odd = Labels::from_sorted_unchecked(vec![Label {
+            name: "__name__".into(),
+            value: "1x".into(),
+        }]);
+        assert_eq!(odd.to_string(), r#"{"1x"}"#);
+    }
+
+    #[test]
+    fn with_and_without() {
+        let l = Labels::from_pairs([("a", "1"), ("b", "2")]).unwrap();
+        assert_eq!(l.with("a", "9").get("a"), Some("9"));
+        assert_eq!(l.with("a", "").len(), 1);
+        assert_eq!(l.without("b").to_string(), r#"{a="1"}"#);
+        assert_eq!(l.without("zz"), l);
+    }
+
+    #[test]
+    fn validation_schemes() {
+        assert!(NameValidationScheme::Utf8.is_valid_label_name("a.b"));
+        assert!(!NameValidationScheme::Utf8.is_valid_label_name(""));
+        assert!(!NameValidationScheme::Legacy.is_valid_label_name("a.b"));
+        assert!(NameValidationScheme::Legacy.is_valid_metric_name("a:b"));
     }
 
     #[test]

@@ -1,0 +1,185 @@
+//! Go-compatible regular expressions, fully anchored, with fast paths for common shapes.
+//!
+//! Prometheus compiles every user regex (matchers and relabeling alike) as `^(?s:…)$` with Go's
+//! RE2 dialect. [`compile_regex`] does the same with the `regex` crate after translating the
+//! few places where the dialects differ (see `translate.rs`), and [`Regexp`] adds the
+//! string-comparison fast paths Prometheus's `FastRegexMatcher` has.
+
+mod fast;
+pub(crate) mod translate;
+
+use std::fmt;
+
+use crate::Error;
+use fast::Strategy;
+
+/// Compiles `pattern` the way Prometheus does: Go RE2 syntax, fully anchored, `.` matching
+/// newlines (`^(?s:pattern)$`), and ASCII-only `\d \w \s \b`.
+///
+/// This is the single compile function shared by [`Matcher`](crate::Matcher) and relabeling.
+///
+/// ```
+/// use kagari_model::compile_regex;
+/// let re = compile_regex(r"\d+").unwrap();
+/// assert!(re.is_match("42"));
+/// assert!(!re.is_match("x42"));   // anchored
+/// assert!(!re.is_match("٤٢"));    // Arabic-Indic digits are not \d in Go
+/// ```
+pub fn compile_regex(pattern: &str) -> Result<regex::Regex, Error> {
+    let translated = translate::translate(pattern)?;
+    compile_translated(pattern, &translated)
+}
+
+fn compile_translated(pattern: &str, translated: &str) -> Result<regex::Regex, Error> {
+    regex::Regex::new(&format!("^(?s:{translated})$")).map_err(|e| Error::InvalidRegex {
+        regex: pattern.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A compiled, anchored Go-dialect regex that remembers its source and matches common
+/// shapes (literals, alternations of literals, `.*`, `prefix.*`, …) without the regex engine.
+///
+/// ```
+/// use kagari_model::Regexp;
+/// let re = Regexp::new("api|web").unwrap();
+/// assert!(re.is_match("web"));
+/// assert_eq!(re.set_matches(), Some(&["api".to_string(), "web".to_string()][..]));
+/// assert_eq!(re.as_str(), "api|web");
+/// ```
+#[derive(Clone)]
+pub struct Regexp {
+    source: String,
+    regex: regex::Regex,
+    strategy: Strategy,
+    prefix: Option<String>,
+}
+
+impl Regexp {
+    /// Compiles `pattern` with [`compile_regex`] and works out its fast path.
+    pub fn new(pattern: &str) -> Result<Self, Error> {
+        let translated = translate::translate(pattern)?;
+        let regex = compile_translated(pattern, &translated)?;
+        let analysis = fast::analyse(&translated);
+        Ok(Regexp {
+            source: pattern.to_string(),
+            regex,
+            strategy: analysis.strategy,
+            prefix: analysis.prefix,
+        })
+    }
+
+    /// The pattern as written, without the added anchors.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The underlying anchored regex, for captures.
+    pub fn as_regex(&self) -> &regex::Regex {
+        &self.regex
+    }
+
+    /// Whether the whole of `s` matches.
+    #[inline]
+    pub fn is_match(&self, s: &str) -> bool {
+        match &self.strategy {
+            Strategy::Any => true,
+            Strategy::NonEmpty => !s.is_empty(),
+            Strategy::Set(set) => set.binary_search_by(|x| x.as_str().cmp(s)).is_ok(),
+            Strategy::Prefix(p) => s.starts_with(p.as_str()),
+            Strategy::Suffix(p) => s.ends_with(p.as_str()),
+            Strategy::Contains(p) => s.contains(p.as_str()),
+            Strategy::Regex { prefix } => s.starts_with(prefix.as_str()) && self.regex.is_match(s),
+        }
+    }
+
+    /// The complete, sorted list of strings this regex matches, when it is small and finite
+    /// (a literal, or an alternation of literals such as `a|b|c`), else `None`.
+    pub fn set_matches(&self) -> Option<&[String]> {
+        match &self.strategy {
+            Strategy::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A non-empty literal that every matching string starts with, if there is one.
+    pub fn prefix(&self) -> Option<&str> {
+        self.prefix.as_deref()
+    }
+
+    /// Whether the regex matches every string (`.*`).
+    pub fn matches_everything(&self) -> bool {
+        matches!(self.strategy, Strategy::Any)
+    }
+}
+
+impl PartialEq for Regexp {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for Regexp {}
+
+impl fmt::Debug for Regexp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Regexp").field(&self.source).finish()
+    }
+}
+
+/// Prints the pattern as written.
+impl fmt::Display for Regexp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_dialect() {
+        let m = |p: &str, s: &str| compile_regex(p).unwrap().is_match(s);
+        assert!(m(r"\d", "7") && !m(r"\d", "٧"));
+        assert!(m(r"\w+", "a_1") && !m(r"\w", "é"));
+        assert!(m(r"\s", " ") && !m(r"\s", "\u{b}") && !m(r"\s", "\u{a0}"));
+        assert!(m(r"\D", "é"));
+        assert!(m(r"a\bé", "aé")); // ASCII boundary between 'a' and non-word 'é'
+        assert!(m(r"é\bx", "éx")); // non-word 'é' then word 'x'
+        assert!(!m(r"a\bb", "ab"));
+        assert!(m("a.b", "a\nb"));
+        assert!(m(r"a\<b", "a<b"));
+        assert!(m("[[a]+", "[a["));
+        assert!(m("a{x}", "a{x}"));
+        assert!(m(r"\Q.*\E", ".*") && !m(r"\Q.*\E", "ab"));
+        assert!(m(r"\p{^Greek}", "a") && !m(r"\p{^Greek}", "α"));
+        assert!(m(r"(?i)K", "\u{212a}")); // Kelvin sign folds to k in Go too
+    }
+
+    #[test]
+    fn dialect_errors_have_context() {
+        let e = compile_regex("a(").unwrap_err();
+        assert!(matches!(e, Error::InvalidRegex { ref regex, .. } if regex == "a("));
+    }
+
+    #[test]
+    fn fast_paths_agree_with_engine() {
+        let inputs = [
+            "", "a", "foo", "foobar", "barfoo", "xfoox", "\n", "web", "api",
+        ];
+        for p in [
+            ".*", ".+", "foo", "foo.*", ".*foo", ".*foo.*", "api|web", "", "fo+", "(?i)foo",
+        ] {
+            let re = Regexp::new(p).unwrap();
+            let plain = compile_regex(p).unwrap();
+            for s in inputs {
+                assert_eq!(
+                    re.is_match(s),
+                    plain.is_match(s),
+                    "pattern {p:?} input {s:?}"
+                );
+            }
+        }
+    }
+}
