@@ -190,6 +190,12 @@ pub(crate) fn write_float<W: Write>(w: &mut W, v: f64) -> io::Result<()> {
     w.write_all(format_float(v).as_bytes())
 }
 
+/// Writes a timestamp in seconds in plain decimal (shortest round-trip, never exponent form:
+/// prometheus_client mis-handles exponent-form timestamps).
+pub(crate) fn write_seconds<W: Write>(w: &mut W, s: f64) -> io::Result<()> {
+    write!(w, "{s}")
+}
+
 /// Writes integer milliseconds as exact decimal seconds (`1700000000.123`).
 pub(crate) fn write_millis_as_seconds<W: Write>(w: &mut W, ms: i64) -> io::Result<()> {
     let abs = ms.unsigned_abs();
@@ -220,7 +226,7 @@ pub(crate) fn write_exemplar<'l, W: Write>(
     write_float(w, value)?;
     if let Some(ts) = ts {
         w.write_all(b" ")?;
-        write_float(w, ts)?;
+        write_seconds(w, ts)?;
     }
     Ok(())
 }

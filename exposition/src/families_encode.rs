@@ -3,7 +3,9 @@
 use std::collections::HashSet;
 use std::io::{self, Write};
 
-use crate::encode::{write_exemplar, write_float, write_labels, write_millis_as_seconds};
+use crate::encode::{
+    write_exemplar, write_float, write_labels, write_millis_as_seconds, write_seconds,
+};
 use crate::escape::write_help;
 use crate::family::{MetricFamily, Sample};
 use crate::{parse_openmetrics, Format, MetricType, Timestamp};
@@ -106,7 +108,7 @@ fn encode_om_family<W: Write>(w: &mut W, fam: &MetricFamily) -> io::Result<()> {
             }
             Some(Timestamp::Seconds(sec)) => {
                 w.write_all(b" ")?;
-                write_float(w, sec)?;
+                write_seconds(w, sec)?;
             }
             None => {}
         }

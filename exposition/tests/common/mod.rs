@@ -27,3 +27,68 @@ pub(crate) fn name(p: &std::path::Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
+
+/// Outcome of running the external `validate` oracle.
+#[derive(Debug)]
+pub(crate) enum Oracle {
+    /// The checker accepted the input.
+    Pass,
+    /// The checker rejected the input; stderr/stdout attached.
+    Fail(String),
+    /// The checker is not available (and peers are not required).
+    Unavailable(String),
+}
+
+fn validate_script() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("EXPOSITION_CONFORMANCE_DIR") {
+        return Some(PathBuf::from(p).join("validate"));
+    }
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    loop {
+        let cand = dir.join("../shared/conformance/exposition/validate");
+        if cand.is_file() {
+            return Some(cand);
+        }
+        if !dir.pop() {
+            return None;
+        }
+    }
+}
+
+/// Whether `KAGARI_REQUIRE_PEERS=true` (then a missing checker is a failure).
+pub(crate) fn peers_required() -> bool {
+    std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true")
+}
+
+/// Runs `validate <format> -` on `input`.
+pub(crate) fn validate(format: &str, input: &[u8]) -> Oracle {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let Some(script) = validate_script() else {
+        return Oracle::Unavailable("validate script not found".into());
+    };
+    let child = Command::new(&script)
+        .args(["--no-install", "-q", format, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return Oracle::Unavailable(format!("{}: {e}", script.display())),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input).expect("write to validate");
+    }
+    let out = child.wait_with_output().expect("validate output");
+    let msg = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    match out.status.code() {
+        Some(0) => Oracle::Pass,
+        Some(2) => Oracle::Unavailable(msg),
+        _ => Oracle::Fail(msg),
+    }
+}
