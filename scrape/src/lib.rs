@@ -1,1 +1,8 @@
-//! Prometheus-compatible scraping: targets, service discovery and the scrape loop (not built yet).
+//! Prometheus-compatible scraping: configuration, service discovery, targets and the scrape loop.
+
+mod config;
+
+pub use config::{
+    Authorization, BasicAuth, ByteSize, Config, ConfigError, FileSdConfig, GlobalConfig, PromDuration,
+    ScrapeConfig, ScrapeProtocol, StaticConfig, TlsConfig, UnitParseError,
+};

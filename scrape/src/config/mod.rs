@@ -1,0 +1,629 @@
+//! `prometheus.yml` types for scraping: `global` defaults and `scrape_configs`.
+//!
+//! - `duration.rs`: [`PromDuration`] and [`ByteSize`];
+//! - `http.rs`: inlined HTTP client settings (auth, TLS);
+//! - `error.rs`: [`ConfigError`];
+//! - this file: the config structs, defaults, inheritance and validation.
+//!
+//! Decoding is strict (unknown keys are errors with line and column). Sections that belong to
+//! other crates (`rule_files`, `alerting`, `remote_write`, …) are accepted and kept as raw YAML.
+
+mod duration;
+mod error;
+mod http;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use kagari_model::{NameValidationScheme, RelabelConfig};
+use serde::{Deserialize, Serialize};
+
+pub use duration::{ByteSize, PromDuration, UnitParseError};
+pub use error::ConfigError;
+pub use http::{Authorization, BasicAuth, TlsConfig};
+pub(crate) use http::read_secret_file;
+
+const DEFAULT_INTERVAL: PromDuration = PromDuration::from_secs(60);
+const DEFAULT_TIMEOUT: PromDuration = PromDuration::from_secs(10);
+const DEFAULT_FILE_SD_REFRESH: PromDuration = PromDuration::from_secs(300);
+
+/// The whole configuration file; only `global` and `scrape_configs` are interpreted here.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Global defaults.
+    pub global: GlobalConfig,
+    /// The scrape jobs, with defaults filled in after [`Config::from_yaml`].
+    pub scrape_configs: Vec<ScrapeConfig>,
+    /// Extra files holding `scrape_configs:` (globs; read by [`Config::load_file`]).
+    pub scrape_config_files: Vec<String>,
+    /// Rule files (interpreted by the rules engine).
+    pub rule_files: Vec<String>,
+    /// `alerting` (interpreted elsewhere).
+    pub alerting: Option<serde_yaml_ng::Value>,
+    /// `remote_write` (interpreted elsewhere).
+    pub remote_write: Option<serde_yaml_ng::Value>,
+    /// `remote_read` (interpreted elsewhere).
+    pub remote_read: Option<serde_yaml_ng::Value>,
+    /// `runtime` (ignored).
+    pub runtime: Option<serde_yaml_ng::Value>,
+    /// `storage` (ignored).
+    pub storage: Option<serde_yaml_ng::Value>,
+    /// `otlp` (ignored).
+    pub otlp: Option<serde_yaml_ng::Value>,
+    /// `tracing` (ignored).
+    pub tracing: Option<serde_yaml_ng::Value>,
+}
+
+/// The `global` block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GlobalConfig {
+    /// Default scrape interval (1m).
+    pub scrape_interval: Option<PromDuration>,
+    /// Default scrape timeout (`min(10s, interval)`).
+    pub scrape_timeout: Option<PromDuration>,
+    /// Rule evaluation interval.
+    pub evaluation_interval: Option<PromDuration>,
+    /// Default rule query offset.
+    pub rule_query_offset: Option<PromDuration>,
+    /// External labels.
+    pub external_labels: BTreeMap<String, String>,
+    /// Query log path.
+    pub query_log_file: Option<String>,
+    /// Scrape failure log path.
+    pub scrape_failure_log_file: Option<String>,
+    /// Default scrape protocols.
+    pub scrape_protocols: Option<Vec<ScrapeProtocol>>,
+    /// Default body size limit.
+    pub body_size_limit: ByteSize,
+    /// Default sample limit.
+    pub sample_limit: u64,
+    /// Default label count limit.
+    pub label_limit: u64,
+    /// Default label name length limit.
+    pub label_name_length_limit: u64,
+    /// Default label value length limit.
+    pub label_value_length_limit: u64,
+    /// Default target limit.
+    pub target_limit: u64,
+    /// Default number of dropped targets kept for the API.
+    pub keep_dropped_targets: u64,
+    /// `utf8` (default) or `legacy`.
+    pub metric_name_validation_scheme: Option<String>,
+    /// Scrape native histograms.
+    pub scrape_native_histograms: Option<bool>,
+    /// Convert classic histograms to NHCB.
+    pub convert_classic_histograms_to_nhcb: Option<bool>,
+    /// Keep classic histograms as well.
+    pub always_scrape_classic_histograms: Option<bool>,
+    /// Extra report series.
+    pub extra_scrape_metrics: Option<bool>,
+}
+
+impl GlobalConfig {
+    /// The effective global scrape interval.
+    pub fn interval(&self) -> PromDuration {
+        self.scrape_interval.filter(|d| !d.is_zero()).unwrap_or(DEFAULT_INTERVAL)
+    }
+
+    /// The effective global scrape timeout.
+    pub fn timeout(&self) -> PromDuration {
+        self.scrape_timeout
+            .filter(|d| !d.is_zero())
+            .unwrap_or_else(|| DEFAULT_TIMEOUT.min(self.interval()))
+    }
+}
+
+/// A `scrape_protocols` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ScrapeProtocol {
+    /// Delimited protobuf (parsing not supported: never offered first by us unless asked).
+    PrometheusProto,
+    /// OpenMetrics 0.0.1.
+    #[serde(rename = "OpenMetricsText0.0.1")]
+    OpenMetricsText001,
+    /// OpenMetrics 1.0.0.
+    #[serde(rename = "OpenMetricsText1.0.0")]
+    OpenMetricsText100,
+    /// Text 0.0.4.
+    #[serde(rename = "PrometheusText0.0.4")]
+    PrometheusText004,
+    /// Text 1.0.0.
+    #[serde(rename = "PrometheusText1.0.0")]
+    PrometheusText100,
+}
+
+impl ScrapeProtocol {
+    /// The media type offered in `Accept` (without q-value).
+    pub fn media_type(self, escaping: &str) -> String {
+        match self {
+            ScrapeProtocol::PrometheusProto => {
+                "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited".into()
+            }
+            ScrapeProtocol::OpenMetricsText001 => "application/openmetrics-text;version=0.0.1".into(),
+            ScrapeProtocol::OpenMetricsText100 => {
+                format!("application/openmetrics-text;version=1.0.0;escaping={escaping}")
+            }
+            ScrapeProtocol::PrometheusText004 => "text/plain;version=0.0.4".into(),
+            ScrapeProtocol::PrometheusText100 => format!("text/plain;version=1.0.0;escaping={escaping}"),
+        }
+    }
+
+    /// The default list when nothing is configured.
+    pub const DEFAULT: [ScrapeProtocol; 4] = [
+        ScrapeProtocol::OpenMetricsText100,
+        ScrapeProtocol::OpenMetricsText001,
+        ScrapeProtocol::PrometheusText100,
+        ScrapeProtocol::PrometheusText004,
+    ];
+}
+
+/// A `static_configs` entry (also the shape of file SD groups).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StaticConfig {
+    /// `host:port` strings.
+    pub targets: Vec<String>,
+    /// Labels applied to every target of the group.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A `file_sd_configs` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSdConfig {
+    /// File patterns (one `*` allowed, in the last path segment).
+    pub files: Vec<String>,
+    /// Re-read interval (default 5m).
+    #[serde(default = "default_refresh")]
+    pub refresh_interval: PromDuration,
+}
+
+fn default_refresh() -> PromDuration {
+    DEFAULT_FILE_SD_REFRESH
+}
+
+/// One `scrape_configs` entry. After [`Config::from_yaml`] every inherited `Option` is `Some`
+/// and the accessors return the effective values.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScrapeConfig {
+    /// The job name (required, unique).
+    pub job_name: String,
+    /// Interval (inherits global).
+    pub scrape_interval: Option<PromDuration>,
+    /// Timeout (inherits `min(global timeout, interval)`).
+    pub scrape_timeout: Option<PromDuration>,
+    /// Accepted protocols in preference order.
+    pub scrape_protocols: Option<Vec<ScrapeProtocol>>,
+    /// Protocol assumed when the Content-Type is missing or unknown.
+    pub fallback_scrape_protocol: Option<ScrapeProtocol>,
+    /// Path (default `/metrics`).
+    pub metrics_path: Option<String>,
+    /// `http` (default) or `https`.
+    pub scheme: Option<String>,
+    /// URL query parameters.
+    pub params: BTreeMap<String, Vec<String>>,
+    /// Exposed labels win over target labels.
+    pub honor_labels: bool,
+    /// Use exposed timestamps (default true).
+    pub honor_timestamps: Option<bool>,
+    /// Write stale markers for series with explicit timestamps.
+    pub track_timestamps_staleness: bool,
+    /// Ask for gzip (default true).
+    pub enable_compression: Option<bool>,
+    /// Body size limit (0 = global).
+    pub body_size_limit: ByteSize,
+    /// Sample limit (0 = global).
+    pub sample_limit: u64,
+    /// Label count limit (0 = global).
+    pub label_limit: u64,
+    /// Label name length limit (0 = global).
+    pub label_name_length_limit: u64,
+    /// Label value length limit (0 = global).
+    pub label_value_length_limit: u64,
+    /// Target limit (0 = global).
+    pub target_limit: u64,
+    /// Dropped targets kept for the API (0 = global).
+    pub keep_dropped_targets: u64,
+    /// `utf8` or `legacy`.
+    pub metric_name_validation_scheme: Option<String>,
+    /// `allow-utf-8`, `underscores`, `dots`, `values`.
+    pub metric_name_escaping_scheme: Option<String>,
+    /// Native histograms (parsed, not scraped: no protobuf support).
+    pub scrape_native_histograms: Option<bool>,
+    /// NHCB conversion (parsed, ignored).
+    pub convert_classic_histograms_to_nhcb: Option<bool>,
+    /// Keep classic histograms (parsed, ignored).
+    pub always_scrape_classic_histograms: Option<bool>,
+    /// Extra report series.
+    pub extra_scrape_metrics: Option<bool>,
+    /// Native histogram bucket limit (parsed, ignored).
+    pub native_histogram_bucket_limit: u64,
+    /// Native histogram minimum bucket factor (parsed, ignored).
+    pub native_histogram_min_bucket_factor: f64,
+    /// Scrape failure log path (parsed, ignored).
+    pub scrape_failure_log_file: Option<String>,
+    /// Basic authentication.
+    pub basic_auth: Option<BasicAuth>,
+    /// `Authorization` header.
+    pub authorization: Option<Authorization>,
+    /// Deprecated bearer token.
+    pub bearer_token: Option<String>,
+    /// Deprecated bearer token file.
+    pub bearer_token_file: Option<PathBuf>,
+    /// OAuth2 (rejected by validation: not supported).
+    pub oauth2: Option<serde_yaml_ng::Value>,
+    /// TLS settings.
+    pub tls_config: Option<TlsConfig>,
+    /// Proxy URL.
+    pub proxy_url: Option<String>,
+    /// Hosts that bypass the proxy (parsed, ignored).
+    pub no_proxy: Option<String>,
+    /// Use the environment's proxy settings.
+    pub proxy_from_environment: bool,
+    /// Proxy CONNECT headers (rejected: not supported).
+    pub proxy_connect_header: Option<serde_yaml_ng::Value>,
+    /// Follow redirects (default true).
+    pub follow_redirects: Option<bool>,
+    /// Allow HTTP/2 (default true).
+    pub enable_http2: Option<bool>,
+    /// Custom headers (rejected: not supported).
+    pub http_headers: Option<serde_yaml_ng::Value>,
+    /// Static target groups.
+    pub static_configs: Vec<StaticConfig>,
+    /// File SD.
+    pub file_sd_configs: Vec<FileSdConfig>,
+    /// Target relabeling.
+    pub relabel_configs: Vec<RelabelConfig>,
+    /// Sample relabeling.
+    pub metric_relabel_configs: Vec<RelabelConfig>,
+}
+
+impl ScrapeConfig {
+    /// Effective interval.
+    pub fn interval(&self) -> PromDuration {
+        self.scrape_interval.unwrap_or(DEFAULT_INTERVAL)
+    }
+    /// Effective timeout.
+    pub fn timeout(&self) -> PromDuration {
+        self.scrape_timeout.unwrap_or(DEFAULT_TIMEOUT.min(self.interval()))
+    }
+    /// Effective metrics path.
+    pub fn metrics_path(&self) -> &str {
+        self.metrics_path.as_deref().unwrap_or("/metrics")
+    }
+    /// Effective scheme.
+    pub fn scheme(&self) -> &str {
+        self.scheme.as_deref().unwrap_or("http")
+    }
+    /// Effective `honor_timestamps`.
+    pub fn honor_timestamps(&self) -> bool {
+        self.honor_timestamps.unwrap_or(true)
+    }
+    /// Effective `enable_compression`.
+    pub fn enable_compression(&self) -> bool {
+        self.enable_compression.unwrap_or(true)
+    }
+    /// Effective `follow_redirects`.
+    pub fn follow_redirects(&self) -> bool {
+        self.follow_redirects.unwrap_or(true)
+    }
+    /// Effective protocol list.
+    pub fn protocols(&self) -> &[ScrapeProtocol] {
+        self.scrape_protocols.as_deref().unwrap_or(&ScrapeProtocol::DEFAULT)
+    }
+    /// Effective name validation scheme.
+    pub fn name_validation(&self) -> NameValidationScheme {
+        match self.metric_name_validation_scheme.as_deref() {
+            Some("legacy") => NameValidationScheme::Legacy,
+            _ => NameValidationScheme::Utf8,
+        }
+    }
+    /// The `Accept` header built from the protocol list, with q-values as in Prometheus 3.
+    ///
+    /// ```
+    /// let c = kagari_scrape::ScrapeConfig::default();
+    /// assert_eq!(c.accept_header(), "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,\
+    /// application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,\
+    /// text/plain;version=0.0.4;q=0.3,*/*;q=0.2");
+    /// ```
+    pub fn accept_header(&self) -> String {
+        let escaping = match self.name_validation() {
+            NameValidationScheme::Legacy => "underscores",
+            NameValidationScheme::Utf8 => "allow-utf-8",
+        };
+        let mut out = String::new();
+        let mut weight = 6u32;
+        for p in self.protocols() {
+            out.push_str(&p.media_type(escaping));
+            out.push_str(&format!(";q=0.{weight},"));
+            weight = weight.saturating_sub(1);
+        }
+        out.push_str(&format!("*/*;q=0.{weight}"));
+        out
+    }
+
+    /// Fills inherited values from `global` (Prometheus `ScrapeConfig.Validate`) and checks
+    /// the job on its own.
+    fn inherit_and_validate(&mut self, g: &GlobalConfig, dir: Option<&Path>) -> Result<(), ConfigError> {
+        let job = self.job_name.clone();
+        if job.is_empty() {
+            return Err(ConfigError::EmptyJobName);
+        }
+        let interval = self.scrape_interval.filter(|d| !d.is_zero()).unwrap_or(g.interval());
+        self.scrape_interval = Some(interval);
+        match self.scrape_timeout.filter(|d| !d.is_zero()) {
+            Some(t) if t > interval => return Err(ConfigError::TimeoutTooLarge { job }),
+            Some(t) => self.scrape_timeout = Some(t),
+            None => self.scrape_timeout = Some(g.timeout().min(interval)),
+        }
+        let scheme = self.scheme.get_or_insert_with(|| "http".into());
+        if scheme != "http" && scheme != "https" {
+            return Err(ConfigError::BadScheme { job, scheme: scheme.clone() });
+        }
+        self.metrics_path.get_or_insert_with(|| "/metrics".into());
+        macro_rules! inherit {
+            ($($f:ident),*) => {$( if self.$f == Default::default() { self.$f = g.$f; } )*};
+        }
+        inherit!(body_size_limit, sample_limit, label_limit, label_name_length_limit, label_value_length_limit,
+            target_limit, keep_dropped_targets);
+        macro_rules! inherit_opt {
+            ($($f:ident),*) => {$( if self.$f.is_none() { self.$f = g.$f.clone(); } )*};
+        }
+        inherit_opt!(metric_name_validation_scheme, scrape_native_histograms, convert_classic_histograms_to_nhcb,
+            always_scrape_classic_histograms, extra_scrape_metrics, scrape_failure_log_file);
+        if self.scrape_protocols.is_none() {
+            self.scrape_protocols = g.scrape_protocols.clone();
+        }
+        validate_protocols(self.scrape_protocols.as_deref())?;
+        if self.scrape_protocols.is_none() {
+            self.scrape_protocols = Some(ScrapeProtocol::DEFAULT.to_vec());
+        }
+        self.validate_http(dir)?;
+        let scheme = self.name_validation();
+        for r in self.relabel_configs.iter_mut().chain(self.metric_relabel_configs.iter_mut()) {
+            r.name_validation = scheme;
+            r.validate().map_err(|source| ConfigError::Relabel { job: job.clone(), source })?;
+        }
+        for sc in &self.static_configs {
+            for name in sc.labels.keys() {
+                if !scheme.is_valid_label_name(name) {
+                    return Err(ConfigError::BadLabelName { name: name.clone() });
+                }
+            }
+            if self.relabel_configs.is_empty() {
+                if let Some(t) = sc.targets.iter().find(|t| t.contains('/')) {
+                    return Err(ConfigError::BadTarget { target: t.clone() });
+                }
+            }
+        }
+        for fsd in &mut self.file_sd_configs {
+            for pattern in &mut fsd.files {
+                validate_file_sd_pattern(pattern)?;
+                if let Some(dir) = dir {
+                    if Path::new(pattern.as_str()).is_relative() {
+                        *pattern = dir.join(&*pattern).to_string_lossy().into_owned();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_http(&mut self, dir: Option<&Path>) -> Result<(), ConfigError> {
+        let job = self.job_name.clone();
+        let unsupported = |feature| Err(ConfigError::Unsupported { job: job.clone(), feature });
+        if self.oauth2.is_some() {
+            return unsupported("oauth2");
+        }
+        if self.proxy_connect_header.is_some() {
+            return unsupported("proxy_connect_header");
+        }
+        if self.http_headers.is_some() {
+            return unsupported("http_headers");
+        }
+        let bad = |reason| Err(ConfigError::HttpClient { job: job.clone(), reason });
+        let auths = [
+            self.basic_auth.is_some(),
+            self.authorization.is_some(),
+            self.bearer_token.is_some() || self.bearer_token_file.is_some(),
+        ];
+        if auths.iter().filter(|a| **a).count() > 1 {
+            return bad("at most one of basic_auth, oauth2, bearer_token & bearer_token_file, authorization must be configured");
+        }
+        if self.bearer_token.is_some() && self.bearer_token_file.is_some() {
+            return bad("at most one of bearer_token & bearer_token_file must be configured");
+        }
+        if let Some(b) = &self.basic_auth {
+            if b.password.is_some() && b.password_file.is_some() {
+                return bad("at most one of basic_auth password & password_file must be configured");
+            }
+            if !b.username.is_empty() && b.username_file.is_some() {
+                return bad("at most one of basic_auth username & username_file must be configured");
+            }
+        }
+        if let Some(a) = &self.authorization {
+            if a.credentials.is_some() && a.credentials_file.is_some() {
+                return bad("at most one of authorization credentials & credentials_file must be configured");
+            }
+            if a.auth_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("basic")) {
+                return bad(r#"authorization type cannot be set to "basic", use "basic_auth" instead"#);
+            }
+        }
+        // The deprecated spelling becomes `authorization`.
+        if self.bearer_token.is_some() || self.bearer_token_file.is_some() {
+            self.authorization = Some(Authorization {
+                auth_type: Some("Bearer".into()),
+                credentials: self.bearer_token.take(),
+                credentials_file: self.bearer_token_file.take(),
+            });
+        }
+        if let Some(tls) = &mut self.tls_config {
+            if tls.ca.is_some() && tls.ca_file.is_some() {
+                return bad("at most one of ca and ca_file must be configured");
+            }
+            if tls.cert.is_some() && tls.cert_file.is_some() {
+                return bad("at most one of cert and cert_file must be configured");
+            }
+            if tls.key.is_some() && tls.key_file.is_some() {
+                return bad("at most one of key and key_file must be configured");
+            }
+            if (tls.cert.is_some() || tls.cert_file.is_some()) != (tls.key.is_some() || tls.key_file.is_some()) {
+                return bad("exactly one of key or key_file must be configured when a client certificate is configured");
+            }
+            if let Some(dir) = dir {
+                tls.resolve_paths(dir);
+            }
+        }
+        if let Some(dir) = dir {
+            let fix = |p: &mut PathBuf| {
+                if p.is_relative() {
+                    *p = dir.join(&*p);
+                }
+            };
+            if let Some(b) = &mut self.basic_auth {
+                b.password_file.as_mut().map(fix);
+                b.username_file.as_mut().map(fix);
+            }
+            if let Some(a) = &mut self.authorization {
+                a.credentials_file.as_mut().map(fix);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn validate_protocols(p: Option<&[ScrapeProtocol]>) -> Result<(), ConfigError> {
+    let Some(p) = p else { return Ok(()) };
+    if p.is_empty() {
+        return Err(ConfigError::Protocols { reason: "scrape_protocols cannot be empty".into() });
+    }
+    let mut seen = HashSet::new();
+    for proto in p {
+        if !seen.insert(proto) {
+            return Err(ConfigError::Protocols { reason: format!("duplicated protocol in scrape_protocols, got {p:?}") });
+        }
+    }
+    Ok(())
+}
+
+/// Checks a `file_sd_configs` pattern: `^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$`.
+fn validate_file_sd_pattern(pattern: &str) -> Result<(), ConfigError> {
+    let bad = || ConfigError::BadFileSdPattern { pattern: pattern.to_string() };
+    let ext_ok = [".json", ".yml", ".yaml", ".JSON", ".YML", ".YAML"].iter().any(|e| pattern.ends_with(e));
+    if !ext_ok {
+        return Err(bad());
+    }
+    if let Some(star) = pattern.find('*') {
+        let after = pattern.get(star + 1..).unwrap_or("");
+        if after.contains('*') || after.contains('/') {
+            return Err(bad());
+        }
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Parses and validates a configuration from YAML text. Relative paths stay relative.
+    ///
+    /// ```
+    /// let c = kagari_scrape::Config::from_yaml("
+    /// global: {scrape_interval: 15s}
+    /// scrape_configs:
+    ///   - job_name: node
+    ///     static_configs: [{targets: ['localhost:9100']}]
+    /// ").unwrap();
+    /// assert_eq!(c.scrape_configs[0].interval().to_string(), "15s");
+    /// assert_eq!(c.scrape_configs[0].timeout().to_string(), "10s");
+    /// ```
+    pub fn from_yaml(text: &str) -> Result<Config, ConfigError> {
+        Self::parse(text, None)
+    }
+
+    /// Reads, parses and validates a file; relative paths (file SD, secrets, TLS files,
+    /// `scrape_config_files`) are resolved against its directory.
+    pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.into(), source })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::parse(&text, Some(&dir))
+    }
+
+    fn parse(text: &str, dir: Option<&Path>) -> Result<Config, ConfigError> {
+        // An empty document is the empty config.
+        let mut cfg: Config = if text.trim().is_empty() { Config::default() } else { serde_yaml_ng::from_str(text)? };
+        if let Some(dir) = dir {
+            for pattern in cfg.scrape_config_files.clone() {
+                for file in expand_glob(&dir.join(&pattern))? {
+                    #[derive(Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Extra {
+                        #[serde(default)]
+                        scrape_configs: Vec<ScrapeConfig>,
+                    }
+                    let t = std::fs::read_to_string(&file).map_err(|source| ConfigError::Io { path: file.clone(), source })?;
+                    let extra: Extra = serde_yaml_ng::from_str(&t)?;
+                    cfg.scrape_configs.extend(extra.scrape_configs);
+                }
+            }
+        }
+        cfg.validate(dir)?;
+        Ok(cfg)
+    }
+
+    fn validate(&mut self, dir: Option<&Path>) -> Result<(), ConfigError> {
+        if let (Some(t), i) = (self.global.scrape_timeout, self.global.interval()) {
+            if t > i {
+                return Err(ConfigError::GlobalTimeoutTooLarge);
+            }
+        }
+        validate_protocols(self.global.scrape_protocols.as_deref())?;
+        let mut jobs = HashSet::new();
+        for sc in &mut self.scrape_configs {
+            sc.inherit_and_validate(&self.global, dir)?;
+            if !jobs.insert(sc.job_name.clone()) {
+                return Err(ConfigError::DuplicateJob { job: sc.job_name.clone() });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Expands a pattern with at most one `*` in its last segment into the sorted list of
+/// matching files; a pattern without `*` yields itself if it exists.
+pub(crate) fn expand_glob(pattern: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    let s = pattern.to_string_lossy();
+    let Some(star) = s.find('*') else {
+        return Ok(if pattern.exists() { vec![pattern.to_path_buf()] } else { Vec::new() });
+    };
+    let (dir, file_pat) = match s.rfind('/') {
+        Some(slash) if slash < star => (PathBuf::from(s.get(..slash).unwrap_or("/")), s.get(slash + 1..).unwrap_or("")),
+        _ => (PathBuf::from("."), s.as_ref()),
+    };
+    let (prefix, suffix) = file_pat.split_once('*').unwrap_or((file_pat, ""));
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(ConfigError::Io { path: dir, source }),
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.len() >= prefix.len() + suffix.len() && name.starts_with(prefix) && name.ends_with(suffix)
+        })
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+impl FromStr for Config {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Config::from_yaml(s)
+    }
+}
