@@ -39,7 +39,10 @@ fn write_records(dir: &Path, opts: WalOptions, records: &[Vec<u8>]) -> Vec<(u32,
     ends
 }
 
-fn read_all(dir: &Path) -> Result<Vec<Vec<u8>>, (Vec<Vec<u8>>, Error)> {
+/// The records read before an error, and the error.
+type Partial = (Vec<Vec<u8>>, Error);
+
+fn read_all(dir: &Path) -> Result<Vec<Vec<u8>>, Partial> {
     let mut r = WalReader::open(&SegmentRange::all(dir)).map_err(|e| (Vec::new(), e))?;
     let mut out = Vec::new();
     loop {
