@@ -631,6 +631,36 @@ mod tests {
         assert_eq!(it.next(), ValueType::None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn prop_round_trip(
+            start in proptest::num::i64::ANY,
+            steps in proptest::collection::vec((1i64..=1 << 40, proptest::num::u64::ANY), 1..300),
+        ) {
+            let mut t = start;
+            let mut samples = Vec::new();
+            for (d, bits) in steps {
+                let Some(next) = t.checked_add(d) else { break };
+                samples.push((t, f64::from_bits(bits)));
+                t = next;
+            }
+            proptest::prop_assume!(!samples.is_empty());
+            let c = encode(&samples);
+            let want: Vec<_> = samples.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+            proptest::prop_assert_eq!(decode(c.bytes()), want);
+        }
+
+        #[test]
+        fn prop_garbage_never_panics(data in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let mut it = XorIterator::new(&data);
+            let mut n = 0u32;
+            while it.next() == ValueType::Float {
+                n += 1;
+            }
+            proptest::prop_assert!(n <= u32::from(u16::MAX));
+        }
+    }
+
     #[test]
     fn rejects_non_increasing_time() {
         let mut c = XorChunk::new();
