@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::Path;
 
+use kagari_tsdb::record::{self, RefSample};
 use kagari_tsdb::wlog::{
     self, Compression, SegmentRange, SyncPolicy, WalOptions, WalReader, WalWriter, PAGE_SIZE,
 };
@@ -237,4 +238,54 @@ fn reader_over_a_sub_range_of_segments() {
         firsts.push(rec[0]);
     }
     assert_eq!(firsts, vec![1, 2]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn record_decoders_reject_garbage_without_panicking(
+        ty in 0u8..10,
+        body in prop::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let mut rec = vec![ty];
+        rec.extend_from_slice(&body);
+        match record::decode(&rec) {
+            Ok(_) | Err(Error::Record { .. }) => {}
+            Err(other) => prop_assert!(false, "unexpected error kind {other}"),
+        }
+    }
+
+    #[test]
+    fn samples_round_trip_bit_exact(
+        samples in prop::collection::vec((any::<u64>(), any::<i64>(), any::<u64>()), 0..50),
+    ) {
+        let samples: Vec<RefSample> = samples
+            .into_iter()
+            .map(|(r, t, bits)| RefSample { series_ref: r, t, v: f64::from_bits(bits) })
+            .collect();
+        let mut buf = Vec::new();
+        record::encode_samples(&samples, &mut buf);
+        let mut out = Vec::new();
+        record::decode_samples(&buf, &mut out).unwrap();
+        prop_assert_eq!(out.len(), samples.len());
+        for (a, b) in samples.iter().zip(&out) {
+            prop_assert_eq!((a.series_ref, a.t, a.v.to_bits()), (b.series_ref, b.t, b.v.to_bits()));
+        }
+    }
+
+    #[test]
+    fn reader_reports_garbage_segments_as_corruption(
+        bytes in prop::collection::vec(any::<u8>(), 1..(2 * PAGE_SIZE + 100)),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(wlog::segment_path(dir.path(), 0), &bytes).unwrap();
+        match read_all(dir.path()) {
+            Ok(_) => {}
+            Err((_, Error::WalCorruption { segment: 0, offset, .. })) => {
+                prop_assert!(offset <= bytes.len() as u64);
+            }
+            Err((_, other)) => prop_assert!(false, "unexpected error kind {other}"),
+        }
+    }
 }
