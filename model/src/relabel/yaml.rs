@@ -3,7 +3,8 @@
 //! Reading follows Prometheus's `UnmarshalYAML`: missing fields take their defaults; unknown
 //! fields are errors; the action is case-insensitive; `regex:` present but null or empty means
 //! the empty regex (which only matches `""`); a null string field is the empty string, as
-//! Go's YAML decoder makes it; `action:` null is "relabel action cannot be empty".
+//! Go's YAML decoder makes it; `action:` null is "relabel action cannot be empty"; a null rule
+//! is "empty or null relabeling rule".
 //!
 //! Writing prints every field Prometheus prints on `/api/v1/status/config`, the regex without
 //! the added anchors. Unlike Prometheus we always write `replacement` and an empty `regex`, so
@@ -46,7 +47,9 @@ struct Raw {
 
 impl<'de> Deserialize<'de> for RelabelConfig {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Raw::deserialize(deserializer)?;
+        // Prometheus rejects a null list entry ("empty or null ... relabeling rule").
+        let raw = Option::<Raw>::deserialize(deserializer)?
+            .ok_or_else(|| D::Error::custom("empty or null relabeling rule"))?;
         let string = |f: Nullable<String>, default: &str| match f {
             None => default.to_string(),
             Some(v) => v.unwrap_or_default(),
