@@ -1,6 +1,71 @@
-//! tool (not built yet).
+//! `kagari-tool`: Kagari's promtool.
+//!
+//! ```text
+//! kagari-tool check metrics [--format text|openmetrics] [--lint-fatal] [FILE|-]
+//! ```
 
-fn main() {
-    eprintln!("not built yet");
-    std::process::exit(2);
+mod check_metrics;
+mod lint;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Kagari's promtool.
+#[derive(Debug, Parser)]
+#[command(name = "kagari-tool", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check resources for validity.
+    #[command(subcommand)]
+    Check(Check),
+}
+
+#[derive(Debug, Subcommand)]
+enum Check {
+    /// Parse and lint a metrics exposition (like `promtool check metrics`).
+    ///
+    /// Exit status: 0 valid (lint findings are printed), 1 parse error (printed as
+    /// `file:line:col: reason`), 2 usage or I/O error, 3 lint findings with --lint-fatal.
+    Metrics(MetricsArgs),
+}
+
+/// Arguments of `check metrics`.
+#[derive(Debug, clap::Args)]
+struct MetricsArgs {
+    /// Exposition format (default: text, i.e. 0.0.4, as promtool).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Exit with status 3 when the linter finds problems.
+    #[arg(long)]
+    lint_fatal: bool,
+    /// The file to check; `-` or nothing reads stdin.
+    file: Option<String>,
+}
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// Prometheus text format 0.0.4.
+    Text,
+    /// OpenMetrics 1.0.
+    Openmetrics,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(Check::Metrics(args)) => {
+            let format = args.format.map(|f| match f {
+                FormatArg::Text => kagari_exposition::Format::Text,
+                FormatArg::Openmetrics => kagari_exposition::Format::OpenMetrics,
+            });
+            check_metrics::run(args.file.as_deref(), format, args.lint_fatal)
+        }
+    }
 }
