@@ -1,0 +1,596 @@
+//! The Pratt parser: token cursor, binding powers, primaries, aggregations and calls.
+//!
+//! Precedence and associativity follow Prometheus's `generated_parser.y`:
+//! `or` < `and`/`unless` < comparisons < `+ -` < `* / % atan2` < `^` (right-associative), with
+//! unary minus binding like `*` (so `-1^2` is `-(1^2)`), and `[...]`, `offset`, `@` binding
+//! tighter than everything.
+
+use super::ast::*;
+use super::error::{ParseError, ParseErrorKind};
+use super::functions::function_by_name;
+use super::lexer::{lex, Token, TokenKind};
+use super::literals::unquote;
+use super::ParserOptions;
+
+/// Deepest nesting accepted; deeper queries get an error instead of exhausting the stack.
+const MAX_DEPTH: usize = 200;
+
+pub(crate) type PResult<T> = Result<T, ParseError>;
+
+pub(crate) struct Parser<'a> {
+    pub(crate) query: &'a str,
+    tokens: Vec<Token>,
+    pos: usize,
+    pub(crate) opts: &'a ParserOptions,
+    depth: usize,
+}
+
+/// Parses a whole query.
+pub(crate) fn parse_query(query: &str, opts: &ParserOptions) -> PResult<Expr> {
+    let tokens = lex(query)?;
+    let mut p = Parser {
+        query,
+        tokens,
+        pos: 0,
+        opts,
+        depth: 0,
+    };
+    if p.peek().kind == TokenKind::Eof {
+        return Err(p.err(0, query.len(), ParseErrorKind::Empty));
+    }
+    let e = p.expr(0)?;
+    p.check_selectors(&e)?;
+    let t = p.peek();
+    match t.kind {
+        TokenKind::Eof => Ok(e),
+        TokenKind::RParen => Err(p.err(t.start, t.end, ParseErrorKind::UnexpectedRightParen)),
+        _ => Err(p.unexpected(t, "", "")),
+    }
+}
+
+/// Whether a word is one of the keywords that can follow an operand.
+fn binop_keyword(w: &str) -> Option<BinaryOp> {
+    Some(match w.to_ascii_lowercase().as_str() {
+        "and" => BinaryOp::And,
+        "or" => BinaryOp::Or,
+        "unless" => BinaryOp::Unless,
+        "atan2" => BinaryOp::Atan2,
+        _ => return None,
+    })
+}
+
+/// Modifiers written between a binary operator and its right operand.
+#[derive(Default)]
+pub(crate) struct BinModifiers {
+    pub(crate) return_bool: bool,
+    pub(crate) on: Option<bool>,
+    pub(crate) labels: Vec<String>,
+    pub(crate) group: Option<(Cardinality, Vec<String>)>,
+    pub(crate) fill_left: Option<f64>,
+    pub(crate) fill_right: Option<f64>,
+    pub(crate) span: Span,
+}
+
+impl<'a> Parser<'a> {
+    // ---- cursor -------------------------------------------------------------------------
+
+    pub(crate) fn peek(&self) -> Token {
+        self.peek_at(0)
+    }
+
+    pub(crate) fn peek_at(&self, n: usize) -> Token {
+        let last = Token {
+            kind: TokenKind::Eof,
+            start: self.query.len(),
+            end: self.query.len(),
+        };
+        self.tokens.get(self.pos + n).copied().unwrap_or(last)
+    }
+
+    pub(crate) fn next(&mut self) -> Token {
+        let t = self.peek();
+        if t.kind != TokenKind::Eof {
+            self.pos += 1;
+        }
+        t
+    }
+
+    /// End offset of the last consumed token.
+    pub(crate) fn prev_end(&self) -> usize {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.tokens.get(i))
+            .map_or(0, |t| t.end)
+    }
+
+    pub(crate) fn text(&self, t: Token) -> &'a str {
+        self.query.get(t.start..t.end).unwrap_or("")
+    }
+
+    /// Whether the next token is the (case-insensitive) keyword `kw`.
+    pub(crate) fn at_keyword(&self, kw: &str) -> bool {
+        let t = self.peek();
+        t.kind == TokenKind::Ident && self.text(t).eq_ignore_ascii_case(kw)
+    }
+
+    pub(crate) fn err(&self, start: usize, end: usize, kind: ParseErrorKind) -> ParseError {
+        ParseError::new(start..end, kind, self.query)
+    }
+
+    pub(crate) fn err_at(&self, span: Span, kind: ParseErrorKind) -> ParseError {
+        self.err(span.start, span.end, kind)
+    }
+
+    pub(crate) fn unexpected(
+        &self,
+        t: Token,
+        context: &'static str,
+        expected: &'static str,
+    ) -> ParseError {
+        let found = match t.kind {
+            TokenKind::Ident | TokenKind::Number | TokenKind::Duration | TokenKind::String => {
+                format!("{} {:?}", t.kind.describe(), self.text(t))
+            }
+            k => k.describe().to_string(),
+        };
+        self.err(
+            t.start,
+            t.end,
+            ParseErrorKind::Unexpected {
+                found,
+                context,
+                expected,
+            },
+        )
+    }
+
+    /// Consumes a token of `kind` or fails; an early end of input inside a bracket pair is
+    /// reported as the unclosed bracket.
+    pub(crate) fn expect(
+        &mut self,
+        kind: TokenKind,
+        context: &'static str,
+        expected: &'static str,
+    ) -> PResult<Token> {
+        let t = self.peek();
+        if t.kind == kind {
+            return Ok(self.next());
+        }
+        if t.kind == TokenKind::Eof {
+            let unclosed = match kind {
+                TokenKind::RParen => Some(ParseErrorKind::UnclosedParen),
+                TokenKind::RBrace => Some(ParseErrorKind::UnclosedBrace),
+                TokenKind::RBracket => Some(ParseErrorKind::UnclosedBracket),
+                _ => None,
+            };
+            if let Some(k) = unclosed {
+                return Err(self.err(t.start, t.end, k));
+            }
+        }
+        Err(self.unexpected(t, context, expected))
+    }
+
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let t = self.peek();
+            return Err(self.err(
+                t.start,
+                t.end,
+                ParseErrorKind::Invalid("expression nested too deeply"),
+            ));
+        }
+        Ok(())
+    }
+
+    // ---- expressions --------------------------------------------------------------------
+
+    fn peek_binop(&self) -> Option<BinaryOp> {
+        let t = self.peek();
+        Some(match t.kind {
+            TokenKind::Add => BinaryOp::Add,
+            TokenKind::Sub => BinaryOp::Sub,
+            TokenKind::Mul => BinaryOp::Mul,
+            TokenKind::Div => BinaryOp::Div,
+            TokenKind::Mod => BinaryOp::Mod,
+            TokenKind::Pow => BinaryOp::Pow,
+            TokenKind::Eql => BinaryOp::Eql,
+            TokenKind::Neq => BinaryOp::Neq,
+            TokenKind::Lss => BinaryOp::Lss,
+            TokenKind::Lte => BinaryOp::Lte,
+            TokenKind::Gtr => BinaryOp::Gtr,
+            TokenKind::Gte => BinaryOp::Gte,
+            TokenKind::TrimUpper => BinaryOp::TrimUpper,
+            TokenKind::TrimLower => BinaryOp::TrimLower,
+            TokenKind::Ident => return binop_keyword(self.text(t)),
+            _ => return None,
+        })
+    }
+
+    /// Parses an expression whose binary operators all bind at least as tightly as `min_bp`.
+    pub(crate) fn expr(&mut self, min_bp: u8) -> PResult<Expr> {
+        self.enter()?;
+        let mut lhs = self.unary()?;
+        let depth = self.depth;
+        while let Some(op) = self.peek_binop() {
+            let l = op.precedence() * 2;
+            let r = if op.is_right_associative() { l } else { l + 1 };
+            if l < min_bp {
+                break;
+            }
+            self.next();
+            let mods = self.bin_modifiers(op)?;
+            // A chain of operators makes the tree deeper too.
+            self.enter()?;
+            let rhs = self.expr(r)?;
+            lhs = self.binary(op, lhs, rhs, mods)?;
+        }
+        self.depth = depth - 1;
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> PResult<Expr> {
+        let t = self.peek();
+        let op = match t.kind {
+            TokenKind::Sub => UnaryOp::Neg,
+            TokenKind::Add => UnaryOp::Pos,
+            _ => {
+                let primary = self.primary()?;
+                return self.postfix(primary);
+            }
+        };
+        self.next();
+        // Unary operators bind like `*`: tighter than `+`, looser than `^`.
+        let operand = self.expr(BinaryOp::Mul.precedence() * 2 + 1)?;
+        let span = Span::new(t.start, operand.span().end);
+        if let Expr::Number(mut n) = operand {
+            if op == UnaryOp::Neg {
+                n.value = -n.value;
+            }
+            n.span = span;
+            return Ok(Expr::Number(n));
+        }
+        let ty = operand.value_type();
+        if !matches!(ty, ValueType::Scalar | ValueType::Vector) {
+            return Err(self.err_at(span, ParseErrorKind::UnaryType(ty.to_string())));
+        }
+        Ok(Expr::Unary(UnaryExpr {
+            op,
+            expr: Box::new(operand),
+            span,
+        }))
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let t = self.peek();
+        match t.kind {
+            TokenKind::Number => {
+                self.next();
+                Ok(Expr::Number(self.number(t)?))
+            }
+            TokenKind::Duration => {
+                self.next();
+                Ok(Expr::Number(self.duration_literal(t)?))
+            }
+            TokenKind::String => {
+                self.next();
+                let value = unquote(self.text(t)).map_err(|k| self.err(t.start, t.end, k))?;
+                Ok(Expr::String(StringLiteral {
+                    value,
+                    span: Span::new(t.start, t.end),
+                }))
+            }
+            TokenKind::LParen => {
+                self.next();
+                let inner = self.expr(0)?;
+                let close = self.expect(TokenKind::RParen, "paren expression", "\")\"")?;
+                Ok(Expr::Paren(ParenExpr {
+                    expr: Box::new(inner),
+                    span: Span::new(t.start, close.end),
+                }))
+            }
+            TokenKind::LBrace => Ok(Expr::VectorSelector(self.vector_selector(None)?)),
+            TokenKind::Ident => self.word(t),
+            TokenKind::RParen => {
+                Err(self.err(t.start, t.end, ParseErrorKind::UnexpectedRightParen))
+            }
+            _ => Err(self.unexpected(t, "", "")),
+        }
+    }
+
+    pub(crate) fn number(&self, t: Token) -> PResult<NumberLiteral> {
+        let s = self.text(t);
+        let value = if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+            u128::from_str_radix(hex, 16).map(|v| v as f64).ok()
+        } else {
+            s.parse::<f64>().ok()
+        };
+        let value = value
+            .ok_or_else(|| self.err(t.start, t.end, ParseErrorKind::BadNumber(s.to_string())))?;
+        Ok(NumberLiteral {
+            value,
+            duration: false,
+            span: Span::new(t.start, t.end),
+        })
+    }
+
+    pub(crate) fn duration_literal(&self, t: Token) -> PResult<NumberLiteral> {
+        let ms = super::literals::parse_duration(self.text(t))
+            .map_err(|k| self.err(t.start, t.end, k))?;
+        Ok(NumberLiteral {
+            value: ms as f64 / 1000.0,
+            duration: true,
+            span: Span::new(t.start, t.end),
+        })
+    }
+
+    /// A word in operand position: `Inf`/`NaN`, an aggregation, a call or a metric name.
+    fn word(&mut self, t: Token) -> PResult<Expr> {
+        let w = self.text(t);
+        let next = self.peek_at(1);
+        if (w.eq_ignore_ascii_case("inf") || w.eq_ignore_ascii_case("nan"))
+            && !matches!(next.kind, TokenKind::LBrace | TokenKind::LParen)
+        {
+            self.next();
+            let value = if w.eq_ignore_ascii_case("inf") {
+                f64::INFINITY
+            } else {
+                f64::NAN
+            };
+            return Ok(Expr::Number(NumberLiteral {
+                value,
+                duration: false,
+                span: Span::new(t.start, t.end),
+            }));
+        }
+        if let Some(op) = AggregateOp::from_keyword(w) {
+            let next_word = (next.kind == TokenKind::Ident).then(|| self.text(next));
+            if next.kind == TokenKind::LParen
+                || next_word.is_some_and(|n| {
+                    n.eq_ignore_ascii_case("by") || n.eq_ignore_ascii_case("without")
+                })
+            {
+                return self.aggregate(op, t);
+            }
+        }
+        if next.kind == TokenKind::LParen {
+            return self.call(t);
+        }
+        self.next();
+        Ok(Expr::VectorSelector(
+            self.vector_selector(Some((w.to_string(), t)))?,
+        ))
+    }
+
+    fn call(&mut self, name_tok: Token) -> PResult<Expr> {
+        let name = self.text(name_tok);
+        let func = function_by_name(name)
+            .or_else(|| {
+                let lower = name.to_ascii_lowercase();
+                matches!(lower.as_str(), "start" | "end" | "step" | "range")
+                    .then(|| function_by_name(&lower))
+                    .flatten()
+            })
+            .ok_or_else(|| {
+                self.err(
+                    name_tok.start,
+                    name_tok.end,
+                    ParseErrorKind::UnknownFunction(name.to_string()),
+                )
+            })?;
+        if func.experimental && !self.opts.experimental_functions {
+            return Err(self.err(
+                name_tok.start,
+                name_tok.end,
+                ParseErrorKind::FunctionNotEnabled(func.name.to_string()),
+            ));
+        }
+        self.next();
+        self.next(); // `(`
+        let (args, close) = self.args("function call")?;
+        let span = Span::new(name_tok.start, close);
+        let call = Call { func, args, span };
+        self.check_call(&call)?;
+        Ok(Expr::Call(call))
+    }
+
+    /// Comma-separated expressions up to `)`; returns them and the end offset.
+    fn args(&mut self, context: &'static str) -> PResult<(Vec<Expr>, usize)> {
+        let mut args = Vec::new();
+        if self.peek().kind == TokenKind::RParen {
+            return Ok((args, self.next().end));
+        }
+        loop {
+            args.push(self.expr(0)?);
+            let t = self.peek();
+            match t.kind {
+                TokenKind::Comma => {
+                    self.next();
+                }
+                TokenKind::RParen => return Ok((args, self.next().end)),
+                TokenKind::Eof => {
+                    return Err(self.err(t.start, t.end, ParseErrorKind::UnclosedParen))
+                }
+                _ => return Err(self.unexpected(t, context, "\",\" or \")\"")),
+            }
+        }
+    }
+
+    fn aggregate(&mut self, op: AggregateOp, kw: Token) -> PResult<Expr> {
+        if matches!(op, AggregateOp::Limitk | AggregateOp::LimitRatio)
+            && !self.opts.experimental_functions
+        {
+            return Err(self.err(kw.start, kw.end, ParseErrorKind::LimitNotEnabled));
+        }
+        self.next();
+        let mut grouping = self.grouping_clause()?;
+        let open = self.peek();
+        if open.kind != TokenKind::LParen {
+            return Err(self.unexpected(open, "aggregation", "\"(\""));
+        }
+        self.next();
+        let (mut args, mut end) = self.args("aggregation")?;
+        if grouping.is_none() {
+            grouping = self.grouping_clause()?;
+            if grouping.is_some() {
+                end = self.prev_end();
+            }
+        }
+        let span = Span::new(kw.start, end);
+        let expected = if op.param_type().is_some() { 2 } else { 1 };
+        if args.len() != expected {
+            return Err(self.err_at(
+                span,
+                ParseErrorKind::AggregateArity {
+                    expected,
+                    got: args.len(),
+                },
+            ));
+        }
+        let expr = args.pop().map(Box::new);
+        let param = args.pop().map(Box::new);
+        let Some(expr) = expr else {
+            return Err(self.err_at(span, ParseErrorKind::AggregateArity { expected, got: 0 }));
+        };
+        let agg = AggregateExpr {
+            op,
+            expr,
+            param,
+            grouping: grouping.unwrap_or(Grouping::By(Vec::new())),
+            span,
+        };
+        self.check_aggregate(&agg)?;
+        Ok(Expr::Aggregate(agg))
+    }
+
+    /// An optional `by (...)` / `without (...)`.
+    fn grouping_clause(&mut self) -> PResult<Option<Grouping>> {
+        if self.at_keyword("by") {
+            self.next();
+            Ok(Some(Grouping::By(self.label_list("grouping")?)))
+        } else if self.at_keyword("without") {
+            self.next();
+            Ok(Some(Grouping::Without(self.label_list("grouping")?)))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// `( name, "quoted name", ... )` with an optional trailing comma.
+    pub(crate) fn label_list(&mut self, context: &'static str) -> PResult<Vec<String>> {
+        self.expect(TokenKind::LParen, context, "\"(\"")?;
+        let mut labels = Vec::new();
+        loop {
+            let t = self.peek();
+            match t.kind {
+                TokenKind::RParen => {
+                    self.next();
+                    return Ok(labels);
+                }
+                TokenKind::Ident if !self.text(t).contains(':') => {
+                    self.next();
+                    labels.push(self.text(t).to_string());
+                }
+                TokenKind::String => {
+                    self.next();
+                    labels.push(unquote(self.text(t)).map_err(|k| self.err(t.start, t.end, k))?);
+                }
+                TokenKind::Eof => {
+                    return Err(self.err(t.start, t.end, ParseErrorKind::UnclosedParen))
+                }
+                _ => return Err(self.unexpected(t, context, "label")),
+            }
+            let t = self.peek();
+            match t.kind {
+                TokenKind::Comma => {
+                    self.next();
+                }
+                TokenKind::RParen => {}
+                TokenKind::Eof => {
+                    return Err(self.err(t.start, t.end, ParseErrorKind::UnclosedParen))
+                }
+                _ => return Err(self.unexpected(t, context, "\",\" or \")\"")),
+            }
+        }
+    }
+
+    // ---- binary operators ---------------------------------------------------------------
+
+    fn bin_modifiers(&mut self, op: BinaryOp) -> PResult<BinModifiers> {
+        let mut m = BinModifiers {
+            span: Span::new(self.peek().start, self.peek().start),
+            ..Default::default()
+        };
+        if self.at_keyword("bool") {
+            self.next();
+            m.return_bool = true;
+        }
+        if self.at_keyword("on") || self.at_keyword("ignoring") {
+            m.on = Some(self.at_keyword("on"));
+            self.next();
+            m.labels = self.label_list("grouping")?;
+        }
+        if self.at_keyword("group_left") || self.at_keyword("group_right") {
+            let card = if self.at_keyword("group_left") {
+                Cardinality::ManyToOne
+            } else {
+                Cardinality::OneToMany
+            };
+            self.next();
+            let include = if self.peek().kind == TokenKind::LParen {
+                self.label_list("grouping")?
+            } else {
+                Vec::new()
+            };
+            m.group = Some((card, include));
+        }
+        loop {
+            let which = ["fill", "fill_left", "fill_right"]
+                .into_iter()
+                .find(|k| self.at_keyword(k));
+            let Some(which) = which.filter(|_| self.peek_at(1).kind == TokenKind::LParen) else {
+                break;
+            };
+            let kw = self.next();
+            if !self.opts.binop_fill_modifiers {
+                return Err(self.err(
+                    kw.start,
+                    kw.end,
+                    ParseErrorKind::FeatureNotEnabled("the fill modifier"),
+                ));
+            }
+            self.next();
+            let v = self.fill_value()?;
+            self.expect(TokenKind::RParen, "fill modifier", "\")\"")?;
+            if which != "fill_right" {
+                m.fill_left = Some(v);
+            }
+            if which != "fill_left" {
+                m.fill_right = Some(v);
+            }
+        }
+        m.span.end = self.peek().start;
+        let _ = op;
+        Ok(m)
+    }
+
+    fn fill_value(&mut self) -> PResult<f64> {
+        let mut sign = 1.0;
+        loop {
+            match self.peek().kind {
+                TokenKind::Sub => sign = -sign,
+                TokenKind::Add => {}
+                _ => break,
+            }
+            self.next();
+        }
+        let t = self.next();
+        let v = match t.kind {
+            TokenKind::Number => self.number(t)?.value,
+            TokenKind::Ident if self.text(t).eq_ignore_ascii_case("inf") => f64::INFINITY,
+            TokenKind::Ident if self.text(t).eq_ignore_ascii_case("nan") => f64::NAN,
+            _ => return Err(self.unexpected(t, "fill modifier", "number")),
+        };
+        Ok(sign * v)
+    }
+}
