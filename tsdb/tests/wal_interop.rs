@@ -408,3 +408,98 @@ fn prometheus_replays_our_wal() {
         "Prometheus reported corruption:\n{log}"
     );
 }
+
+#[test]
+fn prometheus_replays_our_checkpoint() {
+    if !peers_available("prometheus_replays_our_checkpoint") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let wal = data.join("wal");
+    let step = 15_000;
+    let first_t = now_ms() - 10 * 60_000;
+    let t = |k: i64| first_t + k * step;
+    let kept = Labels::from_pairs([("__name__", "kagari_ckpt_kept")]).expect("labels");
+    let gone = Labels::from_pairs([("__name__", "kagari_ckpt_gone")]).expect("labels");
+
+    let mut w = WalWriter::open(&wal, WalOptions::default()).expect("open writer");
+    let mut buf = Vec::new();
+    record::encode_series(
+        &[
+            RefSeries {
+                series_ref: 1,
+                labels: kept,
+            },
+            RefSeries {
+                series_ref: 2,
+                labels: gone,
+            },
+        ],
+        &mut buf,
+    );
+    w.log_record(&buf).expect("log");
+    for k in 0..15 {
+        if k == 5 || k == 10 {
+            w.next_segment().expect("cut");
+        }
+        let refs: &[u64] = if k < 10 { &[1, 2] } else { &[1] };
+        let samples: Vec<RefSample> = refs
+            .iter()
+            .map(|&r| RefSample {
+                series_ref: r,
+                t: t(k),
+                v: k as f64,
+            })
+            .collect();
+        buf.clear();
+        record::encode_samples(&samples, &mut buf);
+        w.log_record(&buf).expect("log");
+    }
+    w.close().expect("close");
+    assert_eq!(
+        kagari_tsdb::wlog::segments(&wal).expect("segments"),
+        vec![0, 1, 2]
+    );
+
+    // Fold segments 0 and 1 into checkpoint.00000001: series 2 is dead, samples before k = 3
+    // are too old.
+    let st = kagari_tsdb::wlog::checkpoint_with(&wal, 0, 1, |r| r == 1, t(3), Compression::Snappy)
+        .expect("checkpoint");
+    assert_eq!((st.total_series, st.dropped_series), (2, 1));
+    kagari_tsdb::wlog::delete_segments_before(&wal, 2).expect("delete segments");
+    assert_eq!(
+        kagari_tsdb::wlog::segments(&wal).expect("segments"),
+        vec![2]
+    );
+
+    let peer = Peer::start(&data, None, &["--storage.tsdb.retention.time=100y"]);
+    let last = t(14);
+    let at = format!("{}.{:03}", last / 1000, last % 1000);
+    let body = peer.get(&format!(
+        "/api/v1/query?query=count_over_time(kagari_ckpt_kept%5B10m%5D)&time={at}"
+    ));
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let got = v["data"]["result"][0]["value"][1]
+        .as_str()
+        .unwrap_or("none")
+        .to_string();
+    assert_eq!(got, "12", "samples 3..=14 expected: {body}");
+    let body = peer.get(&format!("/api/v1/query?query=kagari_ckpt_kept&time={at}"));
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["data"]["result"][0]["value"][1], "14", "{body}");
+    let body = peer.get(&format!(
+        "/api/v1/query?query=count_over_time(kagari_ckpt_gone%5B10m%5D)&time={at}"
+    ));
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        v["data"]["result"].as_array().map(Vec::len),
+        Some(0),
+        "{body}"
+    );
+    let log = std::fs::read_to_string(data.join("prometheus.log")).unwrap_or_default();
+    assert!(
+        !log.to_lowercase().contains("corrupt"),
+        "Prometheus reported corruption:\n{log}"
+    );
+}
