@@ -366,7 +366,7 @@ impl ScrapeConfig {
         }
         self.metrics_path.get_or_insert_with(|| "/metrics".into());
         macro_rules! inherit {
-            ($($f:ident),*) => {$( if self.$f == Default::default() { self.$f = g.$f; } )*};
+            ($($f:ident),*) => {$( if is_default(&self.$f) { self.$f = g.$f; } )*};
         }
         inherit!(body_size_limit, sample_limit, label_limit, label_name_length_limit, label_value_length_limit,
             target_limit, keep_dropped_targets);
@@ -494,6 +494,10 @@ impl ScrapeConfig {
         }
         Ok(())
     }
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 fn validate_protocols(p: Option<&[ScrapeProtocol]>) -> Result<(), ConfigError> {
