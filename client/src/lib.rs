@@ -1,1 +1,71 @@
-//! Client instrumentation: metrics, registry, `/metrics` and push (not built yet).
+//! Instrument a Rust program for Prometheus: counters, gauges, histograms, summaries,
+//! labelled families, registries, custom collectors, a `/metrics` server and Pushgateway push.
+//!
+//! Metrics are cheap `Arc` handles over relaxed atomics. Families are keyed by the full label
+//! values and look existing series up without allocating. Encoding goes through
+//! `kagari_exposition::Encoder` in the Prometheus text or OpenMetrics format.
+//!
+//! ```
+//! use kagari_client::{Format, Histogram, IntCounterVec, Opts, Registry};
+//!
+//! let registry = Registry::new();
+//! let requests = IntCounterVec::new(&["code"]).unwrap();
+//! registry.register(Opts::new("http_requests", "Requests served."), requests.clone()).unwrap();
+//! let latency = Histogram::with_buckets(vec![0.1, 1.0]).unwrap();
+//! registry.register(("http_latency_seconds", "Request latency."), latency.clone()).unwrap();
+//!
+//! requests.with_label_values(&["200"]).unwrap().inc();
+//! latency.observe(0.25);
+//!
+//! let text = registry.encode_to_string(Format::Text).unwrap();
+//! let expected = [
+//!     "# HELP http_requests_total Requests served.",
+//!     "# TYPE http_requests_total counter",
+//!     "http_requests_total{code=\"200\"} 1",
+//!     "# HELP http_latency_seconds Request latency.",
+//!     "# TYPE http_latency_seconds histogram",
+//!     "http_latency_seconds_bucket{le=\"0.1\"} 0",
+//!     "http_latency_seconds_bucket{le=\"1\"} 1",
+//!     "http_latency_seconds_bucket{le=\"+Inf\"} 1",
+//!     "http_latency_seconds_sum 0.25",
+//!     "http_latency_seconds_count 1",
+//! ];
+//! assert_eq!(text.lines().collect::<Vec<_>>(), expected);
+//! ```
+#![forbid(unsafe_code)]
+
+mod atomic;
+mod ckms;
+mod collector;
+mod counter;
+mod error;
+mod exemplar;
+mod family;
+mod gauge;
+mod histogram;
+mod labels;
+#[cfg(feature = "process")]
+mod process;
+mod registry;
+mod summary;
+mod timer;
+
+pub use atomic::{AtomicF64, Number};
+pub use collector::{Collector, Desc, Metric, MetricWriter, Series, SeriesLabels};
+pub use counter::{Counter, GenericCounter, IntCounter};
+pub use error::Error;
+pub use family::{
+    CounterVec, Family, GaugeVec, HistogramVec, IntCounterVec, IntGaugeVec, SummaryVec, TypedFamily,
+};
+pub use gauge::{Gauge, GaugeTimer, GenericGauge, InProgressGuard, IntGauge};
+pub use histogram::{
+    exponential_buckets, linear_buckets, Histogram, HistogramSnapshot, HistogramTimer,
+    DEFAULT_BUCKETS,
+};
+pub use kagari_exposition::{negotiate, Exemplar, Format, MetricType, Value};
+pub use labels::LabelSet;
+#[cfg(feature = "process")]
+pub use process::{ProcessCollector, ProcessStats};
+pub use registry::{default_registry, Opts, Registry, RegistryBuilder};
+pub use summary::{Summary, SummaryOpts, DEFAULT_AGE_BUCKETS, DEFAULT_BUF_CAP, DEFAULT_MAX_AGE};
+pub use timer::{Observe, Timer};

@@ -1,0 +1,261 @@
+//! The seam between metrics and the exposition encoder: [`MetricWriter`], [`Collector`], [`Metric`].
+//!
+//! Metrics never format text themselves: they hand family headers and samples to a
+//! [`MetricWriter`], which forwards them (with the registry's prefix and constant labels) to
+//! `kagari_exposition::Encoder`. Nothing here allocates per sample.
+
+use std::io;
+
+use kagari_exposition::{Encoder, Exemplar, MetricType, Value};
+
+/// Object-safe front of the exposition encoder, so collectors need not be generic over `W`.
+pub(crate) trait Sink {
+    fn family(
+        &mut self,
+        name: &str,
+        metric_type: MetricType,
+        help: &str,
+        unit: Option<&str>,
+    ) -> io::Result<()>;
+
+    #[allow(clippy::too_many_arguments)]
+    fn sample<'l>(
+        &mut self,
+        suffix: &str,
+        labels: &mut dyn Iterator<Item = (&'l str, &'l str)>,
+        extra: Option<(&str, f64)>,
+        value: Value,
+        timestamp_ms: Option<i64>,
+        exemplar: Option<&Exemplar<'_>>,
+    ) -> io::Result<()>;
+}
+
+impl<W: io::Write> Sink for Encoder<W> {
+    fn family(
+        &mut self,
+        name: &str,
+        metric_type: MetricType,
+        help: &str,
+        unit: Option<&str>,
+    ) -> io::Result<()> {
+        Encoder::family(self, name, metric_type, help, unit)
+    }
+
+    fn sample<'l>(
+        &mut self,
+        suffix: &str,
+        labels: &mut dyn Iterator<Item = (&'l str, &'l str)>,
+        extra: Option<(&str, f64)>,
+        value: Value,
+        timestamp_ms: Option<i64>,
+        exemplar: Option<&Exemplar<'_>>,
+    ) -> io::Result<()> {
+        Encoder::sample(self, suffix, labels, extra, value, timestamp_ms, exemplar)
+    }
+}
+
+/// The label names and values of one series inside a family (both empty for a plain metric).
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesLabels<'a> {
+    names: &'a [Box<str>],
+    values: &'a [Box<str>],
+}
+
+impl<'a> SeriesLabels<'a> {
+    /// No labels.
+    pub const EMPTY: SeriesLabels<'static> = SeriesLabels {
+        names: &[],
+        values: &[],
+    };
+
+    pub(crate) fn new(names: &'a [Box<str>], values: &'a [Box<str>]) -> Self {
+        SeriesLabels { names, values }
+    }
+
+    /// The `(name, value)` pairs in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + Clone + 'a {
+        self.names
+            .iter()
+            .zip(self.values.iter())
+            .map(|(n, v)| (&**n, &**v))
+    }
+}
+
+/// Writes families and samples of one registry entry to the encoder.
+///
+/// Handed to [`Collector::collect`] and [`Metric::encode_samples`]; it adds the registry's name
+/// prefix to family names and the constant labels to every sample.
+pub struct MetricWriter<'a> {
+    sink: &'a mut dyn Sink,
+    prefix: &'a str,
+    name_buf: &'a mut String,
+    consts: &'a [(String, String)],
+}
+
+impl std::fmt::Debug for MetricWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricWriter")
+            .field("prefix", &self.prefix)
+            .field("consts", &self.consts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> MetricWriter<'a> {
+    pub(crate) fn new(
+        sink: &'a mut dyn Sink,
+        prefix: &'a str,
+        name_buf: &'a mut String,
+        consts: &'a [(String, String)],
+    ) -> Self {
+        MetricWriter {
+            sink,
+            prefix,
+            name_buf,
+            consts,
+        }
+    }
+
+    /// Starts a family; `name` is prefixed with the registry prefix (if any) and, for a counter,
+    /// must not end in `_total` (the encoder adds it).
+    pub fn family(
+        &mut self,
+        name: &str,
+        metric_type: MetricType,
+        help: &str,
+        unit: Option<&str>,
+    ) -> io::Result<()> {
+        if self.prefix.is_empty() {
+            self.sink.family(name, metric_type, help, unit)
+        } else {
+            self.name_buf.clear();
+            self.name_buf.push_str(self.prefix);
+            self.name_buf.push('_');
+            self.name_buf.push_str(name);
+            self.sink.family(self.name_buf, metric_type, help, unit)
+        }
+    }
+
+    /// Writes one sample of the current family (see `kagari_exposition::Encoder::sample`).
+    pub fn sample(
+        &mut self,
+        suffix: &str,
+        labels: &[(&str, &str)],
+        extra: Option<(&str, f64)>,
+        value: Value,
+        timestamp_ms: Option<i64>,
+        exemplar: Option<&Exemplar<'_>>,
+    ) -> io::Result<()> {
+        let mut it = self
+            .consts
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain(labels.iter().copied());
+        self.sink
+            .sample(suffix, &mut it, extra, value, timestamp_ms, exemplar)
+    }
+
+    /// Writes one sample for a family member identified by `labels`.
+    pub fn series_sample(
+        &mut self,
+        suffix: &str,
+        labels: SeriesLabels<'_>,
+        extra: Option<(&str, f64)>,
+        value: Value,
+        exemplar: Option<&Exemplar<'_>>,
+    ) -> io::Result<()> {
+        let mut it = self
+            .consts
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain(labels.iter());
+        self.sink
+            .sample(suffix, &mut it, extra, value, None, exemplar)
+    }
+}
+
+/// The fixed description of one family a collector produces, used to validate registration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desc {
+    /// The family name (for counters without `_total`).
+    pub name: String,
+    /// The family type.
+    pub metric_type: MetricType,
+    /// The help text.
+    pub help: String,
+    /// Variable label names (constant labels excluded).
+    pub label_names: Vec<String>,
+}
+
+/// A source of families produced at scrape time (e.g. reading `/proc`, or a cache's stats).
+///
+/// ```
+/// use kagari_client::{Collector, Desc, MetricWriter, MetricType, Registry, Value};
+///
+/// #[derive(Debug)]
+/// struct Answer;
+/// impl Collector for Answer {
+///     fn describe(&self) -> Vec<Desc> {
+///         vec![Desc { name: "answer".into(), metric_type: MetricType::Gauge,
+///                     help: "The answer.".into(), label_names: vec![] }]
+///     }
+///     fn collect(&self, w: &mut MetricWriter<'_>) -> std::io::Result<()> {
+///         w.family("answer", MetricType::Gauge, "The answer.", None)?;
+///         w.sample("", &[], None, Value::Int(42), None, None)
+///     }
+/// }
+/// let r = Registry::new();
+/// r.register_collector(Answer).unwrap();
+/// assert!(r.register_collector(Answer).is_err()); // same family twice
+/// ```
+pub trait Collector: Send + Sync + std::fmt::Debug + 'static {
+    /// The families [`collect`](Collector::collect) will write; checked for name validity and
+    /// clashes at registration. An empty list registers an unchecked collector.
+    fn describe(&self) -> Vec<Desc> {
+        Vec::new()
+    }
+
+    /// Writes the current families (header via [`MetricWriter::family`], then samples).
+    fn collect(&self, w: &mut MetricWriter<'_>) -> io::Result<()>;
+}
+
+/// One family's worth of series that the registry names: a plain metric or a labelled family.
+///
+/// Implemented by every [`Series`] type (a metric without labels) and by
+/// [`Family`](crate::Family). The registry writes the family header; this writes the samples.
+pub trait Metric: Send + Sync + std::fmt::Debug + 'static {
+    /// The family type.
+    fn metric_type(&self) -> MetricType;
+    /// Declared variable label names.
+    fn label_names(&self) -> &[Box<str>] {
+        &[]
+    }
+    /// A label name this type reserves for itself (`le`, `quantile`).
+    fn reserved_label(&self) -> Option<&'static str> {
+        None
+    }
+    /// Writes all samples of all series.
+    fn encode_samples(&self, w: &mut MetricWriter<'_>) -> io::Result<()>;
+}
+
+/// A single series' state (counter, gauge, histogram, summary) that can live in a family.
+pub trait Series: Clone + Send + Sync + std::fmt::Debug + 'static {
+    /// The family type.
+    const TYPE: MetricType;
+    /// A label name this type reserves for itself (`le`, `quantile`).
+    const RESERVED_LABEL: Option<&'static str> = None;
+    /// Writes this series' samples with the given labels.
+    fn encode_series(&self, w: &mut MetricWriter<'_>, labels: SeriesLabels<'_>) -> io::Result<()>;
+}
+
+impl<S: Series> Metric for S {
+    fn metric_type(&self) -> MetricType {
+        S::TYPE
+    }
+    fn reserved_label(&self) -> Option<&'static str> {
+        S::RESERVED_LABEL
+    }
+    fn encode_samples(&self, w: &mut MetricWriter<'_>) -> io::Result<()> {
+        self.encode_series(w, SeriesLabels::EMPTY)
+    }
+}
