@@ -346,3 +346,110 @@ fn rewrite_and_compare(b: &Block, tmp: &Path) {
     let their_postings = &theirs[align4(tt.postings)..tt.label_offset_table as usize];
     assert_eq!(our_postings, their_postings, "postings lists differ");
 }
+
+/// Minimal HTTP/1.0 GET returning the body.
+fn http_get(port: u16, path_and_query: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        s,
+        "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+    )
+    .ok()?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).ok()?;
+    let (head, body) = resp.split_once("\r\n\r\n")?;
+    let status = head.lines().next()?;
+    status
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|c| c == "200")
+        .then(|| body.to_string())
+}
+
+/// Kills the server we started when the test ends (also on panic).
+struct Server(std::process::Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// (3) a real Prometheus 2.42 server loads our block and answers queries over it.
+#[test]
+fn prometheus_server_queries_our_block() {
+    if !peer_available(
+        "prometheus_server_queries_our_block",
+        "prometheus",
+        "--version",
+    ) {
+        return;
+    }
+    let base = 1_700_000_000_000i64; // 2023-11-14T22:13:20Z
+    let mut want: BTreeMap<String, usize> = BTreeMap::new();
+    let mut w = BlockWriter::new();
+    for s in 0..5usize {
+        let l = Labels::from_pairs([("__name__", "kagari_test"), ("s", &s.to_string())]).unwrap();
+        let n = 100 + 50 * s;
+        let samples: Vec<(i64, f64)> = (0..n)
+            .map(|k| (base + k as i64 * 10_000, (k * s) as f64))
+            .collect();
+        w.add_series(l, &samples).unwrap();
+        want.insert(s.to_string(), n);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    w.write(&data).unwrap();
+    let cfg = dir.path().join("empty.yml");
+    std::fs::write(&cfg, "global: {}\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", cfg.display()))
+        .arg(format!("--storage.tsdb.path={}", data.display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--storage.tsdb.retention.time=100y")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("prometheus.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    // Bounded wait for readiness (not a timing assertion: it only limits a hang).
+    let mut ready = false;
+    for _ in 0..300 {
+        if http_get(port, "/-/ready").is_some() {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let log = || std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
+    assert!(
+        ready,
+        "prometheus did not become ready on port {port}:\n{}",
+        log()
+    );
+    let at = (base + 3_600_000) / 1000;
+    let body = http_get(
+        port,
+        &format!("/api/v1/query?query=count_over_time(kagari_test%5B2h%5D)&time={at}"),
+    )
+    .expect("query failed");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut got: BTreeMap<String, usize> = BTreeMap::new();
+    for r in v["data"]["result"].as_array().unwrap() {
+        let s = r["metric"]["s"].as_str().unwrap().to_string();
+        got.insert(s, r["value"][1].as_str().unwrap().parse().unwrap());
+    }
+    assert_eq!(got, want, "{body}");
+    assert!(!log().contains("corrupt"), "{}", log());
+    eprintln!(
+        "prometheus 2.42 served our block: count_over_time matches for {} series",
+        got.len()
+    );
+}

@@ -107,6 +107,42 @@ fn write_then_read_every_sample() {
 }
 
 #[test]
+fn seek_across_chunks_and_tombstones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = BlockWriter::new();
+    let samples: Vec<(i64, f64)> = (0..1000).map(|i| (i * 10, i as f64)).collect();
+    w.add_series(Labels::from_pairs([("__name__", "x")]).unwrap(), &samples)
+        .unwrap();
+    let meta = w.write(dir.path()).unwrap();
+    let bdir = dir.path().join(meta.ulid.to_string());
+    let mut t = Tombstones::new();
+    t.add(
+        b_ref(&bdir),
+        Interval {
+            min_time: 5000,
+            max_time: 6000,
+        },
+    );
+    t.write(&bdir).unwrap();
+    let b = Block::open(&bdir).unwrap();
+    let s = b.select(&[]).unwrap().next().unwrap().unwrap();
+    assert_eq!(s.chunks.len(), 9);
+    let mut it = s.iter();
+    assert_eq!(it.seek(2405), ValueType::Float);
+    assert_eq!(it.at(), (2410, 241.0));
+    assert_eq!(it.seek(100), ValueType::Float, "seeking backwards stays");
+    assert_eq!(it.at().0, 2410);
+    assert_eq!(it.next(), ValueType::Float);
+    assert_eq!(it.at().0, 2420);
+    assert_eq!(it.seek(5000), ValueType::Float, "deleted range is skipped");
+    assert_eq!(it.at().0, 6010);
+    assert_eq!(it.seek(9990), ValueType::Float);
+    assert_eq!(it.next(), ValueType::None);
+    let mut it = s.iter();
+    assert_eq!(it.seek(10_000), ValueType::None);
+}
+
+#[test]
 fn select_by_matchers() {
     let data = dataset();
     let dir = tempfile::tempdir().unwrap();

@@ -120,6 +120,8 @@ impl<'a> BlockSeries<'a> {
             chunks: self.chunks.clone().into_iter(),
             deleted: self.block.tombstones.get(self.series_ref).to_vec(),
             it: XorIterator::new(&[]),
+            cur_max: i64::MIN,
+            valid: false,
             err: None,
         }
     }
@@ -145,6 +147,10 @@ pub struct SampleIter<'a> {
     chunks: std::vec::IntoIter<ChunkMeta>,
     deleted: Vec<Interval>,
     it: XorIterator<'a>,
+    /// Max time of the chunk being decoded.
+    cur_max: i64,
+    /// Whether the iterator is positioned on a sample.
+    valid: bool,
     err: Option<Error>,
 }
 
@@ -152,6 +158,37 @@ impl SampleIter<'_> {
     /// Advances to the next sample.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> ValueType {
+        let vt = self.advance();
+        self.valid = vt == ValueType::Float;
+        vt
+    }
+
+    /// Moves to the first sample at or after `t` (staying put if already there); chunks that
+    /// end before `t` are skipped without being decoded.
+    pub fn seek(&mut self, t: i64) -> ValueType {
+        if self.valid && self.it.at_t() >= t {
+            return ValueType::Float;
+        }
+        if !self.valid || self.cur_max < t {
+            while self
+                .chunks
+                .as_slice()
+                .first()
+                .is_some_and(|m| m.max_time < t)
+            {
+                self.chunks.next();
+            }
+            self.it.reset(&[]);
+        }
+        while self.next() == ValueType::Float {
+            if self.it.at_t() >= t {
+                return ValueType::Float;
+            }
+        }
+        ValueType::None
+    }
+
+    fn advance(&mut self) -> ValueType {
         loop {
             if self.err.is_some() {
                 return ValueType::None;
@@ -170,6 +207,7 @@ impl SampleIter<'_> {
             let Some(meta) = self.chunks.next() else {
                 return ValueType::None;
             };
+            self.cur_max = meta.max_time;
             match self.block.chunks.chunk(meta.chunk_ref) {
                 Ok((Encoding::Xor, data)) => self.it.reset(data),
                 Ok((enc, _)) => {

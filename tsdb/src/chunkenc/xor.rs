@@ -117,6 +117,18 @@ impl XorChunk {
         XorIterator::new(self.stream.bytes())
     }
 
+    /// An iterator over this chunk's samples that reuses `prev` when given (Prometheus's
+    /// `Iterator(it)` shape); the iterator borrows the chunk bytes and owns nothing else.
+    pub fn iterator<'b>(&'b self, prev: Option<XorIterator<'b>>) -> XorIterator<'b> {
+        match prev {
+            Some(mut it) => {
+                it.reset(self.stream.bytes());
+                it
+            }
+            None => XorIterator::new(self.stream.bytes()),
+        }
+    }
+
     /// Decodes all samples, returning the final decoder state and the number of bits used.
     fn replay(bytes: &[u8]) -> Result<(XorIterator<'_>, usize)> {
         let mut it = XorIterator::new(bytes);
@@ -625,7 +637,7 @@ mod tests {
         assert_eq!(it.seek(5), ValueType::Float);
         assert_eq!(it.at_t(), 20);
         assert_eq!(it.seek(31), ValueType::None);
-        it.reset(b.bytes());
+        it = b.iterator(Some(it));
         assert_eq!(it.next(), ValueType::Float);
         assert_eq!(it.at(), (100, 9.0));
         assert_eq!(it.next(), ValueType::None);
