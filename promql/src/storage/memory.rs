@@ -198,7 +198,7 @@ impl SeriesSet for MemSeriesSet<'_> {
     fn next_series(&mut self) -> Option<Box<dyn Series + '_>> {
         self.series.next().map(|s| Box::new(s) as Box<dyn Series>)
     }
-    fn err(&self) -> Option<&StorageError> {
+    fn take_err(&mut self) -> Option<StorageError> {
         None
     }
 }
@@ -269,7 +269,7 @@ impl SampleIterator for MemIterator<'_> {
             .map_or(0, |s| s.0)
     }
 
-    fn err(&self) -> Option<&StorageError> {
+    fn take_err(&mut self) -> Option<StorageError> {
         None
     }
 }

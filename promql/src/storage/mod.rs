@@ -89,10 +89,10 @@ pub trait Querier {
 
 /// A lazily produced set of series.
 pub trait SeriesSet {
-    /// The next series, or `None` at the end (then check [`SeriesSet::err`]).
+    /// The next series, or `None` at the end (then check [`SeriesSet::take_err`]).
     fn next_series(&mut self) -> Option<Box<dyn Series + '_>>;
-    /// The error that ended iteration early, if any.
-    fn err(&self) -> Option<&StorageError>;
+    /// Takes the error that ended iteration early, if any.
+    fn take_err(&mut self) -> Option<StorageError>;
 }
 
 /// One series: its labels and a way to iterate its samples.
@@ -128,6 +128,6 @@ pub trait SampleIterator {
     /// The timestamp of the current sample of any kind.
     fn at_t(&self) -> Timestamp;
 
-    /// The error that ended iteration, if any.
-    fn err(&self) -> Option<&StorageError>;
+    /// Takes the error that ended iteration, if any (call after [`ValueType::None`]).
+    fn take_err(&mut self) -> Option<StorageError>;
 }

@@ -145,33 +145,33 @@ pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<Bucket>) -> f64
     if lower >= upper {
         return 0.0;
     }
-    // Cumulative count at value x, interpolating linearly inside a bucket.
-    let rank_at = |x: f64| -> f64 {
-        let mut prev_bound = 0.0_f64;
-        let mut prev_count = 0.0;
-        for (i, b) in buckets.iter().enumerate() {
-            if i == 0 && b.upper_bound <= 0.0 {
-                prev_bound = f64::NEG_INFINITY;
+    // Sum each bucket's share of [lower, upper]: fully covered buckets count completely,
+    // partially covered finite buckets proportionally, partially covered infinite ones not.
+    let mut acc = 0.0;
+    let mut prev_count = 0.0;
+    for (i, b) in buckets.iter().enumerate() {
+        let lo_b = if i == 0 {
+            if b.upper_bound <= 0.0 {
+                f64::NEG_INFINITY
+            } else {
+                0.0
             }
-            if x <= b.upper_bound {
-                if b.upper_bound.is_infinite() {
-                    return if x.is_infinite() { b.count } else { prev_count };
-                }
-                if prev_bound.is_infinite() {
-                    return if x < b.upper_bound { 0.0 } else { b.count };
-                }
-                if x <= prev_bound {
-                    return prev_count;
-                }
-                let frac = (x - prev_bound) / (b.upper_bound - prev_bound);
-                return prev_count + (b.count - prev_count) * frac;
-            }
-            prev_bound = b.upper_bound;
-            prev_count = b.count;
+        } else {
+            buckets.get(i - 1).map_or(0.0, |p| p.upper_bound)
+        };
+        let c = b.count - prev_count;
+        prev_count = b.count;
+        let (from, to) = (lower.max(lo_b), upper.min(b.upper_bound));
+        if to < from || (to == from && !(lo_b == from && b.upper_bound == to)) {
+            continue;
         }
-        total
-    };
-    (rank_at(upper) - rank_at(lower)) / total
+        if lower <= lo_b && b.upper_bound <= upper {
+            acc += c;
+        } else if lo_b.is_finite() && b.upper_bound.is_finite() {
+            acc += c * (to - from) / (b.upper_bound - lo_b);
+        }
+    }
+    acc / total
 }
 
 #[cfg(test)]

@@ -1,0 +1,639 @@
+//! Function calls: evaluates arguments and dispatches to the kernels in [`super::functions`].
+
+use std::collections::HashMap;
+
+use kagari_model::{Labels, MatchType, METRIC_NAME};
+
+use crate::parser::ast::{Call, Expr};
+use crate::parser::functions::FunctionId as F;
+
+use super::aggregate::format_float;
+use super::eval::Evaluator;
+use super::functions::histogram::{bucket_fraction, bucket_quantile, Bucket};
+use super::functions::label::{label_join, LabelFnError, LabelReplace};
+use super::functions::{math, over_time, rate, time, FPoint};
+use super::value::{Matrix, Sample, Value, Vector};
+use super::EngineError;
+
+fn unparen(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unparen(&p.expr),
+        other => other,
+    }
+}
+
+fn label_err(e: LabelFnError) -> EngineError {
+    match e {
+        LabelFnError::InvalidLabelName(n) => EngineError::InvalidLabelName(n),
+        LabelFnError::InvalidRegex(r) => EngineError::InvalidRegex {
+            regex: String::new(),
+            reason: r,
+        },
+    }
+}
+
+fn arg(c: &Call, i: usize) -> Result<&Expr, EngineError> {
+    c.args
+        .get(i)
+        .ok_or_else(|| EngineError::Unsupported(format!("missing argument {i} of {}", c.func.name)))
+}
+
+/// Labels for `absent`/`absent_over_time`: the equality matchers of a plain selector.
+fn absent_labels(e: &Expr) -> Labels {
+    let matchers = match unparen(e) {
+        Expr::VectorSelector(vs) => &vs.matchers,
+        Expr::MatrixSelector(ms) => &ms.vector.matchers,
+        _ => return Labels::empty(),
+    };
+    let mut b = Labels::empty().to_builder();
+    let mut has: Vec<&str> = Vec::new();
+    for m in matchers {
+        if m.name() == METRIC_NAME {
+            continue;
+        }
+        if m.match_type() == MatchType::Equal && !has.contains(&m.name()) {
+            b.set(m.name(), m.value());
+            has.push(m.name());
+        } else {
+            b.del(m.name());
+        }
+    }
+    b.build()
+}
+
+fn out(metric: Labels, ts: i64, f: f64, drop_name: bool) -> Sample {
+    Sample {
+        metric,
+        t: ts,
+        f,
+        drop_name,
+    }
+}
+
+/// Maps every sample of a vector through `f` (returning `None` drops it); drops names.
+fn map_vector(v: Vector, ts: i64, mut f: impl FnMut(f64) -> Option<f64>) -> Vector {
+    v.into_iter()
+        .filter_map(|mut s| {
+            s.f = f(s.f)?;
+            s.t = ts;
+            s.drop_name = true;
+            Some(s)
+        })
+        .collect()
+}
+
+/// Natural-order comparison (digit runs compare numerically) used by `sort_by_label`.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, _) => return std::cmp::Ordering::Less,
+            (_, None) => return std::cmp::Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let nx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let ny = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (dx, dy) = (x.get(..nx).unwrap_or(&[]), y.get(..ny).unwrap_or(&[]));
+                let tx: &[u8] = dx
+                    .iter()
+                    .position(|c| *c != b'0')
+                    .map_or(&[], |p| dx.get(p..).unwrap_or(&[]));
+                let ty: &[u8] = dy
+                    .iter()
+                    .position(|c| *c != b'0')
+                    .map_or(&[], |p| dy.get(p..).unwrap_or(&[]));
+                let o = tx.len().cmp(&ty.len()).then_with(|| tx.cmp(ty));
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+                x = x.get(nx..).unwrap_or(&[]);
+                y = y.get(ny..).unwrap_or(&[]);
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(d);
+                }
+                x = x.get(1..).unwrap_or(&[]);
+                y = y.get(1..).unwrap_or(&[]);
+            }
+        }
+    }
+}
+
+/// Applies a per-series kernel over a range argument. `keep_name` preserves the series' name.
+fn over_range(
+    m: Matrix,
+    ts: i64,
+    keep_name: bool,
+    mut f: impl FnMut(&[FPoint]) -> Option<f64>,
+) -> Vector {
+    m.into_iter()
+        .filter_map(|s| {
+            let v = f(&s.floats)?;
+            Some(out(
+                s.metric,
+                ts,
+                v,
+                if keep_name { s.drop_name } else { true },
+            ))
+        })
+        .collect()
+}
+
+fn values(p: &[FPoint]) -> Vec<f64> {
+    p.iter().map(|x| x.f).collect()
+}
+
+pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Value, EngineError> {
+    let id = c.func.id;
+    let secs = ts as f64 / 1000.0;
+    let v = match id {
+        F::Time => return Ok(Value::Scalar { t: ts, f: secs }),
+        F::Pi => {
+            return Ok(Value::Scalar {
+                t: ts,
+                f: std::f64::consts::PI,
+            })
+        }
+        F::Start => {
+            return Ok(Value::Scalar {
+                t: ts,
+                f: ev.start as f64 / 1000.0,
+            })
+        }
+        F::End => {
+            return Ok(Value::Scalar {
+                t: ts,
+                f: ev.end as f64 / 1000.0,
+            })
+        }
+        F::Range => {
+            return Ok(Value::Scalar {
+                t: ts,
+                f: (ev.end - ev.start) as f64 / 1000.0,
+            })
+        }
+        F::Step => {
+            return Ok(Value::Scalar {
+                t: ts,
+                f: ev.step as f64 / 1000.0,
+            })
+        }
+        F::MinOf | F::MaxOf => {
+            let a = ev.scalar_arg(arg(c, 0)?, ts)?;
+            let b = ev.scalar_arg(arg(c, 1)?, ts)?;
+            let f = if id == F::MinOf {
+                math::go_min(a, b)
+            } else {
+                math::go_max(a, b)
+            };
+            return Ok(Value::Scalar { t: ts, f });
+        }
+        F::Scalar => {
+            let v = ev.vector_arg(arg(c, 0)?, ts)?;
+            let f = match v.as_slice() {
+                [s] => s.f,
+                _ => f64::NAN,
+            };
+            return Ok(Value::Scalar { t: ts, f });
+        }
+        F::Vector => {
+            let f = ev.scalar_arg(arg(c, 0)?, ts)?;
+            vec![out(Labels::empty(), ts, f, false)]
+        }
+        F::Abs
+        | F::Ceil
+        | F::Floor
+        | F::Exp
+        | F::Sqrt
+        | F::Ln
+        | F::Log2
+        | F::Log10
+        | F::Sin
+        | F::Cos
+        | F::Tan
+        | F::Asin
+        | F::Acos
+        | F::Atan
+        | F::Sinh
+        | F::Cosh
+        | F::Tanh
+        | F::Asinh
+        | F::Acosh
+        | F::Atanh
+        | F::Rad
+        | F::Deg
+        | F::Sgn => {
+            let k = math::simple(c.func.name)
+                .ok_or_else(|| EngineError::Unsupported(c.func.name.into()))?;
+            let v = ev.vector_arg(arg(c, 0)?, ts)?;
+            map_vector(v, ts, |x| Some(k(x)))
+        }
+        F::Round => {
+            let v = ev.vector_arg(arg(c, 0)?, ts)?;
+            let to = match c.args.get(1) {
+                Some(e) => ev.scalar_arg(e, ts)?,
+                None => 1.0,
+            };
+            map_vector(v, ts, |x| Some(math::round(x, to)))
+        }
+        F::Clamp => {
+            let v = ev.vector_arg(arg(c, 0)?, ts)?;
+            let lo = ev.scalar_arg(arg(c, 1)?, ts)?;
+            let hi = ev.scalar_arg(arg(c, 2)?, ts)?;
+            if hi < lo {
+                Vec::new()
+            } else {
+                map_vector(v, ts, |x| Some(math::go_max(lo, math::go_min(hi, x))))
+            }
+        }
+        F::ClampMin | F::ClampMax => {
+            let v = ev.vector_arg(arg(c, 0)?, ts)?;
+            let b = ev.scalar_arg(arg(c, 1)?, ts)?;
+            if id == F::ClampMin {
+                map_vector(v, ts, |x| Some(math::clamp_min(x, b)))
+            } else {
+                map_vector(v, ts, |x| Some(math::clamp_max(x, b)))
+            }
+        }
+        F::DayOfMonth
+        | F::DayOfWeek
+        | F::DayOfYear
+        | F::DaysInMonth
+        | F::Hour
+        | F::Minute
+        | F::Month
+        | F::Year => {
+            let name = c.func.name;
+            match c.args.first() {
+                None => vec![out(
+                    Labels::empty(),
+                    ts,
+                    time::calendar(name, secs).unwrap_or(f64::NAN),
+                    false,
+                )],
+                Some(e) => {
+                    let v = ev.vector_arg(e, ts)?;
+                    map_vector(v, ts, |x| time::calendar(name, x))
+                }
+            }
+        }
+        F::Timestamp => {
+            let a = arg(c, 0)?;
+            let v = match unparen(a) {
+                Expr::VectorSelector(vs) => ev.vector_selector(vs, ts)?,
+                other => ev.vector_arg(other, ts)?,
+            };
+            v.into_iter()
+                .map(|s| out(s.metric, ts, s.t as f64 / 1000.0, true))
+                .collect()
+        }
+        F::Absent => {
+            let a = arg(c, 0)?;
+            let v = ev.vector_arg(a, ts)?;
+            if v.is_empty() {
+                vec![out(absent_labels(a), ts, 1.0, false)]
+            } else {
+                Vec::new()
+            }
+        }
+        F::AbsentOverTime => {
+            let a = arg(c, 0)?;
+            let (m, _, _) = ev.range_arg(a, ts)?;
+            if m.is_empty() {
+                vec![out(absent_labels(a), ts, 1.0, false)]
+            } else {
+                Vec::new()
+            }
+        }
+        F::Sort | F::SortDesc | F::SortByLabel | F::SortByLabelDesc => {
+            if ev.step != 0 {
+                ev.annotations.warn("sort is ineffective for range queries since results are always ordered by labels");
+            }
+            let mut v = ev.vector_arg(arg(c, 0)?, ts)?;
+            match id {
+                F::Sort => v.sort_by(|a, b| nan_last(a.f, b.f, false)),
+                F::SortDesc => v.sort_by(|a, b| nan_last(a.f, b.f, true)),
+                _ => {
+                    let mut names = Vec::new();
+                    for e in c.args.iter().skip(1) {
+                        names.push(ev.string_arg(e, ts)?);
+                    }
+                    let desc = id == F::SortByLabelDesc;
+                    v.sort_by(|a, b| {
+                        let mut o = std::cmp::Ordering::Equal;
+                        for n in &names {
+                            o = natural_cmp(
+                                a.metric.get(n).unwrap_or(""),
+                                b.metric.get(n).unwrap_or(""),
+                            );
+                            if o != std::cmp::Ordering::Equal {
+                                break;
+                            }
+                        }
+                        let o = o.then_with(|| a.metric.cmp(&b.metric));
+                        if desc {
+                            o.reverse()
+                        } else {
+                            o
+                        }
+                    });
+                }
+            }
+            return Ok(Value::Vector(v));
+        }
+        F::LabelReplace => {
+            let v = ev.vector_arg(arg(c, 0)?, ts)?;
+            let dst = ev.string_arg(arg(c, 1)?, ts)?;
+            let repl = ev.string_arg(arg(c, 2)?, ts)?;
+            let src = ev.string_arg(arg(c, 3)?, ts)?;
+            let re = ev.string_arg(arg(c, 4)?, ts)?;
+            let rule = LabelReplace::new(&dst, &repl, &src, &re).map_err(|e| match e {
+                LabelFnError::InvalidRegex(reason) => EngineError::InvalidRegex {
+                    regex: re.clone(),
+                    reason,
+                },
+                other => label_err(other),
+            })?;
+            v.into_iter()
+                .map(|mut s| {
+                    s.metric = rule.apply(&s.metric);
+                    s.t = ts;
+                    if dst == METRIC_NAME {
+                        s.drop_name = false;
+                    }
+                    s
+                })
+                .collect()
+        }
+        F::LabelJoin => {
+            let v = ev.vector_arg(arg(c, 0)?, ts)?;
+            let dst = ev.string_arg(arg(c, 1)?, ts)?;
+            let sep = ev.string_arg(arg(c, 2)?, ts)?;
+            let mut srcs = Vec::new();
+            for e in c.args.iter().skip(3) {
+                srcs.push(ev.string_arg(e, ts)?);
+            }
+            let mut res = Vec::with_capacity(v.len());
+            for mut s in v {
+                s.metric = label_join(&s.metric, &dst, &sep, &srcs).map_err(label_err)?;
+                s.t = ts;
+                if dst == METRIC_NAME {
+                    s.drop_name = false;
+                }
+                res.push(s);
+            }
+            res
+        }
+        F::HistogramQuantile => {
+            let q = ev.scalar_arg(arg(c, 0)?, ts)?;
+            let v = ev.vector_arg(arg(c, 1)?, ts)?;
+            if !(0.0..=1.0).contains(&q) {
+                ev.annotations.warn(format!(
+                    "quantile value should be between 0 and 1, got {}",
+                    format_float(q)
+                ));
+            }
+            classic_buckets(ev, v, ts, |ev, name, b| {
+                let (f, fixes) = bucket_quantile(q, b);
+                if fixes.forced_monotonic {
+                    ev.annotations.info(format!("input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name {name:?}"));
+                }
+                f
+            })
+        }
+        F::HistogramFraction => {
+            let lo = ev.scalar_arg(arg(c, 0)?, ts)?;
+            let hi = ev.scalar_arg(arg(c, 1)?, ts)?;
+            let v = ev.vector_arg(arg(c, 2)?, ts)?;
+            classic_buckets(ev, v, ts, |_, _, b| bucket_fraction(lo, hi, b))
+        }
+        F::HistogramAvg
+        | F::HistogramCount
+        | F::HistogramStddev
+        | F::HistogramStdvar
+        | F::HistogramSum
+        | F::HistogramQuantiles => {
+            // Only native histograms have these; float samples are ignored.
+            let _ = ev.vector_arg(arg(c, 0)?, ts)?;
+            Vec::new()
+        }
+        F::Info | F::StartTimestamp => {
+            return Err(EngineError::Unsupported(format!(
+                "function {}",
+                c.func.name
+            )));
+        }
+        _ => return range_call(ev, c, ts),
+    };
+    Ok(Value::Vector(v))
+}
+
+fn nan_last(a: f64, b: f64, desc: bool) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Equal,
+        (true, false) => Greater,
+        (false, true) => Less,
+        _ if desc => b.partial_cmp(&a).unwrap_or(Equal),
+        _ => a.partial_cmp(&b).unwrap_or(Equal),
+    }
+}
+
+/// Groups classic bucket samples by their labels without `le` and applies `f` per group.
+fn classic_buckets(
+    ev: &mut Evaluator<'_>,
+    v: Vector,
+    ts: i64,
+    mut f: impl FnMut(&mut Evaluator<'_>, &str, &mut Vec<Bucket>) -> f64,
+) -> Vector {
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut groups: Vec<(Labels, Vec<Bucket>)> = Vec::new();
+    for s in v {
+        let le = s.metric.get("le").unwrap_or("");
+        let Some(ub) = parse_go_float(le) else {
+            let name = s.metric.metric_name().unwrap_or("").to_string();
+            ev.annotations.warn(format!(
+                "bucket label \"le\" is missing or has a malformed value of {le:?} for metric name {name:?}"
+            ));
+            continue;
+        };
+        let mut b = s.metric.to_builder();
+        b.del("le");
+        let key = b.build();
+        let i = *index.entry(key.clone()).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
+        });
+        if let Some(g) = groups.get_mut(i) {
+            g.1.push(Bucket {
+                upper_bound: ub,
+                count: s.f,
+            });
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(metric, mut buckets)| {
+            let name = metric.metric_name().unwrap_or("").to_string();
+            let val = f(ev, &name, &mut buckets);
+            out(metric, ts, val, true)
+        })
+        .collect()
+}
+
+/// Parses a float the way Go's `strconv.ParseFloat` does for `le` values.
+fn parse_go_float(s: &str) -> Option<f64> {
+    let l = s.to_ascii_lowercase();
+    match l.trim_start_matches(['+', '-']) {
+        "inf" | "infinity" | "nan" => return s.parse::<f64>().ok(),
+        "" => return None,
+        _ => {}
+    }
+    if l.contains("inf") || l.contains("nan") {
+        return None;
+    }
+    s.parse::<f64>().ok()
+}
+
+fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Value, EngineError> {
+    let id = c.func.id;
+    // The matrix argument is first except for quantile_over_time.
+    let (m_idx, scalars): (usize, Vec<usize>) = match id {
+        F::QuantileOverTime => (1, vec![0]),
+        F::PredictLinear => (0, vec![1]),
+        F::DoubleExponentialSmoothing => (0, vec![1, 2]),
+        _ => (0, vec![]),
+    };
+    let mut params = Vec::new();
+    for i in scalars {
+        params.push(ev.scalar_arg(arg(c, i)?, ts)?);
+    }
+    let p = |i: usize| params.get(i).copied().unwrap_or(f64::NAN);
+    let (m, lo, hi) = ev.range_arg(arg(c, m_idx)?, ts)?;
+    let v = match id {
+        F::Rate | F::Increase | F::Delta => {
+            let counter = id != F::Delta;
+            let is_rate = id == F::Rate;
+            if counter {
+                for s in &m {
+                    let name = s.metric.metric_name().unwrap_or("");
+                    let counterish = ["_total", "_sum", "_count", "_bucket"]
+                        .iter()
+                        .any(|x| name.ends_with(x));
+                    if s.floats.len() >= 2 && !name.is_empty() && !counterish {
+                        ev.annotations.info(format!(
+                            "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {name:?}"
+                        ));
+                    }
+                }
+            }
+            over_range(m, ts, false, |pts| {
+                rate::extrapolated_rate(pts, lo, hi, counter, is_rate)
+            })
+        }
+        F::Irate => over_range(m, ts, false, |pts| rate::instant_value(pts, true)),
+        F::Idelta => over_range(m, ts, false, |pts| rate::instant_value(pts, false)),
+        F::Deriv => over_range(m, ts, false, rate::deriv),
+        F::PredictLinear => over_range(m, ts, false, |pts| rate::predict_linear(pts, ts, p(0))),
+        F::Resets => over_range(m, ts, false, |pts| Some(rate::resets(pts))),
+        F::Changes => over_range(m, ts, false, |pts| Some(rate::changes(pts))),
+        F::AvgOverTime => over_range(m, ts, false, |pts| Some(over_time::avg(&values(pts)))),
+        F::SumOverTime => over_range(m, ts, false, |pts| Some(over_time::sum(&values(pts)))),
+        F::CountOverTime => over_range(m, ts, false, |pts| Some(pts.len() as f64)),
+        F::MinOverTime => over_range(m, ts, false, |pts| Some(over_time::min(&values(pts)))),
+        F::MaxOverTime => over_range(m, ts, false, |pts| Some(over_time::max(&values(pts)))),
+        F::StddevOverTime => over_range(m, ts, false, |pts| Some(over_time::stddev(&values(pts)))),
+        F::StdvarOverTime => over_range(m, ts, false, |pts| Some(over_time::stdvar(&values(pts)))),
+        F::MadOverTime => over_range(m, ts, false, |pts| Some(over_time::mad(&values(pts)))),
+        F::PresentOverTime => over_range(m, ts, false, |_| Some(1.0)),
+        F::LastOverTime => over_range(m, ts, true, |pts| pts.last().map(|x| x.f)),
+        F::FirstOverTime => over_range(m, ts, true, |pts| pts.first().map(|x| x.f)),
+        F::TsOfLastOverTime => {
+            over_range(m, ts, false, |pts| pts.last().map(|x| x.t as f64 / 1000.0))
+        }
+        F::TsOfFirstOverTime => {
+            over_range(m, ts, false, |pts| pts.first().map(|x| x.t as f64 / 1000.0))
+        }
+        F::TsOfMinOverTime | F::TsOfMaxOverTime => {
+            let want_max = id == F::TsOfMaxOverTime;
+            over_range(m, ts, false, |pts| {
+                let mut best: Option<FPoint> = None;
+                for x in pts {
+                    best = match best {
+                        None => Some(*x),
+                        Some(b) if b.f.is_nan() && !x.f.is_nan() => Some(*x),
+                        Some(b) if want_max && x.f >= b.f => Some(*x),
+                        Some(b) if !want_max && x.f <= b.f => Some(*x),
+                        keep => keep,
+                    };
+                }
+                best.map(|b| b.t as f64 / 1000.0)
+            })
+        }
+        F::QuantileOverTime => {
+            let q = p(0);
+            if !(0.0..=1.0).contains(&q) {
+                ev.annotations.warn(format!(
+                    "quantile value should be between 0 and 1, got {}",
+                    format_float(q)
+                ));
+            }
+            over_range(m, ts, false, |pts| {
+                Some(over_time::quantile(q, &mut values(pts)))
+            })
+        }
+        F::DoubleExponentialSmoothing => {
+            let (sf, tf) = (p(0), p(1));
+            if !(sf > 0.0 && sf < 1.0 && tf > 0.0 && tf < 1.0) {
+                return Err(EngineError::Unsupported(format!(
+                    "invalid smoothing or trend factor: expected 0 < x < 1, got {sf} and {tf}"
+                )));
+            }
+            over_range(m, ts, false, |pts| {
+                double_exponential_smoothing(pts, sf, tf)
+            })
+        }
+        _ => {
+            return Err(EngineError::Unsupported(format!(
+                "function {}",
+                c.func.name
+            )))
+        }
+    };
+    Ok(Value::Vector(v))
+}
+
+fn double_exponential_smoothing(pts: &[FPoint], sf: f64, tf: f64) -> Option<f64> {
+    let (first, second) = (pts.first()?, pts.get(1)?);
+    let (mut s0, mut s1, mut b) = (0.0, first.f, second.f - first.f);
+    for (i, p) in pts.iter().enumerate().skip(1) {
+        let x = sf * p.f;
+        if i > 1 {
+            b = tf * (s1 - s0) + (1.0 - tf) * b;
+        }
+        let y = (1.0 - sf) * (s1 + b);
+        (s0, s1) = (s1, x + y);
+    }
+    Some(s1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        assert_eq!(natural_cmp("a2", "a10"), std::cmp::Ordering::Less);
+        assert_eq!(natural_cmp("b", "a10"), std::cmp::Ordering::Greater);
+        assert_eq!(natural_cmp("x", "x"), std::cmp::Ordering::Equal);
+    }
+
+    #[test]
+    fn go_floats() {
+        assert_eq!(parse_go_float("+Inf"), Some(f64::INFINITY));
+        assert_eq!(parse_go_float("0.5"), Some(0.5));
+        assert_eq!(parse_go_float("x"), None);
+        assert_eq!(parse_go_float(""), None);
+    }
+}

@@ -1,0 +1,522 @@
+//! The evaluator: loads selector data once, then evaluates the tree step by step.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use kagari_model::{is_stale, Labels};
+
+use crate::parser::ast::{
+    AtModifier, DurationContext, DurationExpr, Expr, MatrixSelector, SubqueryExpr, UnaryOp,
+    VectorSelector,
+};
+use crate::storage::{Querier, SelectHints, ValueType};
+
+use super::prepare::{key, Plan};
+use super::value::{Annotations, FPoint, Matrix, Sample, Series, Value, Vector};
+use super::{aggregate, binop, call, EngineError, EngineOptions};
+
+/// One loaded series: labels and all samples in the selector's window (stale markers kept).
+#[derive(Debug)]
+pub(crate) struct LoadedSeries {
+    pub(crate) labels: Labels,
+    pub(crate) points: Vec<FPoint>,
+}
+
+/// State of one query's evaluation.
+pub(crate) struct Evaluator<'a> {
+    pub(crate) opts: &'a EngineOptions,
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    pub(crate) step: i64,
+    deadline: Option<Instant>,
+    cancel: Option<&'a AtomicBool>,
+    loaded: HashMap<usize, Vec<LoadedSeries>>,
+    pub(crate) annotations: Annotations,
+    pub(crate) samples_loaded: usize,
+    pub(crate) series_loaded: usize,
+    ticks: u32,
+}
+
+impl std::fmt::Debug for Evaluator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluator")
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Removes `__name__`, `__type__` and `__unit__`.
+pub(crate) fn drop_metric_name(l: &Labels) -> Labels {
+    if !l
+        .iter()
+        .any(|x| matches!(&*x.name, "__name__" | "__type__" | "__unit__"))
+    {
+        return l.clone();
+    }
+    let mut b = l.to_builder();
+    b.del("__name__").del("__type__").del("__unit__");
+    b.build()
+}
+
+impl<'a> Evaluator<'a> {
+    pub(crate) fn new(
+        opts: &'a EngineOptions,
+        start: i64,
+        end: i64,
+        step: i64,
+        deadline: Option<Instant>,
+        cancel: Option<&'a AtomicBool>,
+    ) -> Self {
+        Evaluator {
+            opts,
+            start,
+            end,
+            step,
+            deadline,
+            cancel,
+            loaded: HashMap::new(),
+            annotations: Annotations::default(),
+            samples_loaded: 0,
+            series_loaded: 0,
+            ticks: 0,
+        }
+    }
+
+    fn duration_ctx(&self) -> DurationContext {
+        DurationContext {
+            step_ms: self.step,
+            range_ms: self.end - self.start,
+        }
+    }
+
+    /// A duration in ms (0 if it cannot be evaluated).
+    pub(crate) fn duration_ms(&self, d: &DurationExpr) -> i64 {
+        d.eval_millis(&self.duration_ctx()).unwrap_or(0)
+    }
+
+    /// An optional offset in ms.
+    pub(crate) fn offset_ms(&self, d: Option<&DurationExpr>) -> i64 {
+        d.map_or(0, |d| self.duration_ms(d))
+    }
+
+    /// The time an `@` modifier pins to.
+    pub(crate) fn at_time(&self, at: Option<AtModifier>) -> Option<i64> {
+        at.map(|a| match a {
+            AtModifier::Timestamp(t) => t,
+            AtModifier::Start => self.start,
+            AtModifier::End => self.end,
+        })
+    }
+
+    fn check(&mut self, phase: &'static str) -> Result<(), EngineError> {
+        self.ticks = self.ticks.wrapping_add(1);
+        if self.ticks % 64 != 0 {
+            return Ok(());
+        }
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(EngineError::Cancelled { phase });
+        }
+        if self.deadline.is_some_and(|d| Instant::now() > d) {
+            return Err(EngineError::Timeout { phase });
+        }
+        Ok(())
+    }
+
+    /// Loads every selector's samples from `querier`.
+    pub(crate) fn load(
+        &mut self,
+        querier: &dyn Querier,
+        _expr: &Expr,
+        plan: &Plan<'_>,
+    ) -> Result<(), EngineError> {
+        for (k, (w, vs)) in &plan.selectors {
+            let hints = SelectHints {
+                start: w.mint,
+                end: w.maxt,
+                step: self.step,
+                func: None,
+                range: w.range,
+            };
+            let mut set = querier.select(false, &hints, &vs.matchers)?;
+            let mut out = Vec::new();
+            while let Some(series) = set.next_series() {
+                self.check("query preparation")?;
+                let mut it = series.iterator(None);
+                let mut points = Vec::new();
+                let mut vt = it.seek(w.mint);
+                loop {
+                    match vt {
+                        ValueType::None => break,
+                        ValueType::Float => {
+                            let (t, f) = it.at();
+                            if t > w.maxt {
+                                break;
+                            }
+                            points.push(FPoint { t, f });
+                        }
+                        ValueType::Histogram | ValueType::FloatHistogram => {
+                            if it.at_t() > w.maxt {
+                                break;
+                            }
+                            return Err(EngineError::NativeHistogramsNotSupported);
+                        }
+                    }
+                    vt = it.next();
+                }
+                if let Some(e) = it.take_err() {
+                    return Err(e.into());
+                }
+                self.samples_loaded += points.len();
+                if self.samples_loaded > self.opts.max_samples {
+                    return Err(EngineError::TooManySamples {
+                        limit: self.opts.max_samples,
+                    });
+                }
+                self.series_loaded += 1;
+                out.push(LoadedSeries {
+                    labels: series.labels().clone(),
+                    points,
+                });
+            }
+            if let Some(e) = set.take_err() {
+                return Err(e.into());
+            }
+            self.loaded.insert(*k, out);
+        }
+        Ok(())
+    }
+
+    fn series_of(&self, vs: &VectorSelector) -> &[LoadedSeries] {
+        self.loaded.get(&key(vs)).map_or(&[], Vec::as_slice)
+    }
+
+    /// An instant selector at `ts`; sample timestamps are the raw sample times.
+    pub(crate) fn vector_selector(
+        &mut self,
+        vs: &VectorSelector,
+        ts: i64,
+    ) -> Result<Vector, EngineError> {
+        if vs.extension.is_some() {
+            return Err(EngineError::Unsupported(
+                "anchored/smoothed selectors".into(),
+            ));
+        }
+        let ref_t = self.at_time(vs.at).unwrap_or(ts) - self.offset_ms(vs.offset.as_ref());
+        let look = self.opts.lookback_delta;
+        let mut out = Vec::new();
+        for s in self.series_of(vs) {
+            let idx = s.points.partition_point(|p| p.t <= ref_t);
+            let Some(p) = idx.checked_sub(1).and_then(|i| s.points.get(i)) else {
+                continue;
+            };
+            if p.t <= ref_t - look || is_stale(p.f) {
+                continue;
+            }
+            out.push(Sample {
+                metric: s.labels.clone(),
+                t: p.t,
+                f: p.f,
+                drop_name: false,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A range selector at `ts`: the matrix and the window `(start, end]` it covers.
+    pub(crate) fn matrix_selector(
+        &mut self,
+        ms: &MatrixSelector,
+        ts: i64,
+    ) -> Result<(Matrix, i64, i64), EngineError> {
+        let vs = &ms.vector;
+        if vs.extension.is_some() {
+            return Err(EngineError::Unsupported(
+                "anchored/smoothed selectors".into(),
+            ));
+        }
+        let ref_t = self.at_time(vs.at).unwrap_or(ts) - self.offset_ms(vs.offset.as_ref());
+        let range = self.duration_ms(&ms.range);
+        let lo_t = ref_t - range;
+        let mut out = Vec::new();
+        for s in self.series_of(vs) {
+            let lo = s.points.partition_point(|p| p.t <= lo_t);
+            let hi = s.points.partition_point(|p| p.t <= ref_t);
+            let floats: Vec<FPoint> = s
+                .points
+                .get(lo..hi)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|p| !is_stale(p.f))
+                .copied()
+                .collect();
+            if floats.is_empty() {
+                continue;
+            }
+            out.push(Series {
+                metric: s.labels.clone(),
+                floats,
+                drop_name: false,
+            });
+        }
+        Ok((out, lo_t, ref_t))
+    }
+
+    /// A subquery at `ts`: the matrix and the window `(start, end]` it covers.
+    pub(crate) fn subquery(
+        &mut self,
+        sq: &SubqueryExpr,
+        ts: i64,
+    ) -> Result<(Matrix, i64, i64), EngineError> {
+        let ref_t = self.at_time(sq.at).unwrap_or(ts) - self.offset_ms(sq.offset.as_ref());
+        let range = self.duration_ms(&sq.range);
+        let step = match &sq.step {
+            Some(d) => self.duration_ms(d),
+            None => self.opts.default_subquery_step,
+        };
+        let step = if step <= 0 {
+            self.opts.default_subquery_step.max(1)
+        } else {
+            step
+        };
+        let lo_t = ref_t - range;
+        let mut t = step * (lo_t / step);
+        if t <= lo_t {
+            t += step;
+        }
+        let mut index: HashMap<Labels, usize> = HashMap::new();
+        let mut out: Matrix = Vec::new();
+        while t <= ref_t {
+            match self.eval(&sq.expr, t)? {
+                Value::Scalar { f, .. } => {
+                    push_point(&mut out, &mut index, Labels::empty(), false, t, f)
+                }
+                Value::Vector(v) => {
+                    for s in v {
+                        push_point(&mut out, &mut index, s.metric, s.drop_name, t, s.f);
+                    }
+                }
+                other => {
+                    return Err(EngineError::Unsupported(format!(
+                        "subquery over {}",
+                        other.type_name()
+                    )));
+                }
+            }
+            t += step;
+        }
+        Ok((out, lo_t, ref_t))
+    }
+
+    /// Evaluates a range-vector argument (range selector or subquery, maybe parenthesised).
+    pub(crate) fn range_arg(
+        &mut self,
+        e: &Expr,
+        ts: i64,
+    ) -> Result<(Matrix, i64, i64), EngineError> {
+        match e {
+            Expr::MatrixSelector(ms) => self.matrix_selector(ms, ts),
+            Expr::Subquery(sq) => self.subquery(sq, ts),
+            Expr::Paren(p) => self.range_arg(&p.expr, ts),
+            other => match self.eval(other, ts)? {
+                Value::Matrix(m) => Ok((m, ts, ts)),
+                v => Err(EngineError::Unsupported(format!(
+                    "{} as a range vector",
+                    v.type_name()
+                ))),
+            },
+        }
+    }
+
+    /// Evaluates an expression that must produce a scalar.
+    pub(crate) fn scalar_arg(&mut self, e: &Expr, ts: i64) -> Result<f64, EngineError> {
+        match self.eval(e, ts)? {
+            Value::Scalar { f, .. } => Ok(f),
+            v => Err(EngineError::Unsupported(format!(
+                "{} where a scalar is expected",
+                v.type_name()
+            ))),
+        }
+    }
+
+    /// Evaluates an expression that must produce an instant vector.
+    pub(crate) fn vector_arg(&mut self, e: &Expr, ts: i64) -> Result<Vector, EngineError> {
+        match self.eval(e, ts)? {
+            Value::Vector(v) => Ok(v),
+            v => Err(EngineError::Unsupported(format!(
+                "{} where an instant vector is expected",
+                v.type_name()
+            ))),
+        }
+    }
+
+    /// Evaluates an expression that must produce a string.
+    pub(crate) fn string_arg(&mut self, e: &Expr, ts: i64) -> Result<String, EngineError> {
+        match self.eval(e, ts)? {
+            Value::String { s, .. } => Ok(s),
+            v => Err(EngineError::Unsupported(format!(
+                "{} where a string is expected",
+                v.type_name()
+            ))),
+        }
+    }
+
+    /// Evaluates `expr` as an instant query at `ts`.
+    pub(crate) fn eval(&mut self, expr: &Expr, ts: i64) -> Result<Value, EngineError> {
+        self.check("expression evaluation")?;
+        match expr {
+            Expr::Number(n) => Ok(Value::Scalar { t: ts, f: n.value }),
+            Expr::String(s) => Ok(Value::String {
+                t: ts,
+                s: s.value.clone(),
+            }),
+            Expr::Paren(p) => self.eval(&p.expr, ts),
+            Expr::Unary(u) => {
+                let v = self.eval(&u.expr, ts)?;
+                if u.op == UnaryOp::Pos {
+                    return Ok(v);
+                }
+                match v {
+                    Value::Scalar { t, f } => Ok(Value::Scalar { t, f: -f }),
+                    Value::Vector(mut vec) => {
+                        for s in vec.iter_mut() {
+                            s.f = -s.f;
+                            s.t = ts;
+                            s.drop_name = true;
+                        }
+                        Ok(Value::Vector(vec))
+                    }
+                    other => Err(EngineError::Unsupported(format!(
+                        "unary minus on {}",
+                        other.type_name()
+                    ))),
+                }
+            }
+            Expr::VectorSelector(vs) => {
+                let mut v = self.vector_selector(vs, ts)?;
+                v.iter_mut().for_each(|s| s.t = ts);
+                Ok(Value::Vector(v))
+            }
+            Expr::MatrixSelector(ms) => Ok(Value::Matrix(self.matrix_selector(ms, ts)?.0)),
+            Expr::Subquery(sq) => Ok(Value::Matrix(self.subquery(sq, ts)?.0)),
+            Expr::Call(c) => call::eval_call(self, c, ts),
+            Expr::Aggregate(a) => aggregate::eval_aggregate(self, a, ts),
+            Expr::Binary(b) => binop::eval_binary(self, b, ts),
+        }
+    }
+
+    /// Evaluates an instant query and applies delayed name removal.
+    pub(crate) fn eval_top_instant(&mut self, expr: &Expr, ts: i64) -> Result<Value, EngineError> {
+        Ok(match self.eval(expr, ts)? {
+            Value::Vector(v) => Value::Vector(finalize_vector(v)?),
+            Value::Matrix(m) => Value::Matrix(finalize_matrix(m)?),
+            other => other,
+        })
+    }
+
+    /// Evaluates a range query into a matrix sorted by labels.
+    pub(crate) fn eval_top_range(&mut self, expr: &Expr) -> Result<Value, EngineError> {
+        match expr.value_type() {
+            crate::parser::ast::ValueType::Matrix => {
+                return Err(EngineError::InvalidRangeQueryType("range vector"))
+            }
+            crate::parser::ast::ValueType::String => {
+                return Err(EngineError::InvalidRangeQueryType("string"))
+            }
+            _ => {}
+        }
+        let mut index: HashMap<Labels, usize> = HashMap::new();
+        let mut out: Matrix = Vec::new();
+        let mut ts = self.start;
+        while ts <= self.end {
+            match self.eval(expr, ts)? {
+                Value::Scalar { f, .. } => {
+                    push_point(&mut out, &mut index, Labels::empty(), false, ts, f)
+                }
+                Value::Vector(v) => {
+                    for s in v {
+                        push_point(&mut out, &mut index, s.metric, s.drop_name, ts, s.f);
+                    }
+                }
+                other => return Err(EngineError::InvalidRangeQueryType(other.type_name())),
+            }
+            ts += self.step;
+        }
+        let mut m = finalize_matrix(out)?;
+        m.sort_by(|a, b| a.metric.cmp(&b.metric));
+        Ok(Value::Matrix(m))
+    }
+}
+
+fn push_point(
+    out: &mut Matrix,
+    index: &mut HashMap<Labels, usize>,
+    metric: Labels,
+    drop: bool,
+    t: i64,
+    f: f64,
+) {
+    match index.get(&metric) {
+        Some(&i) => {
+            if let Some(s) = out.get_mut(i) {
+                s.floats.push(FPoint { t, f });
+                s.drop_name |= drop;
+            }
+        }
+        None => {
+            index.insert(metric.clone(), out.len());
+            out.push(Series {
+                metric,
+                floats: vec![FPoint { t, f }],
+                drop_name: drop,
+            });
+        }
+    }
+}
+
+/// Applies delayed name removal to a vector and rejects duplicate label sets.
+pub(crate) fn finalize_vector(mut v: Vector) -> Result<Vector, EngineError> {
+    for s in v.iter_mut() {
+        if s.drop_name {
+            s.metric = drop_metric_name(&s.metric);
+            s.drop_name = false;
+        }
+    }
+    let mut seen = std::collections::HashSet::with_capacity(v.len());
+    if !v.iter().all(|s| seen.insert(&s.metric)) {
+        return Err(EngineError::DuplicateLabelset);
+    }
+    Ok(v)
+}
+
+/// Applies delayed name removal to a matrix. Series that end up with the same labels are
+/// merged when their points do not overlap in time; overlapping ones are an error.
+pub(crate) fn finalize_matrix(m: Matrix) -> Result<Matrix, EngineError> {
+    let mut index: HashMap<Labels, usize> = HashMap::with_capacity(m.len());
+    let mut out: Matrix = Vec::with_capacity(m.len());
+    for mut s in m {
+        if s.drop_name {
+            s.metric = drop_metric_name(&s.metric);
+            s.drop_name = false;
+        }
+        match index.get(&s.metric).and_then(|&i| out.get_mut(i)) {
+            Some(existing) => {
+                existing.floats.extend(s.floats);
+                existing.floats.sort_by_key(|p| p.t);
+                if existing
+                    .floats
+                    .windows(2)
+                    .any(|w| matches!(w, [a, b] if a.t == b.t))
+                {
+                    return Err(EngineError::DuplicateLabelset);
+                }
+            }
+            None => {
+                index.insert(s.metric.clone(), out.len());
+                out.push(s);
+            }
+        }
+    }
+    Ok(out)
+}
