@@ -118,6 +118,15 @@ pub enum CorruptionReason {
     Zstd,
 }
 
+impl CorruptionReason {
+    /// Whether [`repair`] is the right answer: true for damage (bad CRC, torn or truncated
+    /// records, bad padding), false for [`CorruptionReason::Zstd`], which is intact data this
+    /// crate cannot decompress (repairing would throw it away).
+    pub fn is_repairable(&self) -> bool {
+        !matches!(self, CorruptionReason::Zstd)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -337,6 +337,23 @@ mod tests {
     }
 
     #[test]
+    fn zstd_record_is_reported_as_not_repairable() {
+        let dir = tempfile::tempdir().unwrap();
+        let payload = b"\x28\xb5\x2f\xfd";
+        let mut seg = vec![1 | ZSTD_FLAG, 0, payload.len() as u8];
+        seg.extend_from_slice(&crc32c::crc32c(payload).to_be_bytes());
+        seg.extend_from_slice(payload);
+        std::fs::write(segment_path(dir.path(), 0), &seg).unwrap();
+        match read_all(dir.path()).unwrap_err() {
+            Error::WalCorruption { reason, .. } => {
+                assert_eq!(reason, CorruptionReason::Zstd);
+                assert!(!reason.is_repairable());
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+
+    #[test]
     fn torn_record_at_end() {
         let dir = tempfile::tempdir().unwrap();
         let mut w = WalWriter::open(dir.path(), WalOptions::default()).unwrap();

@@ -23,6 +23,8 @@ pub struct RepairStats {
 /// damage, which yields the same bytes). A truncated segment is legal: readers treat the rest
 /// of its last page as padding. Records after the damage are lost; everything before it is
 /// kept. Pass the numbers from the error; [`Error::wal_corruption_position`] extracts them.
+/// Check [`CorruptionReason::is_repairable`](super::CorruptionReason::is_repairable) first: a
+/// zstd-compressed record is not damage.
 pub fn repair(dir: &Path, segment: u32, offset: u64) -> Result<RepairStats> {
     let all = segments(dir)?;
     if !all.contains(&segment) {
