@@ -1,20 +1,29 @@
-//! A Prometheus-compatible time-series database: on-disk blocks (chunks, index, tombstones,
-//! meta) that are byte-compatible with Prometheus.
+//! A Prometheus-compatible time-series database. The on-disk formats are byte-compatible with
+//! Prometheus (checked against promtool and Prometheus 2.42); `docs/format/*.md` describes them.
+//!
+//! * [`chunkenc`]: the XOR float chunk encoding (appender, reusable iterators).
+//! * [`chunks`]: block chunk segment files (`chunks/000001`), addressed by [`chunks::ChunkRef`].
+//! * [`index`]: the block index (format v2): symbols, series, postings, matchers.
+//! * [`tombstones`]: deleted intervals of a block.
+//! * [`block`]: `meta.json`, ULIDs, [`BlockWriter`] and [`Block`] (open, select, iterate).
+//! * [`wlog`] and [`record`]: the write-ahead log and its record codecs.
 //!
 //! ```
-//! use kagari_tsdb::chunkenc::{ValueType, XorChunk};
+//! use kagari_model::{Labels, MatchType, Matcher};
+//! use kagari_tsdb::{Block, BlockWriter};
 //!
-//! let mut chunk = XorChunk::new();
-//! let mut app = chunk.appender().unwrap();
-//! for i in 0..10 {
-//!     app.append(i * 15_000, i as f64).unwrap();
-//! }
-//! let mut it = chunk.iter();
-//! let mut n = 0;
-//! while it.next() == ValueType::Float {
-//!     n += 1;
-//! }
-//! assert_eq!(n, 10);
+//! let data_dir = tempfile::tempdir().unwrap();
+//! let mut writer = BlockWriter::new();
+//! let up = Labels::from_pairs([("__name__", "up"), ("job", "node")]).unwrap();
+//! writer.add_series(up.clone(), &[(1_000, 1.0), (16_000, 0.0), (31_000, 1.0)]).unwrap();
+//! let meta = writer.write(data_dir.path()).unwrap();
+//!
+//! let block = Block::open(&data_dir.path().join(meta.ulid.to_string())).unwrap();
+//! let job = Matcher::new(MatchType::Equal, "job", "node").unwrap();
+//! let series: Vec<_> = block.select(&[job]).unwrap().collect::<Result<_, _>>().unwrap();
+//! assert_eq!(series.len(), 1);
+//! assert_eq!(series[0].labels, up);
+//! assert_eq!(series[0].samples().unwrap(), vec![(1_000, 1.0), (16_000, 0.0), (31_000, 1.0)]);
 //! ```
 #![deny(unsafe_code)]
 
