@@ -175,11 +175,19 @@ fn promtool_reads_our_block() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut w = BlockWriter::new();
+    // Small chunk segments so that references into files 2, 3, ... are exercised too.
+    w.set_segment_size(4096);
     for (l, s) in &data {
         w.add_series(l.clone(), s).unwrap();
     }
     let meta = w.write(dir.path()).unwrap();
     let total: usize = data.values().map(Vec::len).sum();
+    let chunk_dir = dir.path().join(meta.ulid.to_string()).join("chunks");
+    let segments = std::fs::read_dir(chunk_dir).unwrap().count();
+    assert!(
+        segments > 3,
+        "expected several chunk segments, got {segments}"
+    );
 
     let list = run(Command::new("promtool")
         .args(["tsdb", "list"])
@@ -196,7 +204,7 @@ fn promtool_reads_our_block() {
 
     // `analyze` walks the whole index (postings, label values).
     let analyze = run(Command::new("promtool")
-        .args(["tsdb", "analyze"])
+        .args(["tsdb", "analyze", "--extended"])
         .arg(dir.path()));
     assert!(
         analyze.contains(&format!("Series: {}", data.len())),
