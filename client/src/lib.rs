@@ -35,6 +35,8 @@
 #![forbid(unsafe_code)]
 
 mod atomic;
+#[cfg(feature = "push")]
+mod base64;
 mod ckms;
 mod collector;
 mod counter;
@@ -46,7 +48,10 @@ mod histogram;
 mod labels;
 #[cfg(feature = "process")]
 mod process;
+#[cfg(feature = "push")]
+pub mod push;
 mod registry;
+mod server;
 mod summary;
 mod timer;
 
@@ -66,6 +71,9 @@ pub use kagari_exposition::{negotiate, Exemplar, Format, MetricType, Value};
 pub use labels::LabelSet;
 #[cfg(feature = "process")]
 pub use process::{ProcessCollector, ProcessStats};
+#[cfg(feature = "push")]
+pub use push::Pusher;
 pub use registry::{default_registry, Opts, Registry, RegistryBuilder};
+pub use server::{scrape, start_http_server, MetricsServer, ScrapeResponse};
 pub use summary::{Summary, SummaryOpts, DEFAULT_AGE_BUCKETS, DEFAULT_BUF_CAP, DEFAULT_MAX_AGE};
 pub use timer::{Observe, Timer};
