@@ -12,8 +12,13 @@ use super::lexer::{lex, Token, TokenKind};
 use super::literals::unquote;
 use super::ParserOptions;
 
-/// Deepest nesting accepted; deeper queries get an error instead of exhausting the stack.
-const MAX_DEPTH: usize = 200;
+/// Deepest nesting (parentheses, calls, unary operators...) accepted; deeper queries get an
+/// error instead of exhausting the stack (100 levels fit a 2 MiB thread stack in debug builds).
+const MAX_DEPTH: usize = 100;
+
+/// Longest accepted path of chained binary operators (`a + b + c ...` nests to the left), so
+/// that recursive walks over the tree (printing, dropping, evaluating) stay shallow enough.
+const MAX_CHAIN: usize = 1000;
 
 pub(crate) type PResult<T> = Result<T, ParseError>;
 
@@ -23,6 +28,7 @@ pub(crate) struct Parser<'a> {
     pos: usize,
     pub(crate) opts: &'a ParserOptions,
     depth: usize,
+    chain: usize,
 }
 
 /// Parses a whole query.
@@ -34,6 +40,7 @@ pub(crate) fn parse_query(query: &str, opts: &ParserOptions) -> PResult<Expr> {
         pos: 0,
         opts,
         depth: 0,
+        chain: 0,
     };
     if p.peek().kind == TokenKind::Eof {
         return Err(p.err(0, query.len(), ParseErrorKind::Empty));
@@ -211,7 +218,7 @@ impl<'a> Parser<'a> {
     pub(crate) fn expr(&mut self, min_bp: u8) -> PResult<Expr> {
         self.enter()?;
         let mut lhs = self.unary()?;
-        let depth = self.depth;
+        let chain = self.chain;
         while let Some(op) = self.peek_binop() {
             let l = op.precedence() * 2;
             let r = if op.is_right_associative() { l } else { l + 1 };
@@ -221,11 +228,20 @@ impl<'a> Parser<'a> {
             self.next();
             let mods = self.bin_modifiers(op)?;
             // A chain of operators makes the tree deeper too.
-            self.enter()?;
+            self.chain += 1;
+            if self.chain > MAX_CHAIN {
+                let t = self.peek();
+                return Err(self.err(
+                    t.start,
+                    t.end,
+                    ParseErrorKind::Invalid("too many chained binary operators"),
+                ));
+            }
             let rhs = self.expr(r)?;
             lhs = self.binary(op, lhs, rhs, mods)?;
         }
-        self.depth = depth - 1;
+        self.chain = chain;
+        self.depth -= 1;
         Ok(lhs)
     }
 
