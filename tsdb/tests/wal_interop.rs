@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kagari_model::Labels;
 use kagari_tsdb::record::{self, Record, RefSample, RefSeries};
-use kagari_tsdb::wlog::{Compression, SegmentRange, WalOptions, WalReader, WalWriter};
+use kagari_tsdb::wlog::{Compression, WalOptions, WalReader, WalWriter};
 
 const RUN: &str = "/work/shared/peers/run";
 const PROMETHEUS: &str = "/usr/bin/prometheus";
@@ -35,7 +35,8 @@ struct Decoded {
 }
 
 fn decode_wal(dir: &Path) -> Decoded {
-    let mut r = WalReader::open(&SegmentRange::all(dir)).expect("open WAL");
+    // Newest checkpoint (if any), then the segments after it: what a replay reads.
+    let mut r = WalReader::open_replay(dir).expect("open WAL");
     let mut d = Decoded::default();
     while let Some(rec) = r.next_record().expect("read record") {
         d.records += 1;

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{ErrorKind, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::segment::{segment_path, SegmentRange};
 use super::{
@@ -25,8 +25,8 @@ use crate::error::{Error, Result};
 /// the reader is finished.
 #[derive(Debug)]
 pub struct WalReader {
-    dir: PathBuf,
-    segments: Vec<u32>,
+    /// (directory, segment number) pairs, read in this order.
+    segments: Vec<(PathBuf, u32)>,
     /// Index into `segments` of the segment being read.
     idx: usize,
     file: Option<File>,
@@ -50,15 +50,42 @@ pub struct WalReader {
 impl WalReader {
     /// A reader over the segments of `range` that exist when this is called.
     pub fn open(range: &SegmentRange) -> Result<WalReader> {
-        let segments = range.resolve()?;
-        Ok(WalReader::from_segments(range.dir.clone(), segments))
+        WalReader::open_ranges(std::slice::from_ref(range))
+    }
+
+    /// A reader over several ranges, one after the other (e.g. a checkpoint, then the WAL).
+    pub fn open_ranges(ranges: &[SegmentRange]) -> Result<WalReader> {
+        let mut segs = Vec::new();
+        for r in ranges {
+            segs.extend(r.resolve()?.into_iter().map(|n| (r.dir.clone(), n)));
+        }
+        Ok(WalReader::from_list(segs))
+    }
+
+    /// A reader for replaying the WAL in `wal_dir` as Prometheus does: every segment of the
+    /// newest `checkpoint.N` (if any), then the WAL segments numbered above `N`.
+    ///
+    /// Prometheus treats corruption inside a checkpoint as fatal; check
+    /// [`current_dir`](Self::current_dir) before repairing.
+    pub fn open_replay(wal_dir: &Path) -> Result<WalReader> {
+        match super::last_checkpoint(wal_dir)? {
+            Some((cp, n)) => WalReader::open_ranges(&[
+                SegmentRange::all(cp),
+                SegmentRange::new(wal_dir, n.checked_add(1), None),
+            ]),
+            None => WalReader::open(&SegmentRange::all(wal_dir)),
+        }
     }
 
     /// A reader over the given segment numbers of `dir` (read in the given order).
     pub fn from_segments(dir: impl Into<PathBuf>, segments: Vec<u32>) -> WalReader {
-        let first = segments.first().copied().unwrap_or(0);
+        let dir = dir.into();
+        WalReader::from_list(segments.into_iter().map(|n| (dir.clone(), n)).collect())
+    }
+
+    fn from_list(segments: Vec<(PathBuf, u32)>) -> WalReader {
+        let first = segments.first().map(|(_, n)| *n).unwrap_or(0);
         WalReader {
-            dir: dir.into(),
             segments,
             idx: 0,
             file: None,
@@ -76,9 +103,9 @@ impl WalReader {
         }
     }
 
-    /// The segment numbers this reader covers.
-    pub fn segment_numbers(&self) -> &[u32] {
-        &self.segments
+    /// The directory of the segment being read (`None` before the first and after the last).
+    pub fn current_dir(&self) -> Option<&Path> {
+        self.segments.get(self.idx).map(|(d, _)| d.as_path())
     }
 
     /// The segment and byte offset just past the last record returned (where the next record
@@ -111,7 +138,10 @@ impl WalReader {
 
     fn corruption(&self, reason: CorruptionReason) -> Error {
         Error::WalCorruption {
-            dir: self.dir.clone(),
+            dir: self
+                .current_dir()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
             segment: self.rec_start.0,
             offset: self.rec_start.1,
             reason,
@@ -119,7 +149,11 @@ impl WalReader {
     }
 
     fn current_segment(&self) -> Option<u32> {
-        self.segments.get(self.idx).copied()
+        self.segments.get(self.idx).map(|(_, n)| *n)
+    }
+
+    fn segment_file(&self, seg: u32) -> PathBuf {
+        segment_path(self.current_dir().unwrap_or(Path::new("")), seg)
     }
 
     /// Loads the next page of the current segment; `false` at the end of the segment.
@@ -134,7 +168,7 @@ impl WalReader {
             self.page_off += PAGE_SIZE as u64;
         }
         if self.file.is_none() {
-            let path = segment_path(&self.dir, seg);
+            let path = self.segment_file(seg);
             self.file = Some(File::open(&path).map_err(|e| Error::io("open segment", path, e))?);
         }
         let Some(file) = self.file.as_mut() else {
@@ -147,7 +181,7 @@ impl WalReader {
                 Ok(0) => break,
                 Ok(k) => n += k,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io("read segment", segment_path(&self.dir, seg), e)),
+                Err(e) => return Err(Error::io("read segment", self.segment_file(seg), e)),
             }
         }
         self.page_len = n;
@@ -351,6 +385,38 @@ mod tests {
             }
             other => panic!("unexpected {other}"),
         }
+    }
+
+    #[test]
+    fn replay_reads_newest_checkpoint_then_later_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = dir.path();
+        let mut w = WalWriter::open(wal, WalOptions::default()).unwrap();
+        for i in 0..4u8 {
+            w.log_record(&[i]).unwrap();
+            w.next_segment().unwrap();
+        }
+        w.close().unwrap();
+        let cp = wal.join("checkpoint.00000001");
+        let mut w = WalWriter::open(&cp, WalOptions::default()).unwrap();
+        w.log_record(b"cp").unwrap();
+        w.close().unwrap();
+        std::fs::create_dir(wal.join("checkpoint.00000000")).unwrap();
+        let mut r = WalReader::open_replay(wal).unwrap();
+        let mut got = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            got.push(rec.to_vec());
+        }
+        assert_eq!(got, vec![b"cp".to_vec(), vec![2], vec![3]]);
+        // Without a checkpoint, every segment.
+        std::fs::remove_dir_all(&cp).unwrap();
+        std::fs::remove_dir_all(wal.join("checkpoint.00000000")).unwrap();
+        let mut r = WalReader::open_replay(wal).unwrap();
+        let mut n = 0;
+        while r.next_record().unwrap().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 4);
     }
 
     #[test]
