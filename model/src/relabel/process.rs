@@ -79,8 +79,14 @@ fn apply(b: &mut LabelsBuilder, c: &RelabelConfig, s: &mut Scratch) -> bool {
             }
             s.value.clear();
             expand(re.as_regex(), &caps, &c.replacement, &mut s.value);
-            // An empty value deletes the label.
-            b.set(&s.target, &s.value);
+            if s.value.is_empty() {
+                // Prometheus deletes `target_label` as written, not the expanded name
+                // (`lb.Del(cfg.TargetLabel)`); observed with the real Prometheus, see
+                // tests/relabel_vs_prometheus.rs case "expand-empty-deletes-which".
+                b.del(&c.target_label);
+            } else {
+                b.set(&s.target, &s.value);
+            }
         }
         Action::Lowercase => {
             let v = go_case(val, false);
