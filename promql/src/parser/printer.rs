@@ -190,7 +190,13 @@ impl Display for AggregateExpr {
 
 impl Display for BinaryExpr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.lhs, self.op.as_str())?;
+        match &*self.lhs {
+            // Prometheus prints `+Inf`, but `+Inf ^ x` would read back as `+(Inf ^ x)`.
+            Expr::Number(n) if self.op == BinaryOp::Pow && n.value == f64::INFINITY => {
+                write!(f, "Inf {}", self.op.as_str())?
+            }
+            lhs => write!(f, "{lhs} {}", self.op.as_str())?,
+        }
         if self.return_bool {
             f.write_str(" bool")?;
         }
