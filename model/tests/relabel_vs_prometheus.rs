@@ -29,7 +29,10 @@ struct Case {
 /// Cases where Prometheus 3 differs from 2.42, with the Prometheus 3 answer.
 /// - v26: since 3.0 regexes are compiled with `(?s)`, so `.` matches a newline
 ///   (relabel.md §7 vector 26).
-const PROMETHEUS_3_CHANGES: &[(&str, Option<&[(&str, &str)]>)] = &[(
+/// A label set written as pairs.
+type Pairs = &'static [(&'static str, &'static str)];
+
+const PROMETHEUS_3_CHANGES: &[(&str, Option<Pairs>)] = &[(
     "v26",
     Some(&[("__name__", "m"), ("msg", "a\nb"), ("ok", "yes")]),
 )];
