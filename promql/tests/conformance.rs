@@ -38,7 +38,10 @@ fn known_failures(dir: &Path) -> BTreeMap<String, String> {
 fn core_scripts_match_known_failures() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/promql");
     let mut known = known_failures(&dir);
-    assert!(known.values().all(|r| !r.is_empty()), "every known failure needs a reason");
+    assert!(
+        known.values().all(|r| !r.is_empty()),
+        "every known failure needs a reason"
+    );
     let mut unexpected = Vec::new();
     let mut fixed = Vec::new();
     let (mut passed, mut total) = (0, 0);

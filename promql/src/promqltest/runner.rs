@@ -10,8 +10,10 @@ use crate::parser::ParserOptions;
 use crate::storage::MemStorage;
 
 use super::compare::float_eq;
+use super::pin;
 use super::script::{parse_script, Command, EvalCmd, EvalKind, ScriptError, TextMatch};
 use super::series::{parse_series_line, SeriesValue};
+use crate::parser::ast::Expr;
 
 /// The outcome of one `eval` command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +35,27 @@ pub fn script_engine_options() -> EngineOptions {
     }
 }
 
-/// Runs a whole script; returns one outcome per eval, in file order.
+/// Runner switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Also check every instant eval in range mode and with `@`-pinned selectors at other
+    /// evaluation times, as the reference runner does (section 5.6 of the DSL spec).
+    pub cross_checks: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { cross_checks: true }
+    }
+}
+
+/// Runs a whole script with [`RunOptions::default`]; returns one outcome per eval.
 pub fn run_script(src: &str) -> Result<Vec<EvalOutcome>, ScriptError> {
+    run_script_with(src, RunOptions::default())
+}
+
+/// Runs a whole script; returns one outcome per eval, in file order.
+pub fn run_script_with(src: &str, opts: RunOptions) -> Result<Vec<EvalOutcome>, ScriptError> {
     let cmds = parse_script(src)?;
     let engine = Engine::new(script_engine_options());
     let mut storage = MemStorage::new();
@@ -59,7 +80,7 @@ pub fn run_script(src: &str) -> Result<Vec<EvalOutcome>, ScriptError> {
             Command::Eval(e) => {
                 let result = match &load_error {
                     Some(err) => Err(err.clone()),
-                    None => run_eval(&engine, &storage, &e),
+                    None => run_eval(&engine, &storage, &e, opts),
                 };
                 out.push(EvalOutcome {
                     line: e.line,
@@ -156,27 +177,71 @@ fn check_annotations(
     Ok(())
 }
 
-fn run_eval(engine: &Engine, storage: &MemStorage, e: &EvalCmd) -> Result<(), String> {
-    let parsed = crate::parser::parse_with_options(&e.expr, &ParserOptions::all());
+fn run_eval(
+    engine: &Engine,
+    storage: &MemStorage,
+    e: &EvalCmd,
+    opts: RunOptions,
+) -> Result<(), String> {
+    let expr = match crate::parser::parse_with_options(&e.expr, &ParserOptions::all()) {
+        Ok(x) => x,
+        Err(p) => {
+            let msg = p.to_string();
+            return match &e.fail {
+                Some(m) if m.matches(&msg) => Ok(()),
+                Some(m) => Err(format!("expected error {m} but got {msg:?}")),
+                None => Err(format!("parse error: {msg}")),
+            };
+        }
+    };
     let time = match (e.kind, e.range_vector) {
         (EvalKind::Instant { .. }, Some((_, to, _))) => QueryTime::Instant(to),
         (EvalKind::Instant { at }, None) => QueryTime::Instant(at),
         (EvalKind::Range { start, end, step }, _) => QueryTime::Range { start, end, step },
     };
-    let result = parsed.map_err(|p| p.to_string()).and_then(|expr| {
-        engine
-            .query(storage, &expr, time, None)
-            .map_err(|err| err.to_string())
-    });
-    let res = match (result, &e.fail) {
-        (Err(msg), Some(m)) => {
+    check_once(engine, storage, e, &expr, time)?;
+    let QueryTime::Instant(at) = time else {
+        return Ok(());
+    };
+    if !opts.cross_checks || e.range_vector.is_some() {
+        return Ok(());
+    }
+    range_check(engine, storage, e, &expr, at)
+        .map_err(|r| format!("range-mode check at {at}: {r}"))?;
+    let Some(pinned) = pin::pin_at(&expr, at) else {
+        return Ok(());
+    };
+    let times: Vec<i64> = if at == 0 {
+        vec![-1000, 0, 1000]
+    } else {
+        vec![-10 * at, 0, at / 5, at, 10 * at]
+    };
+    for t in times {
+        check_once(engine, storage, e, &pinned, QueryTime::Instant(t))
+            .and_then(|()| range_check(engine, storage, e, &pinned, t))
+            .map_err(|r| format!("@-pinned check at {t} ({pinned}): {r}"))?;
+    }
+    Ok(())
+}
+
+/// One evaluation checked against all expectations (errors, annotations, values).
+fn check_once(
+    engine: &Engine,
+    storage: &MemStorage,
+    e: &EvalCmd,
+    expr: &Expr,
+    time: QueryTime,
+) -> Result<(), String> {
+    let res = match (engine.query(storage, expr, time, None), &e.fail) {
+        (Err(err), Some(m)) => {
+            let msg = err.to_string();
             return if m.matches(&msg) {
                 Ok(())
             } else {
                 Err(format!("expected error {m} but got {msg:?}"))
             };
         }
-        (Err(msg), None) => return Err(format!("error: {msg}")),
+        (Err(err), None) => return Err(format!("error: {err}")),
         (Ok(_), Some(m)) => return Err(format!("expected error ({m}) but the query succeeded")),
         (Ok(r), None) => r,
     };
@@ -184,6 +249,68 @@ fn run_eval(engine: &Engine, storage: &MemStorage, e: &EvalCmd) -> Result<(), St
     check_annotations("warn", warnings, &e.warn, e.no_warn)?;
     check_annotations("info", infos, &e.info, e.no_info)?;
     compare_value(e, &res.value)
+}
+
+/// The reference's range-mode cross-check of an instant eval at `t`.
+fn range_check(
+    engine: &Engine,
+    storage: &MemStorage,
+    e: &EvalCmd,
+    expr: &Expr,
+    t: i64,
+) -> Result<(), String> {
+    let text = e.expr.as_str();
+    if e.fail.is_some()
+        || e.ordered
+        || e.string.is_some()
+        || ["start()", "end()", "range()", "step()"]
+            .iter()
+            .any(|f| text.contains(f))
+    {
+        return Ok(());
+    }
+    let res = engine
+        .query(
+            storage,
+            expr,
+            QueryTime::Range {
+                start: t - 60_000,
+                end: t + 60_000,
+                step: 60_000,
+            },
+            None,
+        )
+        .map_err(|err| format!("error: {err}"))?;
+    let Value::Matrix(m) = res.value else {
+        return Err(format!("range query returned {}", res.value.type_name()));
+    };
+    if !m
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if a.metric <= b.metric))
+    {
+        return Err("range result is not sorted by labels".into());
+    }
+    let at_t = |s: &crate::engine::Series| s.floats.iter().find(|p| p.t == t).map(|p| p.f);
+    let value = if e.scalar.is_some() {
+        let f = m.first().and_then(at_t).unwrap_or(f64::NAN);
+        Value::Scalar { t, f }
+    } else {
+        Value::Vector(
+            m.iter()
+                .filter_map(|s| {
+                    at_t(s).map(|f| crate::engine::Sample {
+                        metric: s.metric.clone(),
+                        t,
+                        f,
+                        drop_name: false,
+                    })
+                })
+                .collect(),
+        )
+    };
+    let mut unordered = e.clone();
+    unordered.ordered = false;
+    compare_value(&unordered, &value)
 }
 
 fn expected_series(e: &EvalCmd) -> Result<Vec<(Labels, Vec<SeriesValue>)>, String> {

@@ -122,7 +122,8 @@ pub fn bucket_quantile(q: f64, buckets: &mut Vec<Bucket>) -> (f64, QuantileFixes
 }
 
 /// The estimated fraction of observations between `lower` and `upper` from classic buckets
-/// (NaN if the buckets are unusable).
+/// (NaN if the buckets are unusable). Inside a bucket observations are spread linearly; in
+/// the infinitely wide first/last buckets they sit at the infinite end.
 pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<Bucket>) -> f64 {
     buckets.sort_by(|a, b| {
         a.upper_bound
@@ -169,6 +170,11 @@ pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<Bucket>) -> f64
             acc += c;
         } else if lo_b.is_finite() && b.upper_bound.is_finite() {
             acc += c * (to - from) / (b.upper_bound - lo_b);
+        } else if (lo_b.is_infinite() && lower == lo_b)
+            || (b.upper_bound.is_infinite() && upper == b.upper_bound)
+        {
+            // Observations of an infinitely wide bucket are taken to sit at its infinite end.
+            acc += c;
         }
     }
     acc / total
