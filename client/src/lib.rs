@@ -45,6 +45,7 @@ mod exemplar;
 mod family;
 mod gauge;
 mod histogram;
+mod info;
 mod labels;
 #[cfg(feature = "process")]
 mod process;
@@ -67,6 +68,7 @@ pub use histogram::{
     exponential_buckets, linear_buckets, Histogram, HistogramSnapshot, HistogramTimer,
     DEFAULT_BUCKETS,
 };
+pub use info::register_build_info;
 pub use kagari_exposition::{negotiate, Exemplar, Format, MetricType, Value};
 pub use labels::LabelSet;
 #[cfg(feature = "process")]
