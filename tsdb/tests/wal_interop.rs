@@ -1,11 +1,14 @@
 //! WAL interoperability with real Prometheus 2.42.
 //!
-//! - A WAL segment written by Prometheus 2.42 (checked in under `testdata/wal/`) decodes.
+//! - A WAL segment and a checkpoint written by Prometheus 2.42 (checked in under
+//!   `testdata/wal/`) decode.
 //! - A live Prometheus scraping itself, killed with SIGKILL, leaves a WAL we decode.
-//! - A WAL we write is replayed by a live Prometheus, which then serves our samples.
+//! - A WAL and a checkpoint we write are replayed by a live Prometheus, which then serves our
+//!   samples.
 //!
-//! The live tests need `/work/shared/peers/run` and `/usr/bin/prometheus`. Without them they
-//! print a loud SKIP and return, unless `KAGARI_REQUIRE_PEERS=true`, where they fail.
+//! The live tests need the peers' `run` script (see `run_script`) and `/usr/bin/prometheus`.
+//! Without them they print a loud SKIP and return, unless `KAGARI_REQUIRE_PEERS=true`, where
+//! they fail.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -18,8 +21,19 @@ use kagari_model::Labels;
 use kagari_tsdb::record::{self, Record, RefSample, RefSeries};
 use kagari_tsdb::wlog::{Compression, WalOptions, WalReader, WalWriter};
 
-const RUN: &str = "/work/shared/peers/run";
 const PROMETHEUS: &str = "/usr/bin/prometheus";
+
+/// The peers' `run` script: `$KAGARI_SHARED/peers/run`, else `shared/` beside the workspace
+/// (as `scripts/test-all` assumes), else `/work/shared`.
+fn run_script() -> PathBuf {
+    let candidates = [
+        std::env::var_os("KAGARI_SHARED").map(|s| PathBuf::from(s).join("peers/run")),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers/run")),
+        Some(PathBuf::from("/work/shared/peers/run")),
+    ];
+    let found = candidates.iter().flatten().find(|p| p.exists()).cloned();
+    found.unwrap_or_else(|| PathBuf::from("/work/shared/peers/run"))
+}
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/wal/prometheus-2.42-selfscrape")
@@ -135,12 +149,19 @@ fn now_ms() -> i64 {
 
 /// Whether the peers are installed; prints SKIP (or panics when they are required).
 fn peers_available(test: &str) -> bool {
-    let ok = Path::new(RUN).exists() && Path::new(PROMETHEUS).exists();
+    let run = run_script();
+    let ok = run.exists() && Path::new(PROMETHEUS).exists();
     if !ok {
         if std::env::var("KAGARI_REQUIRE_PEERS").as_deref() == Ok("true") {
-            panic!("{test}: peers required (KAGARI_REQUIRE_PEERS=true) but {RUN} or {PROMETHEUS} is missing");
+            panic!(
+                "{test}: peers required (KAGARI_REQUIRE_PEERS=true) but {} or {PROMETHEUS} is missing",
+                run.display()
+            );
         }
-        eprintln!("\n!!!!!!!! SKIP {test}: real Prometheus not available ({RUN}, {PROMETHEUS}); NOT a pass !!!!!!!!\n");
+        eprintln!(
+            "\n!!!!!!!! SKIP {test}: real Prometheus not available ({}, {PROMETHEUS}); NOT a pass !!!!!!!!\n",
+            run.display()
+        );
     }
     ok
 }
@@ -161,7 +182,7 @@ impl Peer {
         let mut last_err = String::new();
         for _ in 0..5 {
             let port = free_port();
-            let mut cmd = Command::new(RUN);
+            let mut cmd = Command::new(run_script());
             cmd.arg("prometheus")
                 .arg("--port")
                 .arg(port.to_string())
@@ -225,7 +246,10 @@ impl Peer {
 impl Drop for Peer {
     fn drop(&mut self) {
         if let Some(pid) = self.pid.take() {
-            let _ = Command::new(RUN).arg("stop").arg(pid.to_string()).status();
+            let _ = Command::new(run_script())
+                .arg("stop")
+                .arg(pid.to_string())
+                .status();
         }
     }
 }
@@ -248,7 +272,7 @@ fn prometheus_wal_after_sigkill_decodes() {
         ),
     )
     .expect("write config");
-    let out = Command::new(RUN)
+    let out = Command::new(run_script())
         .args(["prometheus", "--port", &port.to_string(), "--data"])
         .arg(&data)
         .arg("--config")
