@@ -33,19 +33,30 @@ impl BitWriter {
     #[inline]
     pub(crate) fn write_bits(&mut self, v: u64, n: u8) {
         let mut n = n.min(64);
-        while n > 0 {
-            if self.free == 0 {
-                self.bytes.push(0);
-                self.free = 8;
-            }
+        if n == 0 {
+            return;
+        }
+        let mut v = if n == 64 { v } else { v & ((1u64 << n) - 1) };
+        // Fill the free low bits of the last byte first.
+        if self.free > 0 {
             let take = self.free.min(n);
-            let bits = (v >> (n - take)) & ((1u64 << take) - 1);
+            let bits = (v >> (n - take)) as u8 & (((1u16 << take) - 1) as u8);
             if let Some(last) = self.bytes.last_mut() {
-                *last |= (bits as u8) << (self.free - take);
+                *last |= bits << (self.free - take);
             }
             self.free -= take;
             n -= take;
+            if n == 0 {
+                return;
+            }
+            v &= (1u64 << n) - 1; // n < 64 here
         }
+        // Byte-aligned now: append the remaining n bits left-aligned, whole bytes at a time.
+        let aligned = v << (64 - u32::from(n));
+        let nbytes = usize::from(n.div_ceil(8));
+        self.bytes
+            .extend_from_slice(aligned.to_be_bytes().get(..nbytes).unwrap_or_default());
+        self.free = (nbytes * 8) as u8 - n;
     }
 
     #[inline]
@@ -81,10 +92,30 @@ impl<'a> BitReader<'a> {
     /// Reads `n` bits (n ≤ 64); `None` at end of data.
     #[inline]
     pub(crate) fn read_bits(&mut self, n: u8) -> Option<u64> {
-        let mut need = n.min(64);
-        if self.pos + usize::from(need) > self.data.len() * 8 {
+        let n = n.min(64);
+        if n == 0 {
+            return Some(0);
+        }
+        if self.pos + usize::from(n) > self.data.len() * 8 {
             return None;
         }
+        let byte = self.pos >> 3;
+        let off = (self.pos & 7) as u32;
+        // Fast path: one big-endian word holds all the bits we need.
+        if u32::from(n) + off <= 64 {
+            if let Some(b) = self.data.get(byte..byte + 8) {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                let w = u64::from_be_bytes(a);
+                self.pos += usize::from(n);
+                return Some((w << off) >> (64 - u32::from(n)));
+            }
+        }
+        self.read_bits_slow(n)
+    }
+
+    fn read_bits_slow(&mut self, n: u8) -> Option<u64> {
+        let mut need = n;
         let mut out = 0u64;
         while need > 0 {
             let byte = u64::from(*self.data.get(self.pos >> 3)?);
@@ -92,11 +123,7 @@ impl<'a> BitReader<'a> {
             let avail = 8 - off;
             let take = avail.min(need);
             let bits = (byte >> (avail - take)) & ((1u64 << take) - 1);
-            out = if take == 64 {
-                bits
-            } else {
-                (out << take) | bits
-            };
+            out = (out << take) | bits;
             need -= take;
             self.pos += usize::from(take);
         }
@@ -165,6 +192,28 @@ mod tests {
         // The padding is at most 7 bits, then the stream is exhausted.
         assert!(bytes.len() * 8 - r.bit_pos() < 8);
         assert_eq!(r.read_bits(8), None);
+    }
+
+    #[test]
+    fn random_fields_round_trip() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut fields = Vec::new();
+        let mut w = BitWriter::default();
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x % 65) as u8;
+            let v = x.rotate_left(17) & if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+            w.write_bits(v, n);
+            fields.push((v, n));
+        }
+        let bytes = w.into_bytes();
+        let mut r = BitReader::new(&bytes);
+        for (i, &(v, n)) in fields.iter().enumerate() {
+            assert_eq!(r.read_bits(n), Some(v), "field {i} of {n} bits");
+        }
+        assert_eq!(bytes.len(), r.bit_pos().div_ceil(8));
     }
 
     #[test]

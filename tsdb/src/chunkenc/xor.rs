@@ -204,17 +204,16 @@ impl XorAppender<'_> {
             _ => {
                 t_delta = t.wrapping_sub(self.t) as u64;
                 let dod = t_delta.wrapping_sub(self.t_delta) as i64;
+                // Prefix and payload go out in one call: `prefix << n | low n bits of dod`.
+                let low = |n: u8| (dod as u64) & ((1u64 << n) - 1);
                 if dod == 0 {
                     w.write_bit(false);
                 } else if bit_range(dod, 14) {
-                    w.write_bits(0b10, 2);
-                    w.write_bits(dod as u64, 14);
+                    w.write_bits((0b10 << 14) | low(14), 16);
                 } else if bit_range(dod, 17) {
-                    w.write_bits(0b110, 3);
-                    w.write_bits(dod as u64, 17);
+                    w.write_bits((0b110 << 17) | low(17), 20);
                 } else if bit_range(dod, 20) {
-                    w.write_bits(0b1110, 4);
-                    w.write_bits(dod as u64, 20);
+                    w.write_bits((0b1110 << 20) | low(20), 24);
                 } else {
                     w.write_bits(0b1111, 4);
                     w.write_bits(dod as u64, 64);
@@ -258,21 +257,20 @@ fn xor_write(w: &mut BitWriter, new: u64, cur: u64, leading: &mut u8, trailing: 
         w.write_bit(false);
         return;
     }
-    w.write_bit(true);
     let new_leading = (delta.leading_zeros() as u8).min(31);
     let new_trailing = delta.trailing_zeros() as u8;
     if *leading != NO_WINDOW && new_leading >= *leading && new_trailing >= *trailing {
-        w.write_bit(false);
+        w.write_bits(0b10, 2);
         w.write_bits(delta >> *trailing, 64 - *leading - *trailing);
         return;
     }
     *leading = new_leading;
     *trailing = new_trailing;
-    w.write_bit(true);
-    w.write_bits(u64::from(new_leading), 5);
     let sig = 64 - new_leading - new_trailing;
-    // 64 significant bits are written as 0 in the 6-bit field.
-    w.write_bits(u64::from(sig), 6);
+    // Control bits `11`, 5 bits of leading zeros, 6 bits of significant length (64 is
+    // written as 0), as one 13-bit field.
+    let header = (0b11 << 11) | (u64::from(new_leading) << 6) | (u64::from(sig) & 0x3f);
+    w.write_bits(header, 13);
     w.write_bits(delta >> new_trailing, sig);
 }
 
