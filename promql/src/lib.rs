@@ -24,7 +24,6 @@
 
 pub mod engine;
 mod parser;
-pub mod promqltest;
 pub mod storage;
 
 pub use parser::ast::{
@@ -34,6 +33,6 @@ pub use parser::ast::{
 };
 pub use parser::functions::{function, function_by_name, Function, FunctionId, FUNCTIONS};
 pub use parser::{
-    format_duration, format_query, parse, parse_duration, parse_with_options, ParseError, ParseErrorKind,
-    ParserOptions,
+    format_duration, format_query, parse, parse_duration, parse_series_desc, parse_with_options,
+    CounterResetHint, HistogramDesc, ParseError, ParseErrorKind, ParserOptions, SequenceValue, SeriesDesc,
 };

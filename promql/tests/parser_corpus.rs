@@ -122,3 +122,61 @@ fn every_conformance_expression_parses_and_round_trips() {
         "parse-time failures expected by the scripts"
     );
 }
+
+/// Every series line of every `load` block, and every expected-series line of every `eval`
+/// block, must be a valid series description.
+#[test]
+fn every_conformance_series_description_parses() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/promql");
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let (mut ok, mut problems) = (0, Vec::new());
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "test"))
+    {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = fs::read_to_string(path).unwrap();
+        let mut in_block = false;
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                in_block = false;
+                continue;
+            }
+            let first = line.split_whitespace().next().unwrap_or("");
+            if first.starts_with("load") || first.starts_with("eval") || first == "clear" {
+                in_block = first != "clear";
+                continue;
+            }
+            let is_scalar = line.parse::<f64>().is_ok() || line.eq_ignore_ascii_case("+inf");
+            if !in_block || first == "expect" || first.starts_with("expected_") || is_scalar {
+                continue;
+            }
+            // `@st` start-timestamp lines hold durations, not values: runner territory.
+            if first.ends_with("@st") || line.contains("}@st") {
+                continue;
+            }
+            match kagari_promql::parse_series_desc(line) {
+                Ok(d) => {
+                    assert!(
+                        !d.values.is_empty() || line.split_whitespace().count() == 1,
+                        "{line}"
+                    );
+                    ok += 1;
+                }
+                Err(e) => problems.push(format!("{name}:{}: {line}\n  {e}", i + 1)),
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(ok > 2000, "only {ok} series lines found");
+}

@@ -128,6 +128,14 @@ pub enum ParseErrorKind {
         "unary expression only allowed on expressions of type scalar or instant vector, got {0:?}"
     )]
     UnaryType(String),
+    /// A value item of a promqltest series description that cannot be read.
+    #[error("invalid series description item {item:?}: {reason}")]
+    BadSeriesItem {
+        /// The item as written.
+        item: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A number that does not fit where it is used (e.g. an `@` timestamp).
     #[error("{what} out of bounds: {value}")]
     OutOfBounds {

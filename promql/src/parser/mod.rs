@@ -10,10 +10,14 @@ mod literals;
 mod parse;
 mod printer;
 mod selector;
+mod series_desc;
 
 pub use error::{ParseError, ParseErrorKind};
 pub use literals::{format_duration, parse_duration};
 pub use printer::format_query;
+pub use series_desc::{
+    parse_series_desc, CounterResetHint, HistogramDesc, SequenceValue, SeriesDesc,
+};
 
 use ast::Expr;
 

@@ -55,6 +55,44 @@ pub(crate) fn parse_query(query: &str, opts: &ParserOptions) -> PResult<Expr> {
     }
 }
 
+/// Parses the label part of a series description: `name`, `name{a="b"}` or `{a="b"}`.
+/// Returns the metric name and the matchers as written.
+pub(crate) fn parse_series_labels(
+    text: &str,
+) -> PResult<(Option<String>, Vec<kagari_model::Matcher>)> {
+    let tokens = lex(text)?;
+    let opts = ParserOptions::default();
+    let mut p = Parser {
+        query: text,
+        tokens,
+        pos: 0,
+        opts: &opts,
+        depth: 0,
+        chain: 0,
+    };
+    let t = p.peek();
+    let name = match t.kind {
+        TokenKind::Ident => {
+            p.next();
+            Some((p.text(t).to_string(), t))
+        }
+        TokenKind::LBrace => None,
+        _ => return Err(p.unexpected(t, "series description", "metric name or \"{\"")),
+    };
+    let vs = p.vector_selector(name)?;
+    let t = p.peek();
+    if t.kind != TokenKind::Eof {
+        return Err(p.unexpected(t, "series description", "end of labels"));
+    }
+    let VectorSelector {
+        name, mut matchers, ..
+    } = vs;
+    if name.is_some() && !matchers.is_empty() {
+        matchers.remove(0);
+    }
+    Ok((name, matchers))
+}
+
 /// Whether a word is one of the keywords that can follow an operand.
 fn binop_keyword(w: &str) -> Option<BinaryOp> {
     Some(match w.to_ascii_lowercase().as_str() {
