@@ -27,9 +27,9 @@ pub enum ErrorKind {
     /// A label name is missing or malformed.
     #[error("invalid label name")]
     InvalidLabelName,
-    /// `__name__` used as a label name.
-    #[error("label name \"__name__\" is reserved")]
-    ReservedLabelName,
+    /// A reserved label name (`__name__`; in OpenMetrics any `__` prefix).
+    #[error("label name {0:?} is reserved")]
+    ReservedLabelName(String),
     /// The same label name twice in one label set.
     #[error("duplicate label name {0:?}")]
     DuplicateLabelName(String),

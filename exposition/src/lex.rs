@@ -136,8 +136,9 @@ pub(crate) fn scan_labels(
             return Err((i, ErrorKind::InvalidLabelName));
         }
         let name = b.get(i..end).unwrap_or(&[]);
-        if name == b"__name__" {
-            return Err((i, ErrorKind::ReservedLabelName));
+        // 0.0.4 (Go) reserves `__name__`; OpenMetrics reserves every `__` prefix.
+        if name == b"__name__" || (!text && name.starts_with(b"__")) {
+            return Err((i, ErrorKind::ReservedLabelName(excerpt(name))));
         }
         if names.iter().any(|&(s, e)| b.get(s..e) == Some(name)) {
             return Err((i, ErrorKind::DuplicateLabelName(excerpt(name))));
@@ -300,6 +301,8 @@ mod tests {
             "\\z"
         );
         assert!(labels(r#"{__name__="x"}"#, Dialect::Text).is_err());
+        assert!(labels(r#"{__x="x"}"#, Dialect::Text).is_ok());
+        assert!(labels(r#"{__x="x"}"#, Dialect::OpenMetrics).is_err());
         assert!(labels(r#"{a=1}"#, Dialect::Text).is_err());
         assert!(labels(r#"{a="1""#, Dialect::Text).is_err());
     }
