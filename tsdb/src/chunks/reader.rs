@@ -161,6 +161,40 @@ mod tests {
     }
 
     #[test]
+    fn damaged_segments_give_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = ChunkWriter::new(dir.path()).unwrap();
+        let mut c = XorChunk::new();
+        let mut a = c.appender().unwrap();
+        for i in 0..30 {
+            a.append(i * 7, i as f64 * 0.5).unwrap();
+        }
+        let r0 = w.write_chunk(Encoding::Xor, c.bytes()).unwrap();
+        w.finish().unwrap();
+        let path = dir.path().join("000001");
+        let good = std::fs::read(&path).unwrap();
+        // Bytes 5..8 are header padding, ignored by Prometheus and by us.
+        for i in (0..good.len()).filter(|i| !(5..8).contains(i)) {
+            let mut bad = good.clone();
+            bad[i] ^= 0x41;
+            std::fs::write(&path, &bad).unwrap();
+            let res =
+                ChunkReader::open(dir.path()).and_then(|r| r.chunk(r0).map(|(_, d)| d.to_vec()));
+            assert!(res.is_err(), "flip at byte {i} went unnoticed");
+        }
+        for len in [0usize, 3, 7, 8, 9, good.len() - 1] {
+            std::fs::write(&path, &good[..len]).unwrap();
+            let res =
+                ChunkReader::open(dir.path()).and_then(|r| r.chunk(r0).map(|(_, d)| d.to_vec()));
+            assert!(res.is_err(), "truncation to {len} went unnoticed");
+        }
+        // A gap in segment numbers is an error.
+        std::fs::write(&path, &good).unwrap();
+        std::fs::write(dir.path().join("000003"), &good).unwrap();
+        assert!(ChunkReader::open(dir.path()).is_err());
+    }
+
+    #[test]
     fn golden_segment_from_promtool() {
         // The chunk file of the promtool 2.42 example block (reference §4.3).
         let hex = "85bd40dd01000000\
