@@ -173,6 +173,24 @@ fn promtool_reads_our_block() {
         }
         data.insert(labels, samples);
     }
+    // Label values that need quoting or sort by UTF-8 bytes.
+    for (i, v) in [
+        "quote\"back\\slash",
+        "ünïcödé",
+        "tab\there",
+        "Zebra",
+        "zebra",
+        "日本",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let labels = Labels::from_pairs([("__name__", "odd_values"), ("v", v)]).unwrap();
+        data.insert(
+            labels,
+            vec![(base + i as i64, i as f64), (base + 1_000_000, -0.5)],
+        );
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut w = BlockWriter::new();
     // Small chunk segments so that references into files 2, 3, ... are exercised too.
