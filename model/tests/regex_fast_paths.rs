@@ -1,6 +1,8 @@
 //! Property tests: the matcher fast paths (literal, set, `.*`, `.+`, prefix/suffix/contains,
 //! prefix pre-check) agree with running the plain anchored regex from `compile_regex`.
 
+#![cfg(feature = "regex")]
+
 use kagari_model::{compile_regex, MatchType, Matcher};
 use proptest::prelude::*;
 

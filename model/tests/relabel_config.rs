@@ -4,6 +4,8 @@
 //! notes) and §5 (validation table); the error texts are Prometheus's `Config.Validate`
 //! messages as quoted there.
 
+#![cfg(feature = "regex")]
+
 use kagari_model::{NameValidationScheme, RelabelConfig};
 
 fn parse(yaml: &str) -> RelabelConfig {

@@ -5,6 +5,8 @@
 //! line-by-line re-implementation of Prometheus's `model/relabel/relabel.go` and checked
 //! against the Go source. Vector numbers are the document's.
 
+#![cfg(feature = "regex")]
+
 use kagari_model::{relabel, Labels, RelabelConfig};
 
 /// One vector: input labels, the rules as Prometheus YAML, and the expected output

@@ -7,6 +7,8 @@
 //! legacy name validation 2.42 uses and must get the same answer, except where Prometheus 3
 //! (our spec) deliberately changed behaviour.
 
+#![cfg(feature = "regex")]
+
 use std::collections::BTreeMap;
 
 use kagari_model::{relabel, Labels, NameValidationScheme, RelabelConfig};
@@ -26,12 +28,12 @@ struct Case {
     prometheus: Option<BTreeMap<String, String>>,
 }
 
-/// Cases where Prometheus 3 differs from 2.42, with the Prometheus 3 answer.
-/// - v26: since 3.0 regexes are compiled with `(?s)`, so `.` matches a newline
-///   (relabel.md §7 vector 26).
 /// A label set written as pairs.
 type Pairs = &'static [(&'static str, &'static str)];
 
+/// Cases where Prometheus 3 differs from 2.42, with the Prometheus 3 answer.
+/// - v26: since 3.0 regexes are compiled with `(?s)`, so `.` matches a newline
+///   (relabel.md §7 vector 26).
 const PROMETHEUS_3_CHANGES: &[(&str, Option<Pairs>)] = &[(
     "v26",
     Some(&[("__name__", "m"), ("msg", "a\nb"), ("ok", "yes")]),
