@@ -9,7 +9,8 @@
 //! use kagari_tsdb::record::{self, RefSample, RefSeries};
 //!
 //! let mut buf = Vec::new();
-//! let series = [RefSeries { series_ref: 1, labels: Labels::from_pairs([("__name__", "up")]).unwrap() }];
+//! let labels = Labels::from_pairs([("__name__", "up")]).unwrap();
+//! let series = [RefSeries { series_ref: 1, labels }];
 //! record::encode_series(&series, &mut buf);
 //! let mut out = Vec::new();
 //! record::decode_series(&buf, &mut out).unwrap();

@@ -13,9 +13,9 @@ use crate::error::{Error, Result};
 
 /// Reads the records of a range of segments, in order.
 ///
-/// [`next_record`](Self::next_record) lends the record bytes (decompressed, without fragment headers)
-/// until the following call; the reader owns and reuses that buffer, so reading allocates
-/// only when a record is larger than every record before it.
+/// [`next_record`](Self::next_record) lends the record bytes (decompressed, without fragment
+/// headers) until the following call; the reader owns and reuses that buffer, so reading
+/// allocates only when a record is larger than every record before it.
 ///
 /// Each segment is read page by page. A segment may end early (the newest one, or one that
 /// was repaired): the rest of its last page counts as zero padding. A segment that ends in
