@@ -34,6 +34,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(any(feature = "hyper", feature = "axum"))]
+pub mod adapters;
 mod atomic;
 #[cfg(feature = "push")]
 mod base64;
