@@ -77,9 +77,6 @@ pub(crate) fn eval_binary(
         (Value::Vector(l), Value::Vector(r)) => {
             let default = VectorMatching::default();
             let m = b.matching.as_ref().unwrap_or(&default);
-            if m.fill_left.is_some() || m.fill_right.is_some() {
-                return Err(EngineError::Unsupported("fill modifiers".into()));
-            }
             let out = match b.op {
                 BinaryOp::And => and(l, r, m),
                 BinaryOp::Or => or(l, r, m),
@@ -194,6 +191,16 @@ fn result_metric(lhs: &Labels, rhs: &Labels, m: &VectorMatching) -> Labels {
     b.build()
 }
 
+/// Applies the operator to one pair; `None` when a comparison filters it out.
+fn apply(b: &BinaryExpr, fl: f64, fr: f64) -> Option<f64> {
+    let (value, keep) = scalar_op(b.op, fl, fr);
+    if b.return_bool {
+        Some(f64::from(u8::from(keep)))
+    } else {
+        keep.then_some(value)
+    }
+}
+
 fn vector_vector(
     b: &BinaryExpr,
     l: Vector,
@@ -203,10 +210,14 @@ fn vector_vector(
 ) -> Result<Vector, EngineError> {
     let one_to_many = m.card == Cardinality::OneToMany;
     let (lhs, rhs) = if one_to_many { (r, l) } else { (l, r) };
-    let mut right: HashMap<String, Sample> = HashMap::with_capacity(rhs.len());
-    for rs in rhs {
+    // Fill values for a "many"-side sample without partner and for an unmatched "one" side.
+    // As in Prometheus, they are not swapped for `group_right`: `fill_left` fills whatever
+    // is missing on the internal left (the "many" side), `fill_right` the internal right.
+    let (fill_many, fill_one) = (m.fill_right, m.fill_left);
+    let mut right: HashMap<String, usize> = HashMap::with_capacity(rhs.len());
+    for (i, rs) in rhs.iter().enumerate() {
         let sig = signature(&rs.metric, m);
-        if let Some(dup) = right.get(&sig) {
+        if let Some(dup) = right.get(&sig).and_then(|&j| rhs.get(j)) {
             return Err(EngineError::ManyToMany {
                 group: match_labels(&rs.metric, m).to_string(),
                 side: if one_to_many { "left" } else { "right" },
@@ -214,15 +225,32 @@ fn vector_vector(
                 b: dup.metric.to_string(),
             });
         }
-        right.insert(sig, rs);
+        right.insert(sig, i);
     }
+    let mut used = vec![false; rhs.len()];
     let mut matched: HashMap<String, HashSet<Labels>> = HashMap::new();
     let mut out = Vec::new();
+    let arith = drops_name(b.op) || b.return_bool;
     for ls in lhs {
         let sig = signature(&ls.metric, m);
-        let Some(rs) = right.get(&sig) else {
+        let Some((ri, rs)) = right.get(&sig).and_then(|&i| rhs.get(i).map(|s| (i, s))) else {
+            if let Some(fv) = fill_many {
+                let (fl, fr) = if one_to_many { (fv, ls.f) } else { (ls.f, fv) };
+                if let Some(f) = apply(b, fl, fr) {
+                    let metric = result_metric(&ls.metric, &Labels::empty(), m);
+                    out.push(Sample {
+                        metric,
+                        t: ts,
+                        f,
+                        drop_name: arith || ls.drop_name,
+                    });
+                }
+            }
             continue;
         };
+        if let Some(u) = used.get_mut(ri) {
+            *u = true;
+        }
         if m.card == Cardinality::OneToOne {
             // Checked before filtering, so filtered-away duplicates are still an error.
             if matched.insert(sig.clone(), HashSet::new()).is_some() {
@@ -234,25 +262,47 @@ fn vector_vector(
         } else {
             (ls.f, rs.f)
         };
-        let (mut value, keep) = scalar_op(b.op, fl, fr);
-        if b.return_bool {
-            value = f64::from(u8::from(keep));
-        } else if !keep {
+        let Some(value) = apply(b, fl, fr) else {
             continue;
-        }
+        };
         let metric = result_metric(&ls.metric, &rs.metric, m);
         if m.card != Cardinality::OneToOne
             && !matched.entry(sig).or_default().insert(metric.clone())
         {
             return Err(EngineError::GroupingNotUnique);
         }
-        let drop_name = drops_name(b.op) || b.return_bool || ls.drop_name;
+        let drop_name = arith || ls.drop_name;
         out.push(Sample {
             metric,
             t: ts,
             f: value,
             drop_name,
         });
+    }
+    if let Some(fv) = fill_one {
+        for (rs, _) in rhs.iter().zip(&used).filter(|(_, u)| !**u) {
+            let (fl, fr) = if one_to_many { (rs.f, fv) } else { (fv, rs.f) };
+            let Some(f) = apply(b, fl, fr) else {
+                continue;
+            };
+            let metric = if m.card == Cardinality::OneToOne {
+                result_metric(&rs.metric, &Labels::empty(), m)
+            } else {
+                let mut lb = match_labels(&rs.metric, m).to_builder();
+                for name in &m.include {
+                    if let Some(v) = rs.metric.get(name) {
+                        lb.set(name, v);
+                    }
+                }
+                lb.build()
+            };
+            out.push(Sample {
+                metric,
+                t: ts,
+                f,
+                drop_name: true,
+            });
+        }
     }
     Ok(out)
 }
