@@ -1,11 +1,69 @@
-//! Prometheus-compatible scraping: configuration, service discovery, targets and the scrape loop.
+//! Prometheus-compatible scraping: configuration, service discovery, targets and the scrape
+//! loop, appending to storage through the small [`Appender`] trait.
+//!
+//! Contents:
+//! - configuration ([`Config`], [`ScrapeConfig`], [`PromDuration`], [`ByteSize`]): strict
+//!   `prometheus.yml` decoding with Prometheus's defaults and validation;
+//! - [`discovery`]: the [`Discoverer`](discovery::Discoverer) trait, static and file SD;
+//! - targets ([`Target`], [`targets_from_group`], [`scrape_url`]): label derivation and
+//!   target relabeling;
+//! - storage seam ([`Appendable`], [`Appender`], [`SeriesRef`]);
+//! - [`ScrapeManager`]: scrape loops per target, report series, staleness, target health,
+//!   reload.
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use kagari_model::Labels;
+//! use kagari_scrape::{Appendable, AppendError, Appender, Config, ManagerOptions, ScrapeManager, SeriesRef};
+//!
+//! /// Counts appended samples.
+//! #[derive(Default)]
+//! struct Count(Arc<Mutex<usize>>);
+//! struct CountApp(Arc<Mutex<usize>>, usize);
+//! impl Appender for CountApp {
+//!     fn append(&mut self, _: Option<SeriesRef>, _: &Labels, _: i64, _: f64) -> Result<SeriesRef, AppendError> {
+//!         self.1 += 1;
+//!         Ok(SeriesRef(0))
+//!     }
+//!     fn commit(self: Box<Self>) -> Result<(), AppendError> { *self.0.lock().unwrap() += self.1; Ok(()) }
+//!     fn rollback(self: Box<Self>) -> Result<(), AppendError> { Ok(()) }
+//! }
+//! impl Appendable for Count {
+//!     fn appender(&self) -> Box<dyn Appender> { Box::new(CountApp(self.0.clone(), 0)) }
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let cfg = Config::from_yaml("scrape_configs: [{job_name: x, static_configs: [{targets: ['127.0.0.1:1']}]}]")?;
+//! let mut manager = ScrapeManager::new(Arc::new(Count::default()), ManagerOptions::default());
+//! manager.apply_config(&cfg)?;
+//! tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+//! assert_eq!(manager.active_targets()[0].scrape_url, "http://127.0.0.1:1/metrics");
+//! manager.stop().await;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
 
+mod appender;
+mod cache;
 mod config;
 pub mod discovery;
+mod error;
+mod health;
+mod http_client;
+mod manager;
+mod process;
+mod scrape_loop;
 mod target;
 
+pub use appender::{AppendError, Appendable, Appender, SeriesRef};
 pub use config::{
-    Authorization, BasicAuth, ByteSize, Config, ConfigError, FileSdConfig, GlobalConfig, PromDuration,
-    ScrapeConfig, ScrapeProtocol, StaticConfig, TlsConfig, UnitParseError,
+    Authorization, BasicAuth, ByteSize, Config, ConfigError, FileSdConfig, GlobalConfig,
+    PromDuration, ScrapeConfig, ScrapeProtocol, StaticConfig, TlsConfig, UnitParseError,
 };
-pub use target::{discovered_labels, populate_labels, scrape_url, targets_from_group, GroupTargets, Target, TargetError};
+pub use error::ScrapeError;
+pub use health::{DroppedTarget, Health, ScrapeHealth, TargetStatus};
+pub use manager::{ManagerOptions, ScrapeManager};
+pub use target::{
+    discovered_labels, populate_labels, scrape_url, targets_from_group, GroupTargets, Target,
+    TargetError,
+};

@@ -91,7 +91,9 @@ impl Target {
     /// The offset of this target's scrapes within its interval, stable across restarts.
     /// `seed` differs between servers so HA pairs do not scrape in lock-step.
     pub fn offset(&self, seed: u64) -> Duration {
-        let interval = u64::try_from(self.interval.as_nanos()).unwrap_or(u64::MAX).max(1);
+        let interval = u64::try_from(self.interval.as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1);
         Duration::from_nanos((self.hash() ^ seed) % interval)
     }
 }
@@ -149,9 +151,18 @@ pub fn discovered_labels(target: &LabelSet, group: &LabelSet, cfg: &ScrapeConfig
         ("__scrape_timeout__", cfg.timeout().to_string()),
         ("__metrics_path__", cfg.metrics_path().to_string()),
         ("__scheme__", cfg.scheme().to_string()),
-        ("__scrape_native_histograms__", bool_str(cfg.scrape_native_histograms).into()),
-        ("__convert_classic_histograms_to_nhcb__", bool_str(cfg.convert_classic_histograms_to_nhcb).into()),
-        ("__always_scrape_classic_histograms__", bool_str(cfg.always_scrape_classic_histograms).into()),
+        (
+            "__scrape_native_histograms__",
+            bool_str(cfg.scrape_native_histograms).into(),
+        ),
+        (
+            "__convert_classic_histograms_to_nhcb__",
+            bool_str(cfg.convert_classic_histograms_to_nhcb).into(),
+        ),
+        (
+            "__always_scrape_classic_histograms__",
+            bool_str(cfg.always_scrape_classic_histograms).into(),
+        ),
     ];
     for (n, v) in defaults {
         if b.get(n).is_none() {
@@ -169,7 +180,10 @@ pub fn discovered_labels(target: &LabelSet, group: &LabelSet, cfg: &ScrapeConfig
 
 /// Steps 4–9: relabel, validate, drop `__meta_*`, default `instance`, build the URL.
 /// `Ok(None)` means relabeling dropped the target.
-pub fn populate_labels(discovered: &Labels, cfg: &ScrapeConfig) -> Result<Option<Target>, TargetError> {
+pub fn populate_labels(
+    discovered: &Labels,
+    cfg: &ScrapeConfig,
+) -> Result<Option<Target>, TargetError> {
     let mut b = discovered.to_builder();
     if !relabel_builder(&mut b, &cfg.relabel_configs) {
         return Ok(None);
@@ -195,8 +209,25 @@ pub fn populate_labels(discovered: &Labels, cfg: &ScrapeConfig) -> Result<Option
         "__always_scrape_classic_histograms__",
     ] {
         if let Some(v) = b.get(label) {
-            if !matches!(v, "true" | "false" | "1" | "0" | "t" | "f" | "TRUE" | "FALSE" | "True" | "False" | "T" | "F") {
-                return Err(TargetError::BadBool { label, value: v.into() });
+            if !matches!(
+                v,
+                "true"
+                    | "false"
+                    | "1"
+                    | "0"
+                    | "t"
+                    | "f"
+                    | "TRUE"
+                    | "FALSE"
+                    | "True"
+                    | "False"
+                    | "T"
+                    | "F"
+            ) {
+                return Err(TargetError::BadBool {
+                    label,
+                    value: v.into(),
+                });
             }
         }
     }
@@ -206,7 +237,13 @@ pub fn populate_labels(discovered: &Labels, cfg: &ScrapeConfig) -> Result<Option
     }
     let labels = b.build();
     let url = scrape_url(&labels, &cfg.params);
-    let public = Labels::from_sorted_unchecked(labels.iter().filter(|l| !l.name.starts_with("__")).cloned().collect());
+    let public = Labels::from_sorted_unchecked(
+        labels
+            .iter()
+            .filter(|l| !l.name.starts_with("__"))
+            .cloned()
+            .collect(),
+    );
     Ok(Some(Target {
         labels,
         discovered: discovered.clone(),
@@ -217,11 +254,17 @@ pub fn populate_labels(discovered: &Labels, cfg: &ScrapeConfig) -> Result<Option
     }))
 }
 
-fn parse_duration_label(b: &LabelsBuilder, label: &'static str) -> Result<PromDuration, TargetError> {
+fn parse_duration_label(
+    b: &LabelsBuilder,
+    label: &'static str,
+) -> Result<PromDuration, TargetError> {
     let v = b.get(label).unwrap_or("");
     match v.parse::<PromDuration>() {
         Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err(TargetError::BadDuration { label, value: v.into() }),
+        _ => Err(TargetError::BadDuration {
+            label,
+            value: v.into(),
+        }),
     }
 }
 
@@ -270,7 +313,9 @@ pub fn scrape_url(labels: &Labels, params: &BTreeMap<String, Vec<String>>) -> St
 fn query_escape(out: &mut String, s: &str) {
     for &c in s.as_bytes() {
         match c {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(c)),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(c))
+            }
             b' ' => out.push('+'),
             _ => {
                 let _ = write!(out, "%{c:02X}");
@@ -291,8 +336,14 @@ mod tests {
     fn group(targets: &[&str], labels: &[(&str, &str)]) -> TargetGroup {
         TargetGroup {
             source: "0".into(),
-            targets: targets.iter().map(|t| LabelSet::from([("__address__".to_string(), t.to_string())])).collect(),
-            labels: labels.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            targets: targets
+                .iter()
+                .map(|t| LabelSet::from([("__address__".to_string(), t.to_string())]))
+                .collect(),
+            labels: labels
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
         }
     }
 
@@ -315,9 +366,18 @@ scrape_configs:
             t.discovered_labels().to_string(),
             r#"{__address__="10.1.2.3:9100", __always_scrape_classic_histograms__="false", __convert_classic_histograms_to_nhcb__="false", __metrics_path__="/metrics", __param_module="http_2xx", __scheme__="http", __scrape_interval__="30s", __scrape_native_histograms__="false", __scrape_timeout__="10s", env="prod", job="node"}"#
         );
-        assert_eq!(t.public_labels().to_string(), r#"{env="prod", host="10.1.2.3", instance="10.1.2.3:9100", job="node"}"#);
-        assert_eq!(t.url(), "http://10.1.2.3:9100/metrics?module=http_2xx&module=x");
-        assert_eq!((t.interval(), t.timeout()), (Duration::from_secs(30), Duration::from_secs(10)));
+        assert_eq!(
+            t.public_labels().to_string(),
+            r#"{env="prod", host="10.1.2.3", instance="10.1.2.3:9100", job="node"}"#
+        );
+        assert_eq!(
+            t.url(),
+            "http://10.1.2.3:9100/metrics?module=http_2xx&module=x"
+        );
+        assert_eq!(
+            (t.interval(), t.timeout()),
+            (Duration::from_secs(30), Duration::from_secs(10))
+        );
     }
 
     #[test]
@@ -332,15 +392,36 @@ scrape_configs:
       - {source_labels: [__address__], regex: 'named:.*', target_label: instance, replacement: mine}
       - {source_labels: [__address__], regex: 'bad:.*', target_label: __scrape_timeout__, replacement: 5m}
 ");
-        let g = group(&["drop:1", "slow:1", "probe:1", "named:1", "bad:1", "http://x/y", ""], &[("__meta_x", "y")]);
+        let g = group(
+            &[
+                "drop:1",
+                "slow:1",
+                "probe:1",
+                "named:1",
+                "bad:1",
+                "http://x/y",
+                "",
+            ],
+            &[("__meta_x", "y")],
+        );
         let out = targets_from_group(&g, &cfg);
         assert_eq!(out.dropped.len(), 1);
         assert_eq!(out.dropped[0].get("__address__"), Some("drop:1"));
         let urls: Vec<_> = out.active.iter().map(|t| t.url().to_string()).collect();
-        assert_eq!(urls, ["http://slow:1/metrics", "http://probe:1/metrics?target=x%26y", "http://named:1/metrics"]);
+        assert_eq!(
+            urls,
+            [
+                "http://slow:1/metrics",
+                "http://probe:1/metrics?target=x%26y",
+                "http://named:1/metrics"
+            ]
+        );
         assert_eq!(out.active[0].interval(), Duration::from_secs(120));
         assert_eq!(out.active[2].public_labels().get("instance"), Some("mine"));
-        assert!(out.active.iter().all(|t| t.labels().get("__meta_x").is_none()));
+        assert!(out
+            .active
+            .iter()
+            .all(|t| t.labels().get("__meta_x").is_none()));
         assert!(out.active[0].discovered_labels().get("__meta_x").is_some());
         let errs: Vec<_> = out.failed.iter().map(|(_, e)| e.to_string()).collect();
         assert_eq!(errs.len(), 3, "{errs:?}");
@@ -352,11 +433,21 @@ scrape_configs:
     #[test]
     fn group_labels_do_not_override_target_labels_and_offsets_are_stable() {
         let cfg = job("scrape_configs: [{job_name: j, scrape_interval: 10s}]");
-        let mut g = group(&["a:1"], &[("__address__", "other:1"), ("job", "custom"), ("__scheme__", "https")]);
+        let mut g = group(
+            &["a:1"],
+            &[
+                ("__address__", "other:1"),
+                ("job", "custom"),
+                ("__scheme__", "https"),
+            ],
+        );
         g.targets[0].insert("zone".into(), "eu".into());
         let t = targets_from_group(&g, &cfg).active.remove(0);
         assert_eq!(t.url(), "https://a:1/metrics");
-        assert_eq!(t.public_labels().to_string(), r#"{instance="a:1", job="custom", zone="eu"}"#);
+        assert_eq!(
+            t.public_labels().to_string(),
+            r#"{instance="a:1", job="custom", zone="eu"}"#
+        );
         let t2 = targets_from_group(&g, &cfg).active.remove(0);
         assert_eq!(t.hash(), t2.hash());
         assert_eq!(t.offset(7), t2.offset(7));
@@ -368,7 +459,13 @@ scrape_configs:
                 targets_from_group(&g, &cfg).active.remove(0).offset(0)
             })
             .collect();
-        let early = offsets.iter().filter(|o| **o < Duration::from_secs(5)).count();
-        assert!((10..=40).contains(&early), "{early} of 50 in the first half");
+        let early = offsets
+            .iter()
+            .filter(|o| **o < Duration::from_secs(5))
+            .count();
+        assert!(
+            (10..=40).contains(&early),
+            "{early} of 50 in the first half"
+        );
     }
 }

@@ -57,19 +57,44 @@ fn real_world_config_decodes_with_inheritance() {
     let c = Config::from_yaml(REAL_WORLD).unwrap();
     assert_eq!(c.scrape_configs.len(), 3);
     let p = &c.scrape_configs[0];
-    assert_eq!((p.interval().to_string(), p.timeout().to_string()), ("15s".into(), "10s".into()));
+    assert_eq!(
+        (p.interval().to_string(), p.timeout().to_string()),
+        ("15s".into(), "10s".into())
+    );
     assert_eq!((p.scheme(), p.metrics_path()), ("http", "/metrics"));
-    assert!(p.honor_timestamps() && !p.honor_labels && p.follow_redirects() && p.enable_compression());
+    assert!(
+        p.honor_timestamps() && !p.honor_labels && p.follow_redirects() && p.enable_compression()
+    );
     assert_eq!(p.protocols(), ScrapeProtocol::DEFAULT);
 
     let n = &c.scrape_configs[1];
-    assert_eq!((n.interval().to_string(), n.timeout().to_string()), ("30s".into(), "20s".into()));
+    assert_eq!(
+        (n.interval().to_string(), n.timeout().to_string()),
+        ("30s".into(), "20s".into())
+    );
     assert_eq!((n.scheme(), n.metrics_path()), ("https", "/probe"));
-    assert_eq!(n.params["module"], vec!["http_2xx".to_string(), "x".to_string()]);
-    assert!(n.honor_labels && !n.honor_timestamps() && n.track_timestamps_staleness && !n.follow_redirects());
+    assert_eq!(
+        n.params["module"],
+        vec!["http_2xx".to_string(), "x".to_string()]
+    );
+    assert!(
+        n.honor_labels
+            && !n.honor_timestamps()
+            && n.track_timestamps_staleness
+            && !n.follow_redirects()
+    );
     assert_eq!(n.body_size_limit.bytes(), 10 << 20);
-    assert_eq!((n.sample_limit, n.label_limit, n.target_limit), (1000, 30, 50));
-    assert_eq!(n.protocols(), [ScrapeProtocol::PrometheusText004, ScrapeProtocol::OpenMetricsText100]);
+    assert_eq!(
+        (n.sample_limit, n.label_limit, n.target_limit),
+        (1000, 30, 50)
+    );
+    assert_eq!(
+        n.protocols(),
+        [
+            ScrapeProtocol::PrometheusText004,
+            ScrapeProtocol::OpenMetricsText100
+        ]
+    );
     assert_eq!(
         n.accept_header(),
         "text/plain;version=0.0.4;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,*/*;q=0.4"
@@ -84,7 +109,10 @@ fn real_world_config_decodes_with_inheritance() {
     // timeout = min(global 10s, interval 5s)
     assert_eq!(b.timeout().to_string(), "5s");
     let auth = b.authorization.as_ref().unwrap();
-    assert_eq!((auth.auth_type.as_deref(), auth.credentials.as_deref()), (Some("Bearer"), Some("secret")));
+    assert_eq!(
+        (auth.auth_type.as_deref(), auth.credentials.as_deref()),
+        (Some("Bearer"), Some("secret"))
+    );
     assert!(b.bearer_token.is_none());
 }
 
@@ -93,12 +121,22 @@ fn global_defaults() {
     let c = Config::from_yaml("scrape_configs: [{job_name: a}]").unwrap();
     assert_eq!(c.scrape_configs[0].interval().to_string(), "1m");
     assert_eq!(c.scrape_configs[0].timeout().to_string(), "10s");
-    let c = Config::from_yaml("global: {scrape_interval: 5s}\nscrape_configs: [{job_name: a}]").unwrap();
+    let c = Config::from_yaml("global: {scrape_interval: 5s}\nscrape_configs: [{job_name: a}]")
+        .unwrap();
     assert_eq!(c.scrape_configs[0].timeout().to_string(), "5s");
     let c = Config::from_yaml("global:\nscrape_configs: [{job_name: a, sample_limit: 0}]").unwrap();
     assert_eq!(c.scrape_configs[0].interval().to_string(), "1m");
-    let c = Config::from_yaml("global: {sample_limit: 7, body_size_limit: 1KB}\nscrape_configs: [{job_name: a}]").unwrap();
-    assert_eq!((c.scrape_configs[0].sample_limit, c.scrape_configs[0].body_size_limit.bytes()), (7, 1024));
+    let c = Config::from_yaml(
+        "global: {sample_limit: 7, body_size_limit: 1KB}\nscrape_configs: [{job_name: a}]",
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            c.scrape_configs[0].sample_limit,
+            c.scrape_configs[0].body_size_limit.bytes()
+        ),
+        (7, 1024)
+    );
     assert!(Config::from_yaml("").unwrap().scrape_configs.is_empty());
 }
 
@@ -143,7 +181,10 @@ fn invalid_configs_are_rejected_with_context() {
             Err(e) => e,
         };
         let msg = err.to_string();
-        assert!(msg.contains(want), "config:\n{yaml}\nerror: {msg}\nwant: {want}");
+        assert!(
+            msg.contains(want),
+            "config:\n{yaml}\nerror: {msg}\nwant: {want}"
+        );
     }
 }
 
@@ -156,11 +197,29 @@ fn load_file_resolves_relative_paths_and_scrape_config_files() {
     )
     .unwrap();
     std::fs::create_dir(dir.path().join("jobs")).unwrap();
-    std::fs::write(dir.path().join("jobs/b.yml"), "scrape_configs: [{job_name: b}]\n").unwrap();
+    std::fs::write(
+        dir.path().join("jobs/b.yml"),
+        "scrape_configs: [{job_name: b}]\n",
+    )
+    .unwrap();
     let c = Config::load_file(&dir.path().join("prometheus.yml")).unwrap();
-    let names: Vec<_> = c.scrape_configs.iter().map(|s| s.job_name.as_str()).collect();
+    let names: Vec<_> = c
+        .scrape_configs
+        .iter()
+        .map(|s| s.job_name.as_str())
+        .collect();
     assert_eq!(names, ["a", "b"]);
     let a = &c.scrape_configs[0];
-    assert_eq!(a.file_sd_configs[0].files[0], dir.path().join("sd/*.json").to_string_lossy());
-    assert_eq!(a.authorization.as_ref().unwrap().credentials_file.as_deref(), Some(dir.path().join("tok").as_path()));
+    assert_eq!(
+        a.file_sd_configs[0].files[0],
+        dir.path().join("sd/*.json").to_string_lossy()
+    );
+    assert_eq!(
+        a.authorization
+            .as_ref()
+            .unwrap()
+            .credentials_file
+            .as_deref(),
+        Some(dir.path().join("tok").as_path())
+    );
 }

@@ -85,7 +85,10 @@ impl std::str::FromStr for PromDuration {
             if pos == start {
                 return Err(err());
             }
-            let n: u64 = s.get(start..pos).and_then(|d| d.parse().ok()).ok_or_else(err)?;
+            let n: u64 = s
+                .get(start..pos)
+                .and_then(|d| d.parse().ok())
+                .ok_or_else(err)?;
             let ustart = pos;
             while pos < b.len() && b.get(pos).is_some_and(u8::is_ascii_alphabetic) {
                 pos += 1;
@@ -97,7 +100,10 @@ impl std::str::FromStr for PromDuration {
                 .map(|i| i + next_unit)
                 .ok_or_else(err)?;
             let (_, ms) = UNITS.get(idx).copied().ok_or_else(err)?;
-            total = n.checked_mul(ms).and_then(|v| total.checked_add(v)).ok_or_else(err)?;
+            total = n
+                .checked_mul(ms)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(err)?;
             next_unit = idx + 1;
         }
         Ok(PromDuration(Duration::from_millis(total)))
@@ -182,7 +188,14 @@ impl fmt::Display for ByteSize {
         if self.0 == 0 {
             return f.write_str("0B");
         }
-        for (unit, shift) in [("EB", 60), ("PB", 50), ("TB", 40), ("GB", 30), ("MB", 20), ("KB", 10)] {
+        for (unit, shift) in [
+            ("EB", 60),
+            ("PB", 50),
+            ("TB", 40),
+            ("GB", 30),
+            ("MB", 20),
+            ("KB", 10),
+        ] {
             if self.0 % (1u64 << shift) == 0 {
                 return write!(f, "{}{unit}", self.0 >> shift);
             }

@@ -65,7 +65,10 @@ pub(crate) fn read_secret_file(path: &Path) -> std::io::Result<String> {
 impl TlsConfig {
     /// Resolves relative file paths against `dir`.
     pub(crate) fn resolve_paths(&mut self, dir: &Path) {
-        for p in [&mut self.ca_file, &mut self.cert_file, &mut self.key_file].into_iter().flatten() {
+        for p in [&mut self.ca_file, &mut self.cert_file, &mut self.key_file]
+            .into_iter()
+            .flatten()
+        {
             if p.is_relative() {
                 *p = dir.join(&*p);
             }

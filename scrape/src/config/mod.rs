@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 
 pub use duration::{ByteSize, PromDuration, UnitParseError};
 pub use error::ConfigError;
-pub use http::{Authorization, BasicAuth, TlsConfig};
 pub(crate) use http::read_secret_file;
+pub use http::{Authorization, BasicAuth, TlsConfig};
 
 const DEFAULT_INTERVAL: PromDuration = PromDuration::from_secs(60);
 const DEFAULT_TIMEOUT: PromDuration = PromDuration::from_secs(10);
@@ -105,7 +105,9 @@ pub struct GlobalConfig {
 impl GlobalConfig {
     /// The effective global scrape interval.
     pub fn interval(&self) -> PromDuration {
-        self.scrape_interval.filter(|d| !d.is_zero()).unwrap_or(DEFAULT_INTERVAL)
+        self.scrape_interval
+            .filter(|d| !d.is_zero())
+            .unwrap_or(DEFAULT_INTERVAL)
     }
 
     /// The effective global scrape timeout.
@@ -289,7 +291,8 @@ impl ScrapeConfig {
     }
     /// Effective timeout.
     pub fn timeout(&self) -> PromDuration {
-        self.scrape_timeout.unwrap_or(DEFAULT_TIMEOUT.min(self.interval()))
+        self.scrape_timeout
+            .unwrap_or(DEFAULT_TIMEOUT.min(self.interval()))
     }
     /// Effective metrics path.
     pub fn metrics_path(&self) -> &str {
@@ -313,7 +316,9 @@ impl ScrapeConfig {
     }
     /// Effective protocol list.
     pub fn protocols(&self) -> &[ScrapeProtocol] {
-        self.scrape_protocols.as_deref().unwrap_or(&ScrapeProtocol::DEFAULT)
+        self.scrape_protocols
+            .as_deref()
+            .unwrap_or(&ScrapeProtocol::DEFAULT)
     }
     /// Effective name validation scheme.
     pub fn name_validation(&self) -> NameValidationScheme {
@@ -348,12 +353,19 @@ impl ScrapeConfig {
 
     /// Fills inherited values from `global` (Prometheus `ScrapeConfig.Validate`) and checks
     /// the job on its own.
-    fn inherit_and_validate(&mut self, g: &GlobalConfig, dir: Option<&Path>) -> Result<(), ConfigError> {
+    fn inherit_and_validate(
+        &mut self,
+        g: &GlobalConfig,
+        dir: Option<&Path>,
+    ) -> Result<(), ConfigError> {
         let job = self.job_name.clone();
         if job.is_empty() {
             return Err(ConfigError::EmptyJobName);
         }
-        let interval = self.scrape_interval.filter(|d| !d.is_zero()).unwrap_or(g.interval());
+        let interval = self
+            .scrape_interval
+            .filter(|d| !d.is_zero())
+            .unwrap_or(g.interval());
         self.scrape_interval = Some(interval);
         match self.scrape_timeout.filter(|d| !d.is_zero()) {
             Some(t) if t > interval => return Err(ConfigError::TimeoutTooLarge { job }),
@@ -362,19 +374,35 @@ impl ScrapeConfig {
         }
         let scheme = self.scheme.get_or_insert_with(|| "http".into());
         if scheme != "http" && scheme != "https" {
-            return Err(ConfigError::BadScheme { job, scheme: scheme.clone() });
+            return Err(ConfigError::BadScheme {
+                job,
+                scheme: scheme.clone(),
+            });
         }
         self.metrics_path.get_or_insert_with(|| "/metrics".into());
         macro_rules! inherit {
             ($($f:ident),*) => {$( if is_default(&self.$f) { self.$f = g.$f; } )*};
         }
-        inherit!(body_size_limit, sample_limit, label_limit, label_name_length_limit, label_value_length_limit,
-            target_limit, keep_dropped_targets);
+        inherit!(
+            body_size_limit,
+            sample_limit,
+            label_limit,
+            label_name_length_limit,
+            label_value_length_limit,
+            target_limit,
+            keep_dropped_targets
+        );
         macro_rules! inherit_opt {
             ($($f:ident),*) => {$( if self.$f.is_none() { self.$f = g.$f.clone(); } )*};
         }
-        inherit_opt!(metric_name_validation_scheme, scrape_native_histograms, convert_classic_histograms_to_nhcb,
-            always_scrape_classic_histograms, extra_scrape_metrics, scrape_failure_log_file);
+        inherit_opt!(
+            metric_name_validation_scheme,
+            scrape_native_histograms,
+            convert_classic_histograms_to_nhcb,
+            always_scrape_classic_histograms,
+            extra_scrape_metrics,
+            scrape_failure_log_file
+        );
         if self.scrape_protocols.is_none() {
             self.scrape_protocols = g.scrape_protocols.clone();
         }
@@ -384,9 +412,16 @@ impl ScrapeConfig {
         }
         self.validate_http(dir)?;
         let scheme = self.name_validation();
-        for r in self.relabel_configs.iter_mut().chain(self.metric_relabel_configs.iter_mut()) {
+        for r in self
+            .relabel_configs
+            .iter_mut()
+            .chain(self.metric_relabel_configs.iter_mut())
+        {
             r.name_validation = scheme;
-            r.validate().map_err(|source| ConfigError::Relabel { job: job.clone(), source })?;
+            r.validate().map_err(|source| ConfigError::Relabel {
+                job: job.clone(),
+                source,
+            })?;
         }
         for sc in &self.static_configs {
             for name in sc.labels.keys() {
@@ -415,7 +450,12 @@ impl ScrapeConfig {
 
     fn validate_http(&mut self, dir: Option<&Path>) -> Result<(), ConfigError> {
         let job = self.job_name.clone();
-        let unsupported = |feature| Err(ConfigError::Unsupported { job: job.clone(), feature });
+        let unsupported = |feature| {
+            Err(ConfigError::Unsupported {
+                job: job.clone(),
+                feature,
+            })
+        };
         if self.oauth2.is_some() {
             return unsupported("oauth2");
         }
@@ -425,7 +465,12 @@ impl ScrapeConfig {
         if self.http_headers.is_some() {
             return unsupported("http_headers");
         }
-        let bad = |reason| Err(ConfigError::HttpClient { job: job.clone(), reason });
+        let bad = |reason| {
+            Err(ConfigError::HttpClient {
+                job: job.clone(),
+                reason,
+            })
+        };
         let auths = [
             self.basic_auth.is_some(),
             self.authorization.is_some(),
@@ -439,18 +484,27 @@ impl ScrapeConfig {
         }
         if let Some(b) = &self.basic_auth {
             if b.password.is_some() && b.password_file.is_some() {
-                return bad("at most one of basic_auth password & password_file must be configured");
+                return bad(
+                    "at most one of basic_auth password & password_file must be configured",
+                );
             }
             if !b.username.is_empty() && b.username_file.is_some() {
-                return bad("at most one of basic_auth username & username_file must be configured");
+                return bad(
+                    "at most one of basic_auth username & username_file must be configured",
+                );
             }
         }
         if let Some(a) = &self.authorization {
             if a.credentials.is_some() && a.credentials_file.is_some() {
                 return bad("at most one of authorization credentials & credentials_file must be configured");
             }
-            if a.auth_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("basic")) {
-                return bad(r#"authorization type cannot be set to "basic", use "basic_auth" instead"#);
+            if a.auth_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("basic"))
+            {
+                return bad(
+                    r#"authorization type cannot be set to "basic", use "basic_auth" instead"#,
+                );
             }
         }
         // The deprecated spelling becomes `authorization`.
@@ -471,7 +525,9 @@ impl ScrapeConfig {
             if tls.key.is_some() && tls.key_file.is_some() {
                 return bad("at most one of key and key_file must be configured");
             }
-            if (tls.cert.is_some() || tls.cert_file.is_some()) != (tls.key.is_some() || tls.key_file.is_some()) {
+            if (tls.cert.is_some() || tls.cert_file.is_some())
+                != (tls.key.is_some() || tls.key_file.is_some())
+            {
                 return bad("exactly one of key or key_file must be configured when a client certificate is configured");
             }
             if let Some(dir) = dir {
@@ -503,12 +559,16 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 fn validate_protocols(p: Option<&[ScrapeProtocol]>) -> Result<(), ConfigError> {
     let Some(p) = p else { return Ok(()) };
     if p.is_empty() {
-        return Err(ConfigError::Protocols { reason: "scrape_protocols cannot be empty".into() });
+        return Err(ConfigError::Protocols {
+            reason: "scrape_protocols cannot be empty".into(),
+        });
     }
     let mut seen = HashSet::new();
     for proto in p {
         if !seen.insert(proto) {
-            return Err(ConfigError::Protocols { reason: format!("duplicated protocol in scrape_protocols, got {p:?}") });
+            return Err(ConfigError::Protocols {
+                reason: format!("duplicated protocol in scrape_protocols, got {p:?}"),
+            });
         }
     }
     Ok(())
@@ -516,8 +576,12 @@ fn validate_protocols(p: Option<&[ScrapeProtocol]>) -> Result<(), ConfigError> {
 
 /// Checks a `file_sd_configs` pattern: `^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$`.
 fn validate_file_sd_pattern(pattern: &str) -> Result<(), ConfigError> {
-    let bad = || ConfigError::BadFileSdPattern { pattern: pattern.to_string() };
-    let ext_ok = [".json", ".yml", ".yaml", ".JSON", ".YML", ".YAML"].iter().any(|e| pattern.ends_with(e));
+    let bad = || ConfigError::BadFileSdPattern {
+        pattern: pattern.to_string(),
+    };
+    let ext_ok = [".json", ".yml", ".yaml", ".JSON", ".YML", ".YAML"]
+        .iter()
+        .any(|e| pattern.ends_with(e));
     if !ext_ok {
         return Err(bad());
     }
@@ -550,14 +614,21 @@ impl Config {
     /// Reads, parses and validates a file; relative paths (file SD, secrets, TLS files,
     /// `scrape_config_files`) are resolved against its directory.
     pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.into(),
+            source,
+        })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Self::parse(&text, Some(&dir))
     }
 
     fn parse(text: &str, dir: Option<&Path>) -> Result<Config, ConfigError> {
         // An empty document is the empty config.
-        let mut cfg: Config = if text.trim().is_empty() { Config::default() } else { serde_yaml_ng::from_str(text)? };
+        let mut cfg: Config = if text.trim().is_empty() {
+            Config::default()
+        } else {
+            serde_yaml_ng::from_str(text)?
+        };
         if let Some(dir) = dir {
             for pattern in cfg.scrape_config_files.clone() {
                 for file in expand_glob(&dir.join(&pattern))? {
@@ -567,7 +638,10 @@ impl Config {
                         #[serde(default)]
                         scrape_configs: Vec<ScrapeConfig>,
                     }
-                    let t = std::fs::read_to_string(&file).map_err(|source| ConfigError::Io { path: file.clone(), source })?;
+                    let t = std::fs::read_to_string(&file).map_err(|source| ConfigError::Io {
+                        path: file.clone(),
+                        source,
+                    })?;
                     let extra: Extra = serde_yaml_ng::from_str(&t)?;
                     cfg.scrape_configs.extend(extra.scrape_configs);
                 }
@@ -588,7 +662,9 @@ impl Config {
         for sc in &mut self.scrape_configs {
             sc.inherit_and_validate(&self.global, dir)?;
             if !jobs.insert(sc.job_name.clone()) {
-                return Err(ConfigError::DuplicateJob { job: sc.job_name.clone() });
+                return Err(ConfigError::DuplicateJob {
+                    job: sc.job_name.clone(),
+                });
             }
         }
         Ok(())
@@ -600,10 +676,17 @@ impl Config {
 pub(crate) fn expand_glob(pattern: &Path) -> Result<Vec<PathBuf>, ConfigError> {
     let s = pattern.to_string_lossy();
     let Some(star) = s.find('*') else {
-        return Ok(if pattern.exists() { vec![pattern.to_path_buf()] } else { Vec::new() });
+        return Ok(if pattern.exists() {
+            vec![pattern.to_path_buf()]
+        } else {
+            Vec::new()
+        });
     };
     let (dir, file_pat) = match s.rfind('/') {
-        Some(slash) if slash < star => (PathBuf::from(s.get(..slash).unwrap_or("/")), s.get(slash + 1..).unwrap_or("")),
+        Some(slash) if slash < star => (
+            PathBuf::from(s.get(..slash).unwrap_or("/")),
+            s.get(slash + 1..).unwrap_or(""),
+        ),
         _ => (PathBuf::from("."), s.as_ref()),
     };
     let (prefix, suffix) = file_pat.split_once('*').unwrap_or((file_pat, ""));
@@ -617,7 +700,9 @@ pub(crate) fn expand_glob(pattern: &Path) -> Result<Vec<PathBuf>, ConfigError> {
         .filter(|e| {
             let name = e.file_name();
             let name = name.to_string_lossy();
-            name.len() >= prefix.len() + suffix.len() && name.starts_with(prefix) && name.ends_with(suffix)
+            name.len() >= prefix.len() + suffix.len()
+                && name.starts_with(prefix)
+                && name.ends_with(suffix)
         })
         .map(|e| e.path())
         .collect();

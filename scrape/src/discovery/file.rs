@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::{BoxFuture, DiscoveryError, Discoverer, LabelSet, TargetGroup};
+use super::{BoxFuture, Discoverer, DiscoveryError, LabelSet, TargetGroup};
 use crate::config::{expand_glob, FileSdConfig};
 
 #[derive(Deserialize)]
@@ -30,15 +30,24 @@ struct RawGroup {
 /// assert_eq!(groups[0].labels["__meta_filepath"], "sd.json");
 /// ```
 pub fn parse_file_sd(path: &str, content: &[u8]) -> Result<Vec<TargetGroup>, DiscoveryError> {
-    let ext = Path::new(path).extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let ext = Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     let raw: Vec<Option<RawGroup>> = match ext.as_str() {
-        "json" => serde_json::from_slice(content).map_err(|source| DiscoveryError::Json { path: path.into(), source })?,
+        "json" => serde_json::from_slice(content).map_err(|source| DiscoveryError::Json {
+            path: path.into(),
+            source,
+        })?,
         "yml" | "yaml" => {
             if content.iter().all(u8::is_ascii_whitespace) {
                 Vec::new()
             } else {
                 serde_yaml_ng::from_slice::<Option<Vec<Option<RawGroup>>>>(content)
-                    .map_err(|source| DiscoveryError::Yaml { path: path.into(), source })?
+                    .map_err(|source| DiscoveryError::Yaml {
+                        path: path.into(),
+                        source,
+                    })?
                     .unwrap_or_default()
             }
         }
@@ -46,15 +55,25 @@ pub fn parse_file_sd(path: &str, content: &[u8]) -> Result<Vec<TargetGroup>, Dis
     };
     let mut out = Vec::with_capacity(raw.len());
     for (index, g) in raw.into_iter().enumerate() {
-        let g = g.ok_or_else(|| DiscoveryError::NullGroup { path: path.into(), index })?;
+        let g = g.ok_or_else(|| DiscoveryError::NullGroup {
+            path: path.into(),
+            index,
+        })?;
         let mut labels = g.labels.unwrap_or_default();
         if let Some(name) = labels.keys().find(|n| n.is_empty()) {
-            return Err(DiscoveryError::BadLabelName { path: path.into(), name: name.clone() });
+            return Err(DiscoveryError::BadLabelName {
+                path: path.into(),
+                name: name.clone(),
+            });
         }
         labels.insert("__meta_filepath".into(), path.into());
         out.push(TargetGroup {
             source: format!("{path}:{index}"),
-            targets: g.targets.into_iter().map(|t| LabelSet::from([("__address__".to_string(), t)])).collect(),
+            targets: g
+                .targets
+                .into_iter()
+                .map(|t| LabelSet::from([("__address__".to_string(), t)]))
+                .collect(),
             labels,
         });
     }
@@ -114,14 +133,20 @@ impl FileDiscoverer {
             }
             let path = f.to_string_lossy().into_owned();
             let parsed = std::fs::read(f)
-                .map_err(|source| DiscoveryError::Io { path: path.clone(), source })
+                .map_err(|source| DiscoveryError::Io {
+                    path: path.clone(),
+                    source,
+                })
                 .and_then(|c| parse_file_sd(&path, &c));
             match parsed {
                 Ok(groups) => {
                     st.mtime = mtime;
                     st.len = len;
                     for i in groups.len()..st.groups {
-                        update.push(TargetGroup { source: format!("{path}:{i}"), ..Default::default() });
+                        update.push(TargetGroup {
+                            source: format!("{path}:{i}"),
+                            ..Default::default()
+                        });
                     }
                     st.groups = groups.len();
                     update.extend(groups);
@@ -130,12 +155,19 @@ impl FileDiscoverer {
                 Err(e) => tracing::warn!(error = %e, "file SD: keeping previous targets"),
             }
         }
-        let gone: Vec<PathBuf> = state.keys().filter(|k| !files.contains(k)).cloned().collect();
+        let gone: Vec<PathBuf> = state
+            .keys()
+            .filter(|k| !files.contains(k))
+            .cloned()
+            .collect();
         for g in gone {
             if let Some(st) = state.remove(&g) {
                 let path = g.to_string_lossy();
                 for i in 0..st.groups {
-                    update.push(TargetGroup { source: format!("{path}:{i}"), ..Default::default() });
+                    update.push(TargetGroup {
+                        source: format!("{path}:{i}"),
+                        ..Default::default()
+                    });
                 }
             }
         }
@@ -173,7 +205,11 @@ mod tests {
 
     #[test]
     fn json_and_yaml_files() {
-        let g = parse_file_sd("a.JSON", br#"[{"targets":["x:1","y:2"]},{"targets":["z:3"],"labels":{"k":"v"}}]"#).unwrap();
+        let g = parse_file_sd(
+            "a.JSON",
+            br#"[{"targets":["x:1","y:2"]},{"targets":["z:3"],"labels":{"k":"v"}}]"#,
+        )
+        .unwrap();
         assert_eq!(g.len(), 2);
         assert_eq!(g[0].targets[1]["__address__"], "y:2");
         assert_eq!(g[1].labels["k"], "v");

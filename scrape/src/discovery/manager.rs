@@ -59,7 +59,11 @@ impl JobDiscovery {
     }
 }
 
-fn apply(merged: &mut BTreeMap<(usize, String), TargetGroup>, provider: usize, groups: Vec<TargetGroup>) {
+fn apply(
+    merged: &mut BTreeMap<(usize, String), TargetGroup>,
+    provider: usize,
+    groups: Vec<TargetGroup>,
+) {
     for g in groups {
         let key = (provider, g.source.clone());
         if g.targets.is_empty() {

@@ -1,0 +1,327 @@
+//! Turning one response body into appended samples: parse, merge target labels
+//! (`honor_labels`), metric relabeling, limits, timestamps, and the series cache.
+
+use kagari_exposition::{Entry, LabelSet, OpenMetricsParser, ParseError, SampleEntry, TextParser};
+use kagari_model::{
+    relabel_builder, Labels, LabelsBuilder, NameValidationScheme, RelabelConfig, METRIC_NAME,
+};
+
+use crate::appender::Appender;
+use crate::cache::{Entry as CacheEntry, ScrapeCache};
+use crate::config::ScrapeConfig;
+use crate::error::ScrapeError;
+use crate::http_client::BodyFormat;
+
+/// Per-job settings for sample handling.
+#[derive(Debug, Clone)]
+pub(crate) struct SampleCfg {
+    pub(crate) honor_labels: bool,
+    pub(crate) honor_timestamps: bool,
+    pub(crate) track_timestamps_staleness: bool,
+    pub(crate) metric_relabel: Vec<RelabelConfig>,
+    pub(crate) sample_limit: u64,
+    pub(crate) label_limit: u64,
+    pub(crate) label_name_length_limit: u64,
+    pub(crate) label_value_length_limit: u64,
+    pub(crate) validation: NameValidationScheme,
+    /// Bumped whenever anything that affects sample labels changes.
+    pub(crate) generation: u64,
+}
+
+impl SampleCfg {
+    pub(crate) fn new(cfg: &ScrapeConfig, generation: u64) -> Self {
+        SampleCfg {
+            honor_labels: cfg.honor_labels,
+            honor_timestamps: cfg.honor_timestamps(),
+            track_timestamps_staleness: cfg.track_timestamps_staleness,
+            metric_relabel: cfg.metric_relabel_configs.clone(),
+            sample_limit: cfg.sample_limit,
+            label_limit: cfg.label_limit,
+            label_name_length_limit: cfg.label_name_length_limit,
+            label_value_length_limit: cfg.label_value_length_limit,
+            validation: cfg.name_validation(),
+            generation,
+        }
+    }
+
+    /// Whether two settings produce the same labels for the same input.
+    pub(crate) fn same_labels(&self, o: &SampleCfg) -> bool {
+        self.honor_labels == o.honor_labels
+            && self.metric_relabel == o.metric_relabel
+            && self.validation == o.validation
+            && self.label_limit == o.label_limit
+            && self.label_name_length_limit == o.label_name_length_limit
+            && self.label_value_length_limit == o.label_value_length_limit
+    }
+}
+
+/// Counts for the report series.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Stats {
+    pub(crate) scraped: u64,
+    pub(crate) post_relabel: u64,
+    pub(crate) added: u64,
+}
+
+enum Parser<'a> {
+    Text(TextParser<'a>),
+    OpenMetrics(OpenMetricsParser<'a>),
+}
+
+impl<'a> Parser<'a> {
+    fn next_entry(&mut self) -> Result<Entry<'a>, ParseError> {
+        match self {
+            Parser::Text(p) => p.next_entry(),
+            Parser::OpenMetrics(p) => p.next_entry(),
+        }
+    }
+}
+
+/// Reusable scratch space for one loop.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    key: Vec<u8>,
+}
+
+/// Parses `body` and appends its samples. Stats are filled even when an error is returned
+/// (they then count up to the error, or everything for `sample_limit`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn append_body(
+    app: &mut dyn Appender,
+    cache: &mut ScrapeCache,
+    scratch: &mut Scratch,
+    cfg: &SampleCfg,
+    target_labels: &Labels,
+    body: &[u8],
+    format: BodyFormat,
+    ts: i64,
+    stats: &mut Stats,
+) -> Result<(), ScrapeError> {
+    let mut parser = match format {
+        BodyFormat::Text => Parser::Text(TextParser::new(body)),
+        BodyFormat::OpenMetrics => Parser::OpenMetrics(OpenMetricsParser::new(body)),
+    };
+    // A 200 with an empty body is a successful scrape with no samples.
+    if body.is_empty() {
+        return Ok(());
+    }
+    let iter = cache.iter;
+    let prev_ok = cache.prev_ok;
+    let mut limit_exceeded = false;
+    loop {
+        let s = match parser.next_entry()? {
+            Entry::Eof => break,
+            Entry::Sample(s) => s,
+            _ => continue,
+        };
+        stats.scraped += 1;
+        scratch.key.clear();
+        scratch.key.extend_from_slice(s.name.as_bytes());
+        scratch.key.push(0xff);
+        scratch.key.extend_from_slice(s.labels.raw().as_bytes());
+        let explicit_ts = s.timestamp.filter(|_| cfg.honor_timestamps);
+        let t = explicit_ts.map_or(ts, |t| t.as_millis());
+        let known = cache
+            .entries
+            .get(scratch.key.as_slice())
+            .map(|e| e.generation == cfg.generation);
+        if known != Some(true) {
+            // Cache miss (or settings changed): compute the labels once for this series.
+            let labels = sample_labels(&s, target_labels, cfg)?;
+            let e = cache
+                .entries
+                .entry(scratch.key.as_slice().into())
+                .or_insert(CacheEntry {
+                    labels: None,
+                    sref: None,
+                    cur_iter: 0,
+                    ok_iter: 0,
+                    track: true,
+                    generation: cfg.generation,
+                });
+            if e.labels != labels {
+                e.sref = None;
+            }
+            e.labels = labels;
+            e.generation = cfg.generation;
+        }
+        let Some(entry) = cache.entries.get_mut(scratch.key.as_slice()) else {
+            continue;
+        };
+        let Some(labels) = &entry.labels else {
+            continue;
+        };
+        stats.post_relabel += 1;
+        if cfg.sample_limit > 0 && stats.post_relabel > cfg.sample_limit {
+            limit_exceeded = true;
+        }
+        if limit_exceeded {
+            continue;
+        }
+        if entry.cur_iter == iter && explicit_ts.is_none() {
+            // Duplicate series within one scrape: only this sample is dropped.
+            continue;
+        }
+        if prev_ok != Some(entry.ok_iter) && entry.cur_iter != iter {
+            stats.added += 1;
+        }
+        entry.cur_iter = iter;
+        entry.track = explicit_ts.is_none() || cfg.track_timestamps_staleness;
+        match app.append(entry.sref, labels, t, s.value) {
+            Ok(r) => entry.sref = Some(r),
+            Err(e) if e.is_sample_error() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if limit_exceeded {
+        return Err(ScrapeError::SampleLimit);
+    }
+    Ok(())
+}
+
+/// Builds the stored labels of one exposed series; `Ok(None)` when relabeling drops it.
+fn sample_labels(
+    s: &SampleEntry<'_>,
+    target: &Labels,
+    cfg: &SampleCfg,
+) -> Result<Option<Labels>, ScrapeError> {
+    let mut b = LabelsBuilder::new();
+    b.set(METRIC_NAME, s.name);
+    for (n, v) in s.labels.iter() {
+        b.set(n, &v);
+    }
+    merge_target_labels(&mut b, &s.labels, target, cfg.honor_labels);
+    if !relabel_builder(&mut b, &cfg.metric_relabel) {
+        return Ok(None);
+    }
+    let labels = b.build();
+    check_labels(&labels, cfg)?;
+    Ok(Some(labels))
+}
+
+/// `honor_labels` semantics (Prometheus `mutateSampleLabels`).
+pub(crate) fn merge_target_labels(
+    b: &mut LabelsBuilder,
+    exposed: &LabelSet<'_>,
+    target: &Labels,
+    honor: bool,
+) {
+    if honor {
+        for l in target.iter() {
+            // An exposed label counts as present even with an empty value.
+            if exposed.get(&l.name).is_none() {
+                b.set(&l.name, &l.value);
+            }
+        }
+        return;
+    }
+    let mut conflicts: Vec<(String, String)> = Vec::new();
+    for l in target.iter() {
+        if let Some(v) = b.get(&l.name) {
+            conflicts.push((l.name.to_string(), v.to_string()));
+        }
+        b.set(&l.name, &l.value);
+    }
+    conflicts.sort_by_key(|(n, _)| n.len());
+    for (name, value) in conflicts {
+        let mut new_name = name;
+        loop {
+            new_name.insert_str(0, "exported_");
+            if b.get(&new_name).is_none() {
+                b.set(&new_name, &value);
+                break;
+            }
+        }
+    }
+}
+
+fn check_labels(labels: &Labels, cfg: &SampleCfg) -> Result<(), ScrapeError> {
+    let Some(name) = labels.metric_name() else {
+        return Err(ScrapeError::MissingMetricName);
+    };
+    if !cfg.validation.is_valid_metric_name(name) {
+        return Err(ScrapeError::InvalidName(labels.to_string()));
+    }
+    if cfg.label_limit > 0 && labels.len() as u64 > cfg.label_limit {
+        return Err(ScrapeError::LabelLimit {
+            metric: labels.to_string(),
+            count: labels.len(),
+            limit: cfg.label_limit,
+        });
+    }
+    for l in labels.iter() {
+        if !cfg.validation.is_valid_label_name(&l.name) {
+            return Err(ScrapeError::InvalidName(labels.to_string()));
+        }
+        let (nl, vl) = (cfg.label_name_length_limit, cfg.label_value_length_limit);
+        if nl > 0 && l.name.len() as u64 > nl {
+            return Err(ScrapeError::LabelNameLength {
+                metric: labels.to_string(),
+                name: l.name.to_string(),
+                len: l.name.len(),
+                limit: nl,
+            });
+        }
+        if vl > 0 && l.value.len() as u64 > vl {
+            return Err(ScrapeError::LabelValueLength {
+                metric: labels.to_string(),
+                name: l.name.to_string(),
+                value: l.value.to_string(),
+                len: l.value.len(),
+                limit: vl,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn merged(line: &str, honor: bool) -> String {
+        let body = format!("{line}\n");
+        let mut p = TextParser::new(body.as_bytes());
+        let Ok(Entry::Sample(s)) = p.next_entry() else {
+            panic!("no sample in {line}")
+        };
+        let target = Labels::from_pairs([("job", "node"), ("instance", "h1:9100")]).unwrap();
+        let mut b = LabelsBuilder::new();
+        b.set(METRIC_NAME, s.name);
+        for (n, v) in s.labels.iter() {
+            b.set(n, &v);
+        }
+        merge_target_labels(&mut b, &s.labels, &target, honor);
+        b.build().to_string()
+    }
+
+    #[test]
+    fn honor_labels_table_from_the_reference() {
+        let cases = [
+            (
+                r#"m{a="1"} 1"#,
+                r#"m{a="1", instance="h1:9100", job="node"}"#,
+                r#"m{a="1", instance="h1:9100", job="node"}"#,
+            ),
+            (
+                r#"m{job="batch"} 1"#,
+                r#"m{exported_job="batch", instance="h1:9100", job="node"}"#,
+                r#"m{instance="h1:9100", job="batch"}"#,
+            ),
+            (
+                r#"m{job="b",exported_job="c"} 1"#,
+                r#"m{exported_exported_job="b", exported_job="c", instance="h1:9100", job="node"}"#,
+                r#"m{exported_job="c", instance="h1:9100", job="b"}"#,
+            ),
+            (
+                r#"m{instance=""} 1"#,
+                r#"m{instance="h1:9100", job="node"}"#,
+                r#"m{job="node"}"#,
+            ),
+        ];
+        for (line, off, on) in cases {
+            assert_eq!(merged(line, false), off, "honor_labels=false: {line}");
+            assert_eq!(merged(line, true), on, "honor_labels=true: {line}");
+        }
+    }
+}
