@@ -568,3 +568,70 @@ fn checked_in_prometheus_checkpoint_decodes_and_refolds() {
     assert_eq!(again.series, d.series);
     assert_eq!(again.samples.len(), d.samples.len());
 }
+
+#[test]
+fn prometheus_accepts_a_wal_we_repaired() {
+    if !peers_available("prometheus_accepts_a_wal_we_repaired") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let wal = data.join("wal");
+    let t0 = now_ms() - 3 * 60_000;
+    let labels = Labels::from_pairs([("__name__", "kagari_wal_repaired")]).expect("labels");
+    let mut w = WalWriter::open(&wal, WalOptions::default()).expect("open writer");
+    let mut buf = Vec::new();
+    record::encode_series(
+        &[RefSeries {
+            series_ref: 1,
+            labels,
+        }],
+        &mut buf,
+    );
+    w.log_record(&buf).expect("log");
+    for k in 0..5 {
+        buf.clear();
+        record::encode_samples(
+            &[RefSample {
+                series_ref: 1,
+                t: t0 + k * 10_000,
+                v: k as f64,
+            }],
+            &mut buf,
+        );
+        w.log_record(&buf).expect("log");
+    }
+    let good_len = w.segment_offset();
+    // A record spanning pages, then torn by a "crash" in its second fragment.
+    w.log_record(&vec![2u8; 40_000]).expect("log");
+    drop(w);
+    let seg = kagari_tsdb::wlog::segment_path(&wal, 0);
+    let bytes = std::fs::read(&seg).expect("read");
+    std::fs::write(&seg, &bytes[..32 * 1024 + 100]).expect("tear");
+
+    let mut r = WalReader::open_replay(&wal).expect("reader");
+    let err = loop {
+        match r.next_record() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("torn record not detected"),
+            Err(e) => break e,
+        }
+    };
+    let (s, off) = err.wal_corruption_position().expect("corruption position");
+    assert_eq!((s, off), (0, good_len));
+    kagari_tsdb::wlog::repair(&wal, s, off).expect("repair");
+
+    let peer = Peer::start(&data, None, &["--storage.tsdb.retention.time=100y"]);
+    let last = t0 + 40_000;
+    let at = format!("{}.{:03}", last / 1000, last % 1000);
+    let body = peer.get(&format!(
+        "/api/v1/query?query=count_over_time(kagari_wal_repaired%5B5m%5D)&time={at}"
+    ));
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["data"]["result"][0]["value"][1], "5", "{body}");
+    let log = std::fs::read_to_string(data.join("prometheus.log")).unwrap_or_default();
+    assert!(
+        !log.to_lowercase().contains("corrupt"),
+        "Prometheus reported corruption:\n{log}"
+    );
+}
