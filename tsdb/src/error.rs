@@ -147,7 +147,9 @@ impl Error {
     /// For [`Error::WalCorruption`], the `(segment, offset)` to pass to `wlog::repair`.
     pub fn wal_corruption_position(&self) -> Option<(u32, u64)> {
         match self {
-            Error::WalCorruption { segment, offset, .. } => Some((*segment, *offset)),
+            Error::WalCorruption {
+                segment, offset, ..
+            } => Some((*segment, *offset)),
             _ => None,
         }
     }
