@@ -289,3 +289,84 @@ proptest! {
         }
     }
 }
+
+/// Env var that turns [`writer_killed_with_sigkill_keeps_acknowledged_records`] into the child
+/// process that writes the WAL.
+const CHILD_DIR_ENV: &str = "KAGARI_WAL_CRASH_CHILD_DIR";
+
+#[test]
+fn writer_killed_with_sigkill_keeps_acknowledged_records() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    if let Some(dir) = std::env::var_os(CHILD_DIR_ENV) {
+        // Child: log records forever (bounded), acknowledging each after `log` returned.
+        let opts = WalOptions {
+            segment_size: 4 * PAGE_SIZE,
+            compression: Compression::Snappy,
+            sync: SyncPolicy::EveryLog,
+        };
+        let mut w = WalWriter::open(Path::new(&dir), opts).expect("open");
+        let mut out = std::io::stdout().lock();
+        for i in 0..200_000u64 {
+            w.log_record(&make_record(i, 500 + (i as usize * 37) % 9_000, i % 3 == 0))
+                .expect("log");
+            writeln!(out, "synced {i}").expect("stdout");
+            out.flush().expect("flush");
+        }
+        return;
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .args([
+            "--exact",
+            "writer_killed_with_sigkill_keeps_acknowledged_records",
+            "--nocapture",
+        ])
+        .env(CHILD_DIR_ENV, dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut acked: Option<u64> = None;
+    while let Some(Ok(line)) = lines.next() {
+        if let Some(n) = line.strip_prefix("synced ") {
+            acked = n.parse().ok();
+            if acked >= Some(300) {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+                           // Acknowledgements already in the pipe still count.
+    for line in lines.map_while(Result::ok) {
+        if let Some(n) = line.strip_prefix("synced ") {
+            acked = n.parse().ok().or(acked);
+        }
+    }
+    child.wait().unwrap();
+    let acked = acked.expect("child acknowledged nothing");
+    assert!(acked >= 300);
+
+    let got = read_with_repair(dir.path());
+    assert!(
+        got.len() as u64 > acked,
+        "lost acknowledged records: {} <= {acked}",
+        got.len()
+    );
+    for (i, rec) in got.iter().enumerate() {
+        let i = i as u64;
+        assert!(
+            *rec == make_record(i, 500 + (i as usize * 37) % 9_000, i % 3 == 0),
+            "record {i}"
+        );
+    }
+    assert!(
+        wlog::segments(dir.path()).unwrap().len() > 1,
+        "expected several segments"
+    );
+}
