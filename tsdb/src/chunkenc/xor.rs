@@ -1,0 +1,699 @@
+//! The XOR float chunk (encoding 1): Gorilla-style delta-of-delta timestamps and XOR values,
+//! bit-for-bit as Prometheus writes it. See `docs/format/chunkenc.md`.
+
+use super::bstream::{BitReader, BitWriter};
+use super::ValueType;
+use crate::error::{Error, Result};
+
+/// Size of the big-endian sample-count header at the start of every XOR chunk.
+const HEADER: usize = 2;
+/// Sentinel for "no XOR window yet" in a fresh chunk's appender.
+const NO_WINDOW: u8 = 0xff;
+
+/// An XOR-encoded float chunk: `be16` sample count followed by the bit stream.
+///
+/// ```
+/// use kagari_tsdb::chunkenc::{ValueType, XorChunk};
+/// let mut c = XorChunk::new();
+/// let mut app = c.appender().unwrap();
+/// app.append(1000, 1.5).unwrap();
+/// app.append(2000, 2.5).unwrap();
+/// let mut it = c.iter();
+/// assert_eq!(it.next(), ValueType::Float);
+/// assert_eq!(it.at(), (1000, 1.5));
+/// ```
+#[derive(Debug, Clone)]
+pub struct XorChunk {
+    stream: BitWriter,
+}
+
+impl Default for XorChunk {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl XorChunk {
+    /// An empty chunk (just the zero sample count).
+    pub fn new() -> Self {
+        let mut bytes = Vec::with_capacity(128);
+        bytes.extend_from_slice(&[0, 0]);
+        XorChunk {
+            stream: BitWriter::from_bytes(bytes, 0),
+        }
+    }
+
+    /// Wraps existing chunk data (header included), e.g. read from a chunk file.
+    ///
+    /// The data is checked only for the header; samples are validated while iterating.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
+        if bytes.len() < HEADER {
+            return Err(Error::corrupt(
+                "XOR chunk",
+                0,
+                "shorter than the 2-byte header",
+            ));
+        }
+        let mut chunk = XorChunk {
+            stream: BitWriter::from_bytes(bytes, 0),
+        };
+        if chunk.num_samples() > 0 {
+            // Position the writer after the last sample so appends continue the stream.
+            let (_, used_bits) = Self::replay(chunk.stream.bytes())?;
+            let total_bits = chunk.stream.bytes().len() * 8;
+            let free = total_bits.saturating_sub(used_bits);
+            if free >= 8 {
+                return Err(Error::corrupt(
+                    "XOR chunk",
+                    (used_bits / 8) as u64,
+                    "trailing bytes after the last sample",
+                ));
+            }
+            chunk.stream = BitWriter::from_bytes(chunk.stream.into_bytes(), free as u8);
+        }
+        Ok(chunk)
+    }
+
+    /// The encoded bytes (header and bit stream), as stored in chunk files.
+    pub fn bytes(&self) -> &[u8] {
+        self.stream.bytes()
+    }
+
+    /// Consumes the chunk, returning its bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.stream.into_bytes()
+    }
+
+    /// Number of samples, from the header.
+    pub fn num_samples(&self) -> u16 {
+        num_samples(self.stream.bytes())
+    }
+
+    /// An appender that continues after the chunk's last sample.
+    ///
+    /// For a non-empty chunk this decodes every sample once to recover the encoder state.
+    pub fn appender(&mut self) -> Result<XorAppender<'_>> {
+        let (t, v_bits, t_delta, leading, trailing) = {
+            let (s, _) = Self::replay(self.stream.bytes())?;
+            let leading = if s.num_read == 0 {
+                NO_WINDOW
+            } else {
+                s.leading
+            };
+            (s.t, s.v_bits, s.t_delta, leading, s.trailing)
+        };
+        Ok(XorAppender {
+            chunk: self,
+            t,
+            v_bits,
+            t_delta,
+            leading,
+            trailing,
+        })
+    }
+
+    /// An iterator over this chunk's samples.
+    pub fn iter(&self) -> XorIterator<'_> {
+        XorIterator::new(self.stream.bytes())
+    }
+
+    /// An iterator over this chunk's samples that reuses `prev` when given (Prometheus's
+    /// `Iterator(it)` shape); the iterator borrows the chunk bytes and owns nothing else.
+    pub fn iterator<'b>(&'b self, prev: Option<XorIterator<'b>>) -> XorIterator<'b> {
+        match prev {
+            Some(mut it) => {
+                it.reset(self.stream.bytes());
+                it
+            }
+            None => XorIterator::new(self.stream.bytes()),
+        }
+    }
+
+    /// Decodes all samples, returning the final decoder state and the number of bits used.
+    fn replay(bytes: &[u8]) -> Result<(XorIterator<'_>, usize)> {
+        let mut it = XorIterator::new(bytes);
+        while it.next() == ValueType::Float {}
+        if let Some(e) = it.take_err() {
+            return Err(e);
+        }
+        let used = HEADER * 8 + it.br.bit_pos();
+        Ok((it, used))
+    }
+}
+
+fn num_samples(bytes: &[u8]) -> u16 {
+    match bytes {
+        [a, b, ..] => u16::from_be_bytes([*a, *b]),
+        _ => 0,
+    }
+}
+
+/// Appends samples to an [`XorChunk`]; timestamps must be strictly increasing.
+#[derive(Debug)]
+pub struct XorAppender<'a> {
+    chunk: &'a mut XorChunk,
+    t: i64,
+    v_bits: u64,
+    t_delta: u64,
+    leading: u8,
+    trailing: u8,
+}
+
+/// `true` if `x` fits the `nbits` delta-of-delta bucket: `-(2^(n-1)-1) ≤ x ≤ 2^(n-1)`.
+fn bit_range(x: i64, nbits: u8) -> bool {
+    let half = 1i64 << (nbits - 1);
+    -(half - 1) <= x && x <= half
+}
+
+impl XorAppender<'_> {
+    /// Appends one sample. Fails if `t` is not after the previous sample or the chunk already
+    /// holds 65535 samples (the header's limit).
+    pub fn append(&mut self, t: i64, v: f64) -> Result<()> {
+        let num = self.chunk.num_samples();
+        if num == u16::MAX {
+            return Err(Error::InvalidInput {
+                writer: "XOR appender",
+                reason: "chunk is full (65535 samples)".into(),
+            });
+        }
+        if num > 0 && t <= self.t {
+            return Err(Error::InvalidInput {
+                writer: "XOR appender",
+                reason: format!("timestamp {t} not after previous {}", self.t),
+            });
+        }
+        let v_bits = v.to_bits();
+        let w = &mut self.chunk.stream;
+        let mut t_delta = 0u64;
+        match num {
+            0 => {
+                write_varint(w, t);
+                w.write_bits(v_bits, 64);
+            }
+            1 => {
+                t_delta = t.wrapping_sub(self.t) as u64;
+                write_uvarint(w, t_delta);
+                xor_write(
+                    w,
+                    v_bits,
+                    self.v_bits,
+                    &mut self.leading,
+                    &mut self.trailing,
+                );
+            }
+            _ => {
+                t_delta = t.wrapping_sub(self.t) as u64;
+                let dod = t_delta.wrapping_sub(self.t_delta) as i64;
+                // Prefix and payload go out in one call: `prefix << n | low n bits of dod`.
+                let low = |n: u8| (dod as u64) & ((1u64 << n) - 1);
+                if dod == 0 {
+                    w.write_bit(false);
+                } else if bit_range(dod, 14) {
+                    w.write_bits((0b10 << 14) | low(14), 16);
+                } else if bit_range(dod, 17) {
+                    w.write_bits((0b110 << 17) | low(17), 20);
+                } else if bit_range(dod, 20) {
+                    w.write_bits((0b1110 << 20) | low(20), 24);
+                } else {
+                    w.write_bits(0b1111, 4);
+                    w.write_bits(dod as u64, 64);
+                }
+                xor_write(
+                    w,
+                    v_bits,
+                    self.v_bits,
+                    &mut self.leading,
+                    &mut self.trailing,
+                );
+            }
+        }
+        self.t = t;
+        self.v_bits = v_bits;
+        self.t_delta = t_delta;
+        let header = (num + 1).to_be_bytes();
+        let bytes = self.chunk.stream.bytes_mut();
+        if let Some(h) = bytes.get_mut(..HEADER) {
+            h.copy_from_slice(&header);
+        }
+        Ok(())
+    }
+}
+
+fn write_varint(w: &mut BitWriter, x: i64) {
+    write_uvarint(w, ((x << 1) ^ (x >> 63)) as u64);
+}
+
+fn write_uvarint(w: &mut BitWriter, mut x: u64) {
+    while x >= 0x80 {
+        w.write_byte((x as u8) | 0x80);
+        x >>= 7;
+    }
+    w.write_byte(x as u8);
+}
+
+fn xor_write(w: &mut BitWriter, new: u64, cur: u64, leading: &mut u8, trailing: &mut u8) {
+    let delta = new ^ cur;
+    if delta == 0 {
+        w.write_bit(false);
+        return;
+    }
+    let new_leading = (delta.leading_zeros() as u8).min(31);
+    let new_trailing = delta.trailing_zeros() as u8;
+    if *leading != NO_WINDOW && new_leading >= *leading && new_trailing >= *trailing {
+        w.write_bits(0b10, 2);
+        w.write_bits(delta >> *trailing, 64 - *leading - *trailing);
+        return;
+    }
+    *leading = new_leading;
+    *trailing = new_trailing;
+    let sig = 64 - new_leading - new_trailing;
+    // Control bits `11`, 5 bits of leading zeros, 6 bits of significant length (64 is
+    // written as 0), as one 13-bit field.
+    let header = (0b11 << 11) | (u64::from(new_leading) << 6) | (u64::from(sig) & 0x3f);
+    w.write_bits(header, 13);
+    w.write_bits(delta >> new_trailing, sig);
+}
+
+/// Iterates an XOR chunk's samples.
+///
+/// The shape follows Prometheus: [`next`](Self::next) and [`seek`](Self::seek) return a
+/// [`ValueType`] (`None` at the end or on error), [`at`](Self::at) reads the current sample, and
+/// [`err`](Self::err) tells whether the end was caused by corrupt data. An iterator can be
+/// reused for another chunk with [`reset`](Self::reset), which keeps no allocation because there
+/// is none: the iterator only borrows the chunk bytes, which stay owned by the caller.
+#[derive(Debug)]
+pub struct XorIterator<'a> {
+    br: BitReader<'a>,
+    num_total: u16,
+    num_read: u16,
+    t: i64,
+    v_bits: u64,
+    t_delta: u64,
+    leading: u8,
+    trailing: u8,
+    err: Option<Error>,
+}
+
+impl<'a> XorIterator<'a> {
+    /// An iterator over chunk data (header included).
+    pub fn new(data: &'a [u8]) -> Self {
+        let mut it = XorIterator {
+            br: BitReader::new(&[]),
+            num_total: 0,
+            num_read: 0,
+            t: i64::MIN,
+            v_bits: 0,
+            t_delta: 0,
+            leading: 0,
+            trailing: 0,
+            err: None,
+        };
+        it.reset(data);
+        it
+    }
+
+    /// Restarts the iterator on other chunk data (header included).
+    pub fn reset(&mut self, data: &'a [u8]) {
+        self.num_total = num_samples(data);
+        self.br = BitReader::new(data.get(HEADER..).unwrap_or(&[]));
+        self.num_read = 0;
+        self.t = i64::MIN;
+        self.v_bits = 0;
+        self.t_delta = 0;
+        self.leading = 0;
+        self.trailing = 0;
+        self.err = if data.len() < HEADER && !data.is_empty() {
+            Some(Error::corrupt(
+                "XOR chunk",
+                0,
+                "shorter than the 2-byte header",
+            ))
+        } else {
+            None
+        };
+    }
+
+    /// The current sample (valid after `next`/`seek` returned [`ValueType::Float`]).
+    pub fn at(&self) -> (i64, f64) {
+        (self.t, f64::from_bits(self.v_bits))
+    }
+
+    /// The current timestamp.
+    pub fn at_t(&self) -> i64 {
+        self.t
+    }
+
+    /// The error that stopped iteration, if any.
+    pub fn err(&self) -> Option<&Error> {
+        self.err.as_ref()
+    }
+
+    /// Takes the error out of the iterator.
+    pub fn take_err(&mut self) -> Option<Error> {
+        self.err.take()
+    }
+
+    /// Advances to the first sample with timestamp ≥ `t` (or stays if already there).
+    pub fn seek(&mut self, t: i64) -> ValueType {
+        if self.err.is_some() {
+            return ValueType::None;
+        }
+        while self.num_read == 0 || t > self.t {
+            if self.next() == ValueType::None {
+                return ValueType::None;
+            }
+        }
+        ValueType::Float
+    }
+
+    fn fail(&mut self, reason: &str) -> ValueType {
+        let offset = (HEADER + self.br.bit_pos() / 8) as u64;
+        self.err = Some(Error::corrupt(
+            "XOR chunk",
+            offset,
+            format!("sample {}: {reason}", self.num_read),
+        ));
+        ValueType::None
+    }
+
+    /// Advances to the next sample.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> ValueType {
+        if self.err.is_some() || self.num_read == self.num_total {
+            return ValueType::None;
+        }
+        if self.num_read == 0 {
+            let (Some(t), Some(v)) = (self.br.read_varint(), self.br.read_bits(64)) else {
+                return self.fail("truncated first sample");
+            };
+            self.t = t;
+            self.v_bits = v;
+            self.num_read = 1;
+            return ValueType::Float;
+        }
+        if self.num_read == 1 {
+            let Some(d) = self.br.read_uvarint() else {
+                return self.fail("truncated timestamp delta");
+            };
+            self.t_delta = d;
+        } else {
+            let mut prefix = 0u8;
+            for _ in 0..4 {
+                prefix <<= 1;
+                match self.br.read_bit() {
+                    Some(true) => prefix |= 1,
+                    Some(false) => break,
+                    None => return self.fail("truncated timestamp prefix"),
+                }
+            }
+            let sz: u8 = match prefix {
+                0b0 => 0,
+                0b10 => 14,
+                0b110 => 17,
+                0b1110 => 20,
+                _ => 64,
+            };
+            let dod = if sz == 0 {
+                0
+            } else {
+                let Some(mut bits) = self.br.read_bits(sz) else {
+                    return self.fail("truncated delta-of-delta");
+                };
+                if sz < 64 && bits > (1u64 << (sz - 1)) {
+                    bits = bits.wrapping_sub(1u64 << sz);
+                }
+                bits as i64
+            };
+            self.t_delta = (self.t_delta as i64).wrapping_add(dod) as u64;
+        }
+        self.t = self.t.wrapping_add(self.t_delta as i64);
+        self.read_value()
+    }
+
+    fn read_value(&mut self) -> ValueType {
+        match self.br.read_bit() {
+            None => return self.fail("truncated value"),
+            Some(false) => {}
+            Some(true) => {
+                match self.br.read_bit() {
+                    None => return self.fail("truncated value control bit"),
+                    Some(false) => {}
+                    Some(true) => {
+                        let (Some(l), Some(s)) = (self.br.read_bits(5), self.br.read_bits(6))
+                        else {
+                            return self.fail("truncated XOR window");
+                        };
+                        let sig = if s == 0 { 64 } else { s as u8 };
+                        let l = l as u8;
+                        if u16::from(l) + u16::from(sig) > 64 {
+                            return self.fail("XOR window wider than 64 bits");
+                        }
+                        self.leading = l;
+                        self.trailing = 64 - l - sig;
+                    }
+                }
+                let sig = 64 - self.leading - self.trailing;
+                let Some(bits) = self.br.read_bits(sig) else {
+                    return self.fail("truncated XOR value");
+                };
+                // sig ≥ 1 here, so trailing ≤ 63 and the shift is in range.
+                self.v_bits ^= bits << self.trailing;
+            }
+        }
+        self.num_read += 1;
+        ValueType::Float
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(samples: &[(i64, f64)]) -> XorChunk {
+        let mut c = XorChunk::new();
+        let mut app = c.appender().unwrap();
+        for &(t, v) in samples {
+            app.append(t, v).unwrap();
+        }
+        c
+    }
+
+    fn decode(bytes: &[u8]) -> Vec<(i64, u64)> {
+        let mut it = XorIterator::new(bytes);
+        let mut out = Vec::new();
+        while it.next() == ValueType::Float {
+            let (t, v) = it.at();
+            out.push((t, v.to_bits()));
+        }
+        assert!(it.err().is_none(), "{:?}", it.err());
+        out
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Golden bytes from the reference document (§5.4 and §4.3), written by promtool 2.42.
+    #[test]
+    fn golden_chunks_from_promtool() {
+        let cases: &[(&[(i64, f64)], &str)] = &[
+            (
+                &[
+                    (1700000000000, 10.0),
+                    (1700000015000, 12.0),
+                    (1700000030000, 15.0),
+                    (1700000045500, 16.0),
+                ],
+                "00 04 80 a0 ab fe f9 62 40 24 00 00 00 00 00 00 98 75 d8 16 da 17 03 e9 ac 4f",
+            ),
+            (
+                &[(1700000000000, 1.0), (1700000015000, 1.0)],
+                "00 02 80 a0 ab fe f9 62 3f f0 00 00 00 00 00 00 98 75 00",
+            ),
+            (
+                &[(1700000000000, 1.0), (1700000015000, 0.0)],
+                "00 02 80 a0 ab fe f9 62 3f f0 00 00 00 00 00 00 98 75 c4 57 fe",
+            ),
+        ];
+        for (samples, want) in cases {
+            let c = encode(samples);
+            assert_eq!(c.bytes(), hex(want).as_slice());
+            let got = decode(c.bytes());
+            let want: Vec<_> = samples.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn all_dod_buckets_and_nans_round_trip() {
+        let mut samples = Vec::new();
+        let mut t = -5_000_000i64;
+        let deltas = [
+            1i64,
+            1,
+            2,
+            8193,
+            1,
+            65_537,
+            1,
+            524_289,
+            1,
+            1 << 40,
+            1,
+            3,
+            8192,
+            0x2000 + 1,
+        ];
+        let values = [
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::from_bits(0x7FF0_0000_0000_0002),
+            f64::INFINITY,
+            1e300,
+            -1e-300,
+            42.0,
+            42.0,
+            f64::from_bits(1),
+            f64::from_bits(u64::MAX),
+            3.5,
+            7.25,
+            -1.0,
+        ];
+        for (d, v) in deltas.iter().zip(values.iter()) {
+            t += d;
+            samples.push((t, *v));
+        }
+        let c = encode(&samples);
+        let got = decode(c.bytes());
+        let want: Vec<_> = samples.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn exact_bucket_edges() {
+        // dod values at the asymmetric edges of each bucket.
+        for dod in [
+            8192i64, -8191, -8192, 65536, -65535, -65536, 524288, -524287, -524288,
+        ] {
+            let base = 1_000_000i64;
+            let samples = [(0i64, 1.0), (base, 2.0), (2 * base + dod, 3.0)];
+            let got = decode(encode(&samples).bytes());
+            assert_eq!(
+                got.iter().map(|s| s.0).collect::<Vec<_>>(),
+                vec![0, base, 2 * base + dod],
+                "dod {dod}"
+            );
+        }
+    }
+
+    #[test]
+    fn resumed_appender_matches_single_pass() {
+        let samples: Vec<(i64, f64)> = (0..50)
+            .map(|i| (i * 15_000 + (i % 3), (i as f64).sin()))
+            .collect();
+        let one_pass = encode(&samples);
+        for split in [1usize, 2, 3, 17] {
+            let first = encode(&samples[..split]);
+            let mut resumed = XorChunk::from_bytes(first.into_bytes()).unwrap();
+            let mut app = resumed.appender().unwrap();
+            for &(t, v) in &samples[split..] {
+                app.append(t, v).unwrap();
+            }
+            assert_eq!(
+                decode(resumed.bytes()),
+                decode(one_pass.bytes()),
+                "split {split}"
+            );
+            if split > 1 {
+                assert_eq!(resumed.bytes(), one_pass.bytes(), "split {split}");
+            }
+        }
+    }
+
+    #[test]
+    fn decoder_accepts_reuse_before_any_window() {
+        // Prometheus may write `1 0` + 64 bits after resuming a one-sample chunk.
+        let mut c = encode(&[(1, 1.0)]);
+        let mut app = c.appender().unwrap();
+        app.append(2, 2.0).unwrap();
+        let got = decode(c.bytes());
+        assert_eq!(got, vec![(1, 1f64.to_bits()), (2, 2f64.to_bits())]);
+    }
+
+    #[test]
+    fn seek_and_reset() {
+        let a = encode(&[(10, 1.0), (20, 2.0), (30, 3.0)]);
+        let b = encode(&[(100, 9.0)]);
+        let mut it = a.iter();
+        assert_eq!(it.seek(15), ValueType::Float);
+        assert_eq!(it.at(), (20, 2.0));
+        assert_eq!(it.seek(5), ValueType::Float);
+        assert_eq!(it.at_t(), 20);
+        assert_eq!(it.seek(31), ValueType::None);
+        it = b.iterator(Some(it));
+        assert_eq!(it.next(), ValueType::Float);
+        assert_eq!(it.at(), (100, 9.0));
+        assert_eq!(it.next(), ValueType::None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn prop_round_trip(
+            start in proptest::num::i64::ANY,
+            steps in proptest::collection::vec((1i64..=1 << 40, proptest::num::u64::ANY), 1..300),
+        ) {
+            let mut t = start;
+            let mut samples = Vec::new();
+            for (d, bits) in steps {
+                let Some(next) = t.checked_add(d) else { break };
+                samples.push((t, f64::from_bits(bits)));
+                t = next;
+            }
+            proptest::prop_assume!(!samples.is_empty());
+            let c = encode(&samples);
+            let want: Vec<_> = samples.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+            proptest::prop_assert_eq!(decode(c.bytes()), want);
+        }
+
+        #[test]
+        fn prop_garbage_never_panics(data in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let mut it = XorIterator::new(&data);
+            let mut n = 0u32;
+            while it.next() == ValueType::Float {
+                n += 1;
+            }
+            proptest::prop_assert!(n <= u32::from(u16::MAX));
+        }
+    }
+
+    #[test]
+    fn rejects_non_increasing_time() {
+        let mut c = XorChunk::new();
+        let mut app = c.appender().unwrap();
+        app.append(5, 1.0).unwrap();
+        assert!(app.append(5, 2.0).is_err());
+        assert_eq!(c.num_samples(), 1);
+    }
+
+    #[test]
+    fn truncated_data_is_an_error_not_a_panic() {
+        let c = encode(&[(1, 1.0), (2, 2.5), (4, -3.0), (100, 7.0)]);
+        let bytes = c.bytes();
+        for cut in 0..bytes.len() {
+            let mut it = XorIterator::new(&bytes[..cut]);
+            let mut n = 0;
+            while it.next() == ValueType::Float {
+                n += 1;
+            }
+            assert!(n < 4, "cut {cut}");
+            if cut >= 2 {
+                assert!(it.err().is_some(), "cut {cut} gave no error");
+            }
+        }
+    }
+}
