@@ -154,7 +154,7 @@ impl Window {
         if self.buf.is_empty() {
             return;
         }
-        self.buf.sort_by(f64::total_cmp);
+        self.buf.sort_unstable_by(f64::total_cmp);
         for s in &mut self.streams {
             s.insert_sorted(&self.buf);
         }
