@@ -19,8 +19,9 @@ use crate::{parse_openmetrics, Format, MetricType, Timestamp};
 /// OpenMetrics: a 0.0.4 counter `foo_total` becomes family `foo`. A family that would break an
 /// OpenMetrics rule as typed (a name clash such as Go's gauge `x` next to counter `x_total`, a
 /// histogram without `+Inf` bucket, a negative counter, ...) is written as `unknown`
-/// families, one per sample name, keeping every sample's name, labels and value. If even that
-/// is invalid (e.g. timestamps going backwards), an `InvalidData` error is returned.
+/// families, one per sample name, keeping every sample's name, labels and value (each series'
+/// samples are put together and in timestamp order). If even that is invalid (a series that
+/// mixes samples with and without timestamps), an `InvalidData` error is returned.
 pub fn encode_families<W: Write>(
     w: &mut W,
     families: &[MetricFamily],
@@ -28,8 +29,20 @@ pub fn encode_families<W: Write>(
 ) -> io::Result<()> {
     match format {
         Format::Text => {
+            // A 0.0.4 parser files `x_sum`/`x_count` (and `x_bucket`) under an earlier summary
+            // or histogram `x`, so such a family must not repeat HELP/TYPE lines.
+            let mut captured: HashSet<String> = HashSet::new();
             for fam in families {
-                encode_text_family(w, fam)?;
+                let meta = !captured.contains(&fam.name);
+                encode_text_family(w, fam, meta)?;
+                let suffixes: &[&str] = match fam.metric_type {
+                    MetricType::Summary => &["_sum", "_count"],
+                    MetricType::Histogram | MetricType::GaugeHistogram => {
+                        &["_sum", "_count", "_bucket"]
+                    }
+                    _ => &[],
+                };
+                captured.extend(suffixes.iter().map(|s| format!("{}{s}", fam.name)));
             }
             Ok(())
         }
@@ -50,7 +63,7 @@ fn is_created(fam: &MetricFamily, s: &Sample) -> bool {
     ) && s.name.strip_prefix(fam.name.as_str()) == Some("_created")
 }
 
-fn encode_text_family<W: Write>(w: &mut W, fam: &MetricFamily) -> io::Result<()> {
+fn encode_text_family<W: Write>(w: &mut W, fam: &MetricFamily, meta: bool) -> io::Result<()> {
     let word = match fam.metric_type {
         MetricType::Counter => "counter",
         MetricType::Gauge | MetricType::Info | MetricType::StateSet => "gauge",
@@ -66,12 +79,14 @@ fn encode_text_family<W: Write>(w: &mut W, fam: &MetricFamily) -> io::Result<()>
         MetricType::Info if kept().next().is_some() && kept().all(|s| s.name == info) => &info,
         _ => &fam.name,
     };
-    if let Some(help) = &fam.help {
-        write!(w, "# HELP {name} ")?;
-        write_help(w, help, Format::Text)?;
-        w.write_all(b"\n")?;
+    if meta {
+        if let Some(help) = &fam.help {
+            write!(w, "# HELP {name} ")?;
+            write_help(w, help, Format::Text)?;
+            w.write_all(b"\n")?;
+        }
+        writeln!(w, "# TYPE {name} {word}")?;
     }
-    writeln!(w, "# TYPE {name} {word}")?;
     for s in kept() {
         w.write_all(s.name.as_bytes())?;
         write_labels(w, s.labels.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
@@ -200,7 +215,16 @@ fn degrade(fam: &MetricFamily) -> Vec<MetricFamily> {
             for s in &mut samples {
                 s.exemplar = None;
             }
-            samples.sort_by(|a, b| sorted_labels(a).cmp(&sorted_labels(b)));
+            // Group each series and put its timestamps in order (stable: equal keys keep
+            // input order).
+            samples.sort_by(|a, b| {
+                let ts = |s: &Sample| s.timestamp.map(|t| t.as_seconds());
+                sorted_labels(a).cmp(&sorted_labels(b)).then_with(|| {
+                    ts(a)
+                        .partial_cmp(&ts(b))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
+            });
             MetricFamily {
                 name: n.to_owned(),
                 metric_type: MetricType::Unknown,

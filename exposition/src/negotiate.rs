@@ -2,10 +2,11 @@
 
 use crate::Format;
 
-/// Picks the format from an HTTP `Accept` header as Prometheus's Go client does: OpenMetrics
-/// only if the header asks for `application/openmetrics-text` (version `1.0.0`, `0.0.1` or
-/// none) with a higher or equal q-value than any acceptable text format before it; otherwise
-/// [`Format::Text`]. Ranges with `q=0` are never chosen.
+/// Picks the format from an HTTP `Accept` header as Prometheus's Go client does: the ranges are
+/// taken by descending q-value (header order on ties) and the first that names
+/// `application/openmetrics-text` (version `1.0.0`, `0.0.1` or none) or `text/plain` (version
+/// `0.0.4` or none) wins; wildcards and other types are skipped; with no match the answer is
+/// [`Format::Text`]. Unlike Go, ranges with `q=0` ("not acceptable") are never chosen.
 ///
 /// ```
 /// use kagari_exposition::{negotiate, Format};
@@ -43,8 +44,6 @@ pub fn negotiate(accept: Option<&str>) -> Format {
             Format::OpenMetrics
         } else if media.eq_ignore_ascii_case("text/plain")
             && matches!(version, None | Some("0.0.4"))
-            || media == "*/*"
-            || media.eq_ignore_ascii_case("text/*")
         {
             Format::Text
         } else {
@@ -74,6 +73,7 @@ mod tests {
             ("application/openmetrics-text;q=0.3,text/plain;q=0.9", text),
             ("application/json", text),
             ("*/*", text),
+            ("*/*;q=0.9,application/openmetrics-text;q=0.5", om),
             ("", text),
         ] {
             assert_eq!(negotiate(Some(accept)), want, "{accept}");
