@@ -190,6 +190,9 @@ fn canonical_printing() {
         ("x{a=\"b\",}", r#"x{a="b"}"#),
         ("foo:bar:baz", "foo:bar:baz"),
         ("start() + range()", "start() + range()"),
+        // Found by fuzzing: the relaxed label selector of info() may be empty.
+        ("info(build_info, {})", "info(build_info, {})"),
+        ("info(x, {a=\"\"})", r#"info(x, {a=""})"#),
     ] {
         check_print(input, want);
     }

@@ -3,6 +3,7 @@
 
 pub(crate) mod ast;
 mod check;
+mod duration;
 mod error;
 pub(crate) mod functions;
 mod lexer;

@@ -73,18 +73,18 @@ impl VectorSelector {
     fn fmt_selector(&self, f: &mut Formatter<'_>) -> fmt::Result {
         let skip_name = usize::from(self.name.is_some());
         let rest = self.matchers.get(skip_name..).unwrap_or_default();
-        let mut first = true;
-        match &self.name {
-            Some(n) if is_valid_metric_name(n) => f.write_str(n)?,
-            Some(n) => {
-                f.write_char('{')?;
-                f.write_str(&quote(n))?;
-                first = false;
+        let bare = self.name.as_deref().filter(|n| is_valid_metric_name(n));
+        if let Some(n) = bare {
+            f.write_str(n)?;
+            if rest.is_empty() {
+                return Ok(());
             }
-            None => {}
         }
-        if !rest.is_empty() && first {
-            f.write_char('{')?;
+        f.write_char('{')?;
+        let mut first = true;
+        if let (Some(n), None) = (&self.name, bare) {
+            f.write_str(&quote(n))?;
+            first = false;
         }
         for m in rest {
             if !first {
@@ -93,10 +93,7 @@ impl VectorSelector {
             first = false;
             matcher(f, m)?;
         }
-        if !first || (self.name.is_none() && rest.is_empty()) {
-            f.write_char('}')?;
-        }
-        Ok(())
+        f.write_char('}')
     }
 
     fn fmt_modifiers(&self, f: &mut Formatter<'_>) -> fmt::Result {
