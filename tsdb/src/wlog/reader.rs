@@ -40,7 +40,8 @@ pub struct WalReader {
     page_loaded: bool,
     rec: Vec<u8>,
     out: Vec<u8>,
-    out_is_decompressed: bool,
+    /// Where the last returned record lives.
+    out_kind: OutKind,
     decoder: snap::raw::Decoder,
     /// (segment, offset) where the record being assembled (or the next one) starts.
     rec_start: (u32, u64),
@@ -96,7 +97,7 @@ impl WalReader {
             page_loaded: false,
             rec: Vec::new(),
             out: Vec::new(),
-            out_is_decompressed: false,
+            out_kind: OutKind::Assembled,
             decoder: snap::raw::Decoder::new(),
             rec_start: (first, 0),
             done: false,
@@ -120,10 +121,10 @@ impl WalReader {
             return Ok(None);
         }
         match self.next_inner() {
-            Ok(true) => Ok(Some(if self.out_is_decompressed {
-                self.out.as_slice()
-            } else {
-                &self.rec
+            Ok(true) => Ok(Some(match self.out_kind {
+                OutKind::Assembled => self.rec.as_slice(),
+                OutKind::Decompressed => self.out.as_slice(),
+                OutKind::InPage { start, end } => self.page.get(start..end).unwrap_or(&[]),
             })),
             Ok(false) => {
                 self.done = true;
@@ -209,7 +210,7 @@ impl WalReader {
 
     fn next_inner(&mut self) -> Result<bool> {
         self.rec.clear();
-        self.out_is_decompressed = false;
+        self.out_kind = OutKind::Assembled;
         let mut fragments = 0usize;
         let mut snappy = false;
         loop {
@@ -280,31 +281,58 @@ impl WalReader {
                 return Err(self.corruption(CorruptionReason::Zstd));
             }
             snappy |= type_byte & SNAPPY_FLAG != 0;
-            self.rec.extend_from_slice(payload);
-            self.pos += end;
+            let payload_start = self.pos + FRAGMENT_HEADER_SIZE;
+            let payload_end = self.pos + end;
+            if ftype == FragmentType::Full {
+                // A whole record in one fragment: lend it from the page, no copy.
+                self.out_kind = OutKind::InPage {
+                    start: payload_start,
+                    end: payload_end,
+                };
+            } else {
+                self.rec.extend_from_slice(payload);
+            }
+            self.pos = payload_end;
             fragments += 1;
             if matches!(ftype, FragmentType::Full | FragmentType::Last) {
                 if snappy {
-                    self.decompress()?;
+                    let src = match self.out_kind {
+                        OutKind::InPage { start, end } => self.page.get(start..end),
+                        _ => Some(self.rec.as_slice()),
+                    };
+                    let res = decompress_into(&mut self.decoder, src.unwrap_or(&[]), &mut self.out);
+                    res.map_err(|e| self.corruption(CorruptionReason::Snappy(e.to_string())))?;
+                    self.out_kind = OutKind::Decompressed;
                 }
                 self.rec_start.1 = self.page_off + self.pos as u64;
                 return Ok(true);
             }
         }
     }
+}
 
-    fn decompress(&mut self) -> Result<()> {
-        let n = snap::raw::decompress_len(&self.rec)
-            .map_err(|e| self.corruption(CorruptionReason::Snappy(e.to_string())))?;
-        self.out.resize(n, 0);
-        let got = self
-            .decoder
-            .decompress(&self.rec, &mut self.out)
-            .map_err(|e| self.corruption(CorruptionReason::Snappy(e.to_string())))?;
-        self.out.truncate(got);
-        self.out_is_decompressed = true;
-        Ok(())
-    }
+/// Where [`WalReader::next_record`]'s result lives.
+#[derive(Debug, Clone, Copy)]
+enum OutKind {
+    /// In `rec` (fragments concatenated).
+    Assembled,
+    /// In `out` (decompressed).
+    Decompressed,
+    /// A single uncompressed fragment, lent straight from the page.
+    InPage { start: usize, end: usize },
+}
+
+/// Snappy-decompresses `src` into `out` (resized to fit, reused across calls).
+fn decompress_into(
+    decoder: &mut snap::raw::Decoder,
+    src: &[u8],
+    out: &mut Vec<u8>,
+) -> std::result::Result<(), snap::Error> {
+    let n = snap::raw::decompress_len(src)?;
+    out.resize(n, 0);
+    let got = decoder.decompress(src, out)?;
+    out.truncate(got);
+    Ok(())
 }
 
 #[cfg(test)]
