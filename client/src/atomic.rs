@@ -31,6 +31,8 @@ pub trait Number: Send + Sync + std::fmt::Debug + Default + 'static {
     fn from_f64(v: f64) -> Self::T;
     /// Whether `v` is a legal counter increment (non-negative, not NaN).
     fn is_non_negative(v: Self::T) -> bool;
+    /// Plain (non-atomic) addition, wrapping for integers.
+    fn plus(a: Self::T, b: Self::T) -> Self::T;
 }
 
 /// An `f64` stored as its bits in an [`AtomicU64`], updated by compare-and-swap.
@@ -110,6 +112,9 @@ impl Number for AtomicF64 {
     fn is_non_negative(v: f64) -> bool {
         v >= 0.0
     }
+    fn plus(a: f64, b: f64) -> f64 {
+        a + b
+    }
 }
 
 impl Number for AtomicU64 {
@@ -144,6 +149,9 @@ impl Number for AtomicU64 {
     fn is_non_negative(_: u64) -> bool {
         true
     }
+    fn plus(a: u64, b: u64) -> u64 {
+        a.wrapping_add(b)
+    }
 }
 
 impl Number for AtomicI64 {
@@ -177,6 +185,9 @@ impl Number for AtomicI64 {
     }
     fn is_non_negative(v: i64) -> bool {
         v >= 0
+    }
+    fn plus(a: i64, b: i64) -> i64 {
+        a.wrapping_add(b)
     }
 }
 

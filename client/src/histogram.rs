@@ -207,6 +207,25 @@ impl Histogram {
         shard.count.fetch_add(1, Ordering::Release);
     }
 
+    /// Adds pre-aggregated observations (non-cumulative `counts` per bucket) in one go.
+    pub(crate) fn add_bulk(&self, counts: &[u64], sum: f64, count: u64) {
+        let core = &*self.0;
+        let n = core.count_and_hot.fetch_add(count, Ordering::AcqRel);
+        let shard = &core.shards[(n >> 63) as usize];
+        for (b, c) in shard.buckets.iter().zip(counts) {
+            if *c > 0 {
+                b.fetch_add(*c, Ordering::Relaxed);
+            }
+        }
+        shard.sum.add(sum);
+        shard.count.fetch_add(count, Ordering::Release);
+    }
+
+    /// The bucket an observation falls into (`bounds().len()` is `+Inf`).
+    pub(crate) fn bucket_of(&self, v: f64) -> usize {
+        self.bucket_index(v)
+    }
+
     /// Records one observation and keeps an exemplar for its bucket.
     pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), Error> {
         validate_exemplar_labels(labels)?;

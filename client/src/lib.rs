@@ -49,6 +49,7 @@ mod gauge;
 mod histogram;
 mod info;
 mod labels;
+mod local;
 #[cfg(feature = "process")]
 mod process;
 #[cfg(feature = "push")]
@@ -73,6 +74,7 @@ pub use histogram::{
 pub use info::register_build_info;
 pub use kagari_exposition::{negotiate, Exemplar, Format, MetricType, Value};
 pub use labels::LabelSet;
+pub use local::{LocalCounter, LocalHistogram};
 #[cfg(feature = "process")]
 pub use process::{ProcessCollector, ProcessStats};
 #[cfg(feature = "push")]
