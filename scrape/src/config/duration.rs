@@ -94,7 +94,9 @@ impl std::str::FromStr for PromDuration {
                 pos += 1;
             }
             let unit = s.get(ustart..pos).ok_or_else(err)?;
-            let idx = UNITS[next_unit..]
+            let idx = UNITS
+                .get(next_unit..)
+                .unwrap_or(&[])
                 .iter()
                 .position(|(u, _)| *u == unit)
                 .map(|i| i + next_unit)
