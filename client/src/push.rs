@@ -159,12 +159,39 @@ impl Pusher {
         self.send(Method::Delete, None)
     }
 
+    /// Refuses metrics that carry `job` or a grouping label themselves (the gateway would
+    /// silently overwrite them), as the Go client does.
+    fn check_labels(&self, body: &[u8]) -> Result<(), Error> {
+        let families = kagari_exposition::parse_text(body).map_err(|e| Error::Io {
+            context: "re-reading the encoded metrics",
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        })?;
+        for s in families.iter().flat_map(|f| f.samples.iter()) {
+            for (name, _) in &s.labels {
+                if name == "job" {
+                    return Err(Error::InvalidPush {
+                        reason: "pushed metric already contains a job label",
+                        value: s.name.clone(),
+                    });
+                }
+                if self.grouping.iter().any(|(g, _)| g == name) {
+                    return Err(Error::InvalidPush {
+                        reason: "pushed metric already contains a grouping label",
+                        value: format!("{} ({name})", s.name),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn send(&self, method: Method, registry: Option<&Registry>) -> Result<(), Error> {
         let url = self.url();
         let body = match registry {
             Some(r) => {
                 let mut b = Vec::with_capacity(4096);
                 r.encode(&mut b, Format::Text)?;
+                self.check_labels(&b)?;
                 b
             }
             None => Vec::new(),
@@ -298,6 +325,27 @@ mod tests {
         assert!(p.clone().grouping("__x", "x").is_err());
         assert!(p.clone().grouping("a-b", "x").is_err());
         assert!(p.grouping("a", "1").unwrap().grouping("a", "2").is_err());
+    }
+
+    #[test]
+    fn metrics_with_job_or_grouping_labels_are_refused() {
+        use crate::{IntCounterVec, Opts};
+        let r = Registry::new();
+        let f: IntCounterVec = r
+            .create_family(Opts::new("x", "X."), &["instance"])
+            .unwrap();
+        f.with_label_values(&["a"]).unwrap().inc();
+        // Nothing listens on port 9: the check fails before any request is made.
+        let p = Pusher::new("127.0.0.1:9", "j")
+            .unwrap()
+            .grouping("instance", "i")
+            .unwrap();
+        assert!(matches!(p.push(&r), Err(Error::InvalidPush { .. })));
+        let r = Registry::new();
+        let f: IntCounterVec = r.create_family(Opts::new("y", "Y."), &["job"]).unwrap();
+        f.with_label_values(&["a"]).unwrap().inc();
+        let p = Pusher::new("127.0.0.1:9", "j").unwrap();
+        assert!(matches!(p.pushadd(&r), Err(Error::InvalidPush { .. })));
     }
 
     #[test]
