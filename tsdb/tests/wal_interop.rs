@@ -635,3 +635,127 @@ fn prometheus_accepts_a_wal_we_repaired() {
         "Prometheus reported corruption:\n{log}"
     );
 }
+
+#[test]
+fn prometheus_replays_our_native_histogram_records() {
+    use kagari_tsdb::record::{
+        FloatHistogram, Histogram, RefFloatHistogramSample, RefHistogramSample, Span,
+    };
+    if !peers_available("prometheus_replays_our_native_histogram_records") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let wal = data.join("wal");
+    let t0 = now_ms() - 4 * 60_000;
+    let n = 6i64;
+    let series = [
+        RefSeries {
+            series_ref: 1,
+            labels: Labels::from_pairs([("__name__", "kagari_hist")]).expect("labels"),
+        },
+        RefSeries {
+            series_ref: 2,
+            labels: Labels::from_pairs([("__name__", "kagari_fhist")]).expect("labels"),
+        },
+    ];
+    let mut recs = Vec::new();
+    let mut buf = Vec::new();
+    record::encode_series(&series, &mut buf);
+    recs.push(buf.clone());
+    for k in 0..n {
+        let kk = k as u64;
+        // Buckets (absolute) 2+k, 3+k, 1+k plus 1 in the zero bucket: count 7 + 3k.
+        let h = Histogram {
+            counter_reset_hint: 0,
+            schema: 0,
+            zero_threshold: 0.001,
+            zero_count: 1,
+            count: 7 + 3 * kk,
+            sum: 12.5 + k as f64,
+            positive_spans: vec![Span {
+                offset: 0,
+                length: 3,
+            }],
+            negative_spans: vec![],
+            positive_buckets: vec![2 + k, 1, -2],
+            negative_buckets: vec![],
+        };
+        buf.clear();
+        record::encode_histogram_samples(
+            &[RefHistogramSample {
+                series_ref: 1,
+                t: t0 + k * 15_000,
+                h,
+            }],
+            &mut buf,
+        );
+        recs.push(buf.clone());
+        let fh = FloatHistogram {
+            counter_reset_hint: 3,
+            schema: 1,
+            zero_threshold: 0.001,
+            zero_count: 0.5,
+            count: 7.5,
+            sum: -3.25 - k as f64,
+            positive_spans: vec![Span {
+                offset: 1,
+                length: 2,
+            }],
+            negative_spans: vec![],
+            positive_buckets: vec![2.5, 4.5],
+            negative_buckets: vec![],
+        };
+        buf.clear();
+        record::encode_float_histogram_samples(
+            &[RefFloatHistogramSample {
+                series_ref: 2,
+                t: t0 + k * 15_000,
+                fh,
+            }],
+            &mut buf,
+        );
+        recs.push(buf.clone());
+    }
+    let mut w = WalWriter::open(&wal, WalOptions::default()).expect("open writer");
+    w.log(&recs).expect("log");
+    w.close().expect("close");
+
+    let peer = Peer::start(
+        &data,
+        None,
+        &[
+            "--storage.tsdb.retention.time=100y",
+            "--enable-feature=native-histograms",
+        ],
+    );
+    let last = t0 + (n - 1) * 15_000;
+    let at = format!("{}.{:03}", last / 1000, last % 1000);
+    let query = |q: &str| {
+        let body = peer.get(&format!("/api/v1/query?query={q}&time={at}"));
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        let got = v["data"]["result"][0]["value"][1]
+            .as_str()
+            .map(str::to_string);
+        (got, body)
+    };
+    let (got, body) = query("histogram_count(kagari_hist)");
+    assert_eq!(
+        got.as_deref(),
+        Some((7 + 3 * (n - 1)).to_string().as_str()),
+        "{body}"
+    );
+    let (got, body) = query("histogram_sum(kagari_hist)");
+    assert_eq!(got.as_deref(), Some("17.5"), "{body}");
+    let (got, body) = query("count_over_time(kagari_hist%5B10m%5D)");
+    assert_eq!(got.as_deref(), Some(n.to_string().as_str()), "{body}");
+    let (got, body) = query("histogram_count(kagari_fhist)");
+    assert_eq!(got.as_deref(), Some("7.5"), "{body}");
+    let (got, body) = query("histogram_sum(kagari_fhist)");
+    assert_eq!(got.as_deref(), Some("-8.25"), "{body}");
+    let log = std::fs::read_to_string(data.join("prometheus.log")).unwrap_or_default();
+    assert!(
+        !log.to_lowercase().contains("corrupt"),
+        "Prometheus reported corruption:\n{log}"
+    );
+}

@@ -255,6 +255,16 @@ pub fn decode(rec: &[u8]) -> Result<Record> {
             decode_metadata(rec, &mut v)?;
             Record::Metadata(v)
         }
+        RecordType::HistogramSamples => {
+            let mut v = Vec::new();
+            super::decode_histogram_samples(rec, &mut v)?;
+            Record::HistogramSamples(v)
+        }
+        RecordType::FloatHistogramSamples => {
+            let mut v = Vec::new();
+            super::decode_float_histogram_samples(rec, &mut v)?;
+            Record::FloatHistogramSamples(v)
+        }
         other => Record::Other(other),
     })
 }
@@ -396,8 +406,8 @@ mod tests {
     #[test]
     fn unknown_types_are_other() {
         assert_eq!(
-            decode(&[7, 1, 2]).unwrap(),
-            Record::Other(RecordType::HistogramSamples)
+            decode(&[9, 1, 2]).unwrap(),
+            Record::Other(RecordType::Unknown(9))
         );
         assert_eq!(
             decode(&[42]).unwrap(),

@@ -1,5 +1,6 @@
 //! WAL record codecs, byte-compatible with Prometheus's `tsdb/record` (see
-//! `docs/format/wal.md`): series, samples, tombstones, exemplars, mmap markers, metadata.
+//! `docs/format/wal.md`): series, samples, tombstones, exemplars, mmap markers, metadata and
+//! native histogram samples.
 //!
 //! Encoders append to a caller-owned `Vec<u8>` and decoders append to a caller-owned
 //! `Vec<T>`, so a replay loop reuses its buffers and allocates nothing per sample.
@@ -23,6 +24,7 @@
 
 mod buf;
 mod codec;
+mod histogram;
 
 use kagari_model::Labels;
 
@@ -30,6 +32,11 @@ pub use codec::{
     decode, decode_exemplars, decode_metadata, decode_mmap_markers, decode_samples, decode_series,
     decode_tombstones, encode_exemplars, encode_metadata, encode_mmap_markers, encode_samples,
     encode_series, encode_tombstones,
+};
+pub use histogram::{
+    decode_float_histogram_samples, decode_histogram_samples, encode_float_histogram_samples,
+    encode_histogram_samples, FloatHistogram, Histogram, RefFloatHistogramSample,
+    RefHistogramSample, Span,
 };
 
 /// A head series reference: the number space of WAL series records (≥ 1).
@@ -50,9 +57,9 @@ pub enum RecordType {
     MmapMarkers,
     /// 6: metric metadata.
     Metadata,
-    /// 7: integer histogram samples (not decoded by this crate yet).
+    /// 7: integer native histogram samples.
     HistogramSamples,
-    /// 8: float histogram samples (not decoded by this crate yet).
+    /// 8: float native histogram samples.
     FloatHistogramSamples,
     /// Any other byte (Prometheus skips these), or an empty record (0).
     Unknown(u8),
@@ -246,6 +253,7 @@ pub struct RefMetadata {
 
 /// A decoded record of any type, for callers that do not need buffer reuse.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Record {
     /// Type 1.
     Series(Vec<RefSeries>),
@@ -259,6 +267,10 @@ pub enum Record {
     MmapMarkers(Vec<RefMmapMarker>),
     /// Type 6.
     Metadata(Vec<RefMetadata>),
-    /// A type this crate does not decode (histograms, 3.x types, unknown bytes): skipped.
+    /// Type 7.
+    HistogramSamples(Vec<RefHistogramSample>),
+    /// Type 8.
+    FloatHistogramSamples(Vec<RefFloatHistogramSample>),
+    /// A type this crate does not decode (3.x additions, unknown bytes): skipped.
     Other(RecordType),
 }

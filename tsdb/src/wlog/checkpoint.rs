@@ -35,11 +35,15 @@ pub struct CheckpointStats {
     pub total_exemplars: usize,
     /// Exemplars dropped.
     pub dropped_exemplars: usize,
+    /// Histogram samples (integer and float) read.
+    pub total_histograms: usize,
+    /// Histogram samples dropped (older than `mint`).
+    pub dropped_histograms: usize,
     /// Metadata entries read.
     pub total_metadata: usize,
     /// Metadata entries dropped (superseded or of dropped series).
     pub dropped_metadata: usize,
-    /// Records of other types copied unchanged (histogram samples, unknown types).
+    /// Records of unknown types copied unchanged.
     pub copied_other: usize,
     /// Records dropped because of their type (mmap markers belong to the WBL only).
     pub dropped_other: usize,
@@ -120,8 +124,8 @@ pub fn checkpoint(
 /// - Series records keep the series for which `keep_series(ref)` is true.
 /// - Samples and exemplars keep `t >= mint`; tombstones keep entries of kept series with
 ///   `maxt >= mint`; metadata keeps the latest entry per kept series, written last.
-/// - Mmap markers are dropped; histogram samples and unknown types are copied unchanged
-///   (this crate does not decode them, and copying loses nothing).
+/// - Histogram samples keep `t >= mint`. Mmap markers are dropped. Records of unknown types
+///   are copied unchanged (Prometheus 3.x drops them; copying loses nothing).
 ///
 /// The checkpoint is written with the WAL segment format into `checkpoint.<to>.tmp`, synced and
 /// renamed into place. Old segments and checkpoints are left alone: afterwards call
@@ -191,6 +195,8 @@ struct Bufs {
     stones: Vec<record::Stone>,
     exemplars: Vec<record::RefExemplar>,
     metadata: Vec<RefMetadata>,
+    histograms: Vec<record::RefHistogramSample>,
+    float_histograms: Vec<record::RefFloatHistogramSample>,
 }
 
 fn write_checkpoint(
@@ -270,10 +276,30 @@ fn write_checkpoint(
                         }
                     }
                 }
+                RecordType::HistogramSamples => {
+                    b.histograms.clear();
+                    record::decode_histogram_samples(rec, &mut b.histograms)?;
+                    st.total_histograms += b.histograms.len();
+                    let before = b.histograms.len();
+                    b.histograms.retain(|s| s.t >= mint);
+                    st.dropped_histograms += before - b.histograms.len();
+                    if !b.histograms.is_empty() {
+                        record::encode_histogram_samples(&b.histograms, &mut out);
+                    }
+                }
+                RecordType::FloatHistogramSamples => {
+                    b.float_histograms.clear();
+                    record::decode_float_histogram_samples(rec, &mut b.float_histograms)?;
+                    st.total_histograms += b.float_histograms.len();
+                    let before = b.float_histograms.len();
+                    b.float_histograms.retain(|s| s.t >= mint);
+                    st.dropped_histograms += before - b.float_histograms.len();
+                    if !b.float_histograms.is_empty() {
+                        record::encode_float_histogram_samples(&b.float_histograms, &mut out);
+                    }
+                }
                 RecordType::MmapMarkers => st.dropped_other += 1,
-                RecordType::HistogramSamples
-                | RecordType::FloatHistogramSamples
-                | RecordType::Unknown(_) => {
+                RecordType::Unknown(_) => {
                     st.copied_other += 1;
                     out.extend_from_slice(rec);
                 }
@@ -423,7 +449,7 @@ mod tests {
         record::encode_metadata(&[md(1, "old"), md(2, "gone")], &mut a);
         let mut b = Vec::new();
         record::encode_metadata(&[md(1, "new")], &mut b);
-        let hist = vec![7u8, 1, 2, 3];
+        let hist = vec![42u8, 1, 2, 3];
         w.log(&[a, hist.clone(), b]).unwrap();
         w.close().unwrap();
         let st = checkpoint(wal, 0, 0, |r| r == 1, 0).unwrap();
