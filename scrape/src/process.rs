@@ -325,3 +325,119 @@ mod tests {
         }
     }
 }
+
+/// Steady-state scrapes must not allocate per sample: counted with a thread-local
+/// allocation counter around the second scrape of the same body.
+#[cfg(test)]
+#[allow(unsafe_code)]
+mod alloc_tests {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::appender::{AppendError, SeriesRef};
+
+    struct Counting;
+
+    thread_local! {
+        static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    // SAFETY: forwards to the system allocator; only counts calls on this thread.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            ALLOCS.with(|c| c.set(c.get() + 1));
+            // SAFETY: same contract as the caller's.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: same contract as the caller's.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            ALLOCS.with(|c| c.set(c.get() + 1));
+            // SAFETY: same contract as the caller's.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+
+    struct Sink(u64);
+    impl Appender for Sink {
+        fn append(
+            &mut self,
+            _: Option<SeriesRef>,
+            _: &Labels,
+            _: i64,
+            v: f64,
+        ) -> Result<SeriesRef, AppendError> {
+            self.0 += 1;
+            Ok(SeriesRef(v.to_bits()))
+        }
+        fn commit(self: Box<Self>) -> Result<(), AppendError> {
+            Ok(())
+        }
+        fn rollback(self: Box<Self>) -> Result<(), AppendError> {
+            Ok(())
+        }
+    }
+
+    /// Allocations of (a) only parsing the body, (b) the second scrape of it.
+    fn allocs_of_second_scrape(series: usize) -> (usize, usize, u64) {
+        let mut body = String::from("# TYPE m counter\n");
+        for i in 0..series {
+            body.push_str(&format!("m{{a=\"{i}\",b=\"x\\\"y\"}} {i}\n"));
+        }
+        let cfg = ScrapeConfig {
+            job_name: "j".into(),
+            ..Default::default()
+        };
+        let cfg = SampleCfg::new(&cfg, 1);
+        let target = Labels::from_pairs([("job", "j"), ("instance", "i:1")]).unwrap_or_default();
+        let mut cache = ScrapeCache::default();
+        let mut scratch = Scratch::default();
+        let mut sink = Sink(0);
+        let mut run = |ts| {
+            cache.begin();
+            let mut stats = Stats::default();
+            let r = append_body(
+                &mut sink,
+                &mut cache,
+                &mut scratch,
+                &cfg,
+                &target,
+                body.as_bytes(),
+                BodyFormat::Text,
+                ts,
+                &mut stats,
+            );
+            assert!(r.is_ok());
+            assert!(cache.finish_ok(&mut sink, ts).is_ok());
+            stats.added
+        };
+        assert_eq!(run(1000), series as u64);
+        let before = ALLOCS.with(Cell::get);
+        let added = run(2000);
+        let scrape = ALLOCS.with(Cell::get) - before;
+        let before = ALLOCS.with(Cell::get);
+        let mut p = TextParser::new(body.as_bytes());
+        while !matches!(p.next_entry(), Ok(Entry::Eof) | Err(_)) {}
+        let parse = ALLOCS.with(Cell::get) - before;
+        (parse, scrape, added)
+    }
+
+    #[test]
+    fn steady_state_scrape_does_not_allocate_per_sample() {
+        for series in [10, 2000] {
+            let (parse, scrape, added) = allocs_of_second_scrape(series);
+            assert_eq!(added, 0);
+            // Whatever the parser itself allocates, the scrape path adds only a constant.
+            assert!(
+                scrape <= parse + 8,
+                "{series} series: parsing {parse} allocations, scraping {scrape}"
+            );
+        }
+    }
+}
