@@ -56,7 +56,8 @@ impl MetricType {
         })
     }
 
-    /// Parses a 0.0.4 type word (case-insensitive, as the Go parser does).
+    /// Parses a 0.0.4 type word (case-insensitive, and `gauge_histogram` too, as the Go parser
+    /// does).
     pub fn from_text(s: &str) -> Option<MetricType> {
         let t = |w: &str| s.eq_ignore_ascii_case(w);
         Some(if t("counter") {
@@ -67,6 +68,8 @@ impl MetricType {
             MetricType::Histogram
         } else if t("summary") {
             MetricType::Summary
+        } else if t("gauge_histogram") {
+            MetricType::GaugeHistogram
         } else if t("untyped") {
             MetricType::Unknown
         } else {

@@ -110,7 +110,8 @@ fn comment(line: &str, pos: usize) -> Result<Entry<'_>, ScanError> {
     }
     let name = line.get(name_start..name_end).unwrap_or("");
     let text_start = skip_blanks(b, name_end);
-    if text_start == b.len() && keyword == b"TYPE" {
+    if text_start == b.len() {
+        // Go sets nothing for `# HELP name ` / `# TYPE name ` (blanks only).
         return Ok(free());
     }
     let text = line.get(text_start..).unwrap_or("");
@@ -120,17 +121,9 @@ fn comment(line: &str, pos: usize) -> Result<Entry<'_>, ScanError> {
         let help: Cow<'_, str> = unescape_help(text, Format::Text);
         return Ok(Entry::Help { name, help });
     }
-    let ty_end = take_while(b, text_start, |c| !is_blank(c));
-    let word = line.get(text_start..ty_end).unwrap_or("");
+    // Go reads the type up to the end of the line: `counter ` (trailing blank) is unknown.
     let metric_type =
-        MetricType::from_text(word).ok_or((text_start, ErrorKind::UnknownType(word.to_owned())))?;
-    let after = skip_blanks(b, ty_end);
-    if after != b.len() {
-        return Err((
-            after,
-            ErrorKind::TrailingText(excerpt(b.get(after..).unwrap_or(&[]))),
-        ));
-    }
+        MetricType::from_text(text).ok_or((text_start, ErrorKind::UnknownType(text.to_owned())))?;
     Ok(Entry::Type { name, metric_type })
 }
 
@@ -154,13 +147,10 @@ fn sample<'a>(
     }
     let v_end = take_while(b, i, |c| !is_blank(c));
     let v_str = line.get(i..v_end).unwrap_or("");
+    // Go's ParseFloat rejects out-of-range values (`1e500`) and a signed NaN.
     let value = parse_float(v_str)
-        .filter(|v| {
-            v.is_finite()
-                || v_str
-                    .bytes()
-                    .any(|c| matches!(c, b'i' | b'I' | b'n' | b'N'))
-        })
+        .filter(|v| !v.is_infinite() || v_str.bytes().any(|c| matches!(c, b'i' | b'I')))
+        .filter(|v| !v.is_nan() || !v_str.starts_with(['+', '-']))
         .ok_or((i, ErrorKind::InvalidValue(v_str.to_owned())))?;
     if v_end == b.len() {
         return Ok(SampleEntry {
@@ -232,5 +222,9 @@ mod tests {
         assert!(all("a 1 1.5\n").is_err());
         assert!(all("a 1e500\n").is_err());
         assert!(all("# HELP 1a x\n").is_err());
+        assert!(all("# TYPE a counter \n").is_err());
+        assert!(all("a -nan\n").is_err());
+        assert!(all("# HELP a \n# HELP a x\n").is_ok());
+        assert!(all("# TYPE a gauge_histogram\na 1\n").is_ok());
     }
 }
