@@ -102,3 +102,66 @@ fn literal_alternations_are_sets() {
         .set_matches()
         .is_none());
 }
+
+/// Arbitrary short patterns over an alphabet rich in regex syntax.
+fn any_pattern() -> impl Strategy<Value = String> {
+    let atoms = vec![
+        "a",
+        "b",
+        "é",
+        ".",
+        "*",
+        "+",
+        "?",
+        "|",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "^",
+        "$",
+        "\\",
+        "-",
+        "&",
+        "~",
+        ":",
+        "1",
+        "2",
+        ",",
+        "d",
+        "w",
+        "s",
+        "b",
+        "Q",
+        "E",
+        "p",
+        "P",
+        "x",
+        "?i",
+        "?P<n>",
+        "[:alpha:]",
+        "\\d",
+        "\\b",
+    ];
+    proptest::collection::vec(prop::sample::select(atoms), 0..10).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5000))]
+
+    /// Translation and compilation never panic, and whenever a pattern compiles, every fast
+    /// path agrees with the plain regex.
+    #[test]
+    fn arbitrary_patterns_never_panic_and_agree(p in any_pattern(), inputs in proptest::collection::vec(word(), 1..6)) {
+        let plain = compile_regex(&p);
+        let m = Matcher::new(MatchType::Regex, "l", &p);
+        prop_assert_eq!(plain.is_ok(), m.is_ok(), "pattern {:?}", p);
+        if let (Ok(plain), Ok(m)) = (plain, m) {
+            for v in &inputs {
+                prop_assert_eq!(m.matches(v), plain.is_match(v), "pattern {:?} value {:?}", p, v);
+            }
+        }
+    }
+}

@@ -5,12 +5,14 @@
 //! few places where the dialects differ (see `translate.rs`), and [`Regexp`] adds the
 //! string-comparison fast paths Prometheus's `FastRegexMatcher` has.
 
+mod expand;
 mod fast;
 pub(crate) mod translate;
 
 use std::fmt;
 
 use crate::Error;
+pub(crate) use expand::expand;
 use fast::Strategy;
 
 /// Compiles `pattern` the way Prometheus does: Go RE2 syntax, fully anchored, `.` matching
@@ -105,6 +107,28 @@ impl Regexp {
     /// A non-empty literal that every matching string starts with, if there is one.
     pub fn prefix(&self) -> Option<&str> {
         self.prefix.as_deref()
+    }
+
+    /// If the whole of `haystack` matches, appends `template` expanded with the match's
+    /// capture groups to `out` and returns `true`; otherwise leaves `out` alone and returns
+    /// `false`. Templates follow Go's `Regexp.Expand` (`$1`, `${1}`, `$name`, `$$`; `$1_x`
+    /// names the group `1_x`), as Prometheus's relabeling and `label_replace` use them.
+    ///
+    /// ```
+    /// use kagari_model::Regexp;
+    /// let re = Regexp::new("(.*):(\\d+)").unwrap();
+    /// let mut out = String::new();
+    /// assert!(re.expand_into("host:80", "${1}_$2", &mut out));
+    /// assert_eq!(out, "host_80");
+    /// ```
+    pub fn expand_into(&self, haystack: &str, template: &str, out: &mut String) -> bool {
+        match self.regex.captures(haystack) {
+            Some(caps) => {
+                expand(&self.regex, &caps, template, out);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Whether the regex matches every string (`.*`).

@@ -3,10 +3,8 @@
 //! - `mod.rs`: the [`RelabelConfig`] and [`Action`] types;
 //! - `yaml.rs`: reading and writing them as Prometheus YAML (serde);
 //! - `validate.rs`: config-time checks with Prometheus's error messages;
-//! - `expand.rs`: Go's `Regexp.Expand` template language (`$1`, `${name}`, `$$`);
 //! - `process.rs`: applying a list of rules ([`relabel`], [`relabel_builder`]).
 
-mod expand;
 mod process;
 mod validate;
 mod yaml;

@@ -2,8 +2,8 @@
 
 use md5::{Digest, Md5};
 
-use super::expand::expand;
 use super::{Action, RelabelConfig};
+use crate::re2::expand;
 use crate::{Labels, LabelsBuilder};
 
 /// Applies `configs` in order to `labels`. Returns `None` when a rule drops the label set
