@@ -140,6 +140,14 @@ pub(crate) fn append_body(
                     generation: cfg.generation,
                 });
             if e.labels != labels {
+                // Settings changed the series' labels: the old series ends here.
+                if let (Some(old), true) = (&e.labels, prev_ok == Some(e.ok_iter) && e.track) {
+                    match app.append(e.sref, old, ts, kagari_model::STALE_NAN) {
+                        Ok(_) => {}
+                        Err(err) if err.is_sample_error() => {}
+                        Err(err) => return Err(err.into()),
+                    }
+                }
                 e.sref = None;
             }
             e.labels = labels;

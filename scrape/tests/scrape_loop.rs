@@ -490,3 +490,24 @@ async fn target_limit_relabel_drops_and_file_sd() {
     assert!(st.values("x").is_empty());
     m.stop().await;
 }
+
+#[tokio::test]
+async fn reload_with_new_metric_relabeling_ends_the_old_series() {
+    let exp = Exporter::start(Response::text("m{a=\"1\"} 1\n")).await;
+    let st = MemStorage::default();
+    let mut m = manager(&st, &job("r", &exp.target(), ""));
+    eventually("first scrape", || !st.values("m").is_empty()).await;
+    let rename = "    metric_relabel_configs:\n      - {source_labels: [a], target_label: b}\n";
+    m.apply_config(&Config::from_yaml(&job("r", &exp.target(), rename)).unwrap())
+        .unwrap();
+    eventually("renamed series", || {
+        st.all().iter().any(|s| s.labels.get("b") == Some("1"))
+    })
+    .await;
+    let old = format!(r#"m{{a="1", instance="{}", job="r"}}"#, exp.target());
+    eventually("old series stale", || {
+        st.series(&old).iter().any(|s| is_stale(s.v))
+    })
+    .await;
+    m.stop().await;
+}
