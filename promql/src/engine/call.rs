@@ -11,7 +11,7 @@ use super::aggregate::format_float;
 use super::eval::Evaluator;
 use super::functions::histogram::{bucket_fraction, bucket_quantile, Bucket};
 use super::functions::label::{label_join, LabelFnError, LabelReplace};
-use super::functions::{math, over_time, rate, time, FPoint};
+use super::functions::{extended, math, over_time, rate, time, FPoint};
 use super::value::{Matrix, Sample, Value, Vector};
 use super::EngineError;
 
@@ -510,7 +510,22 @@ fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Value, Engine
         params.push(ev.scalar_arg(arg(c, i)?, ts)?);
     }
     let p = |i: usize| params.get(i).copied().unwrap_or(f64::NAN);
-    let (m, lo, hi) = ev.range_arg(arg(c, m_idx)?, ts)?;
+    let m_arg = arg(c, m_idx)?;
+    let extension = match unparen(m_arg) {
+        Expr::MatrixSelector(ms) => ms.vector.extension,
+        _ => None,
+    };
+    let (m, lo, hi) = match (unparen(m_arg), extension) {
+        (Expr::MatrixSelector(ms), Some(_)) => ev.matrix_selector_ext(ms, ts, id != F::Delta)?,
+        _ => ev.range_arg(m_arg, ts)?,
+    };
+    if extension.is_some() && matches!(id, F::Rate | F::Increase | F::Delta) {
+        let secs = (id == F::Rate).then_some((hi - lo) as f64 / 1000.0);
+        let v = over_range(m, ts, false, |pts| {
+            extended::simple_increase(pts, id != F::Delta, secs)
+        });
+        return Ok(Value::Vector(v));
+    }
     let v = match id {
         F::Rate | F::Increase | F::Delta => {
             let counter = id != F::Delta;

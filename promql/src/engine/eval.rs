@@ -7,11 +7,12 @@ use std::time::Instant;
 use kagari_model::{is_stale, Labels};
 
 use crate::parser::ast::{
-    AtModifier, DurationContext, DurationExpr, Expr, MatrixSelector, SubqueryExpr, UnaryOp,
-    VectorSelector,
+    AtModifier, DurationContext, DurationExpr, Expr, MatrixSelector, RangeExtension, SubqueryExpr,
+    UnaryOp, VectorSelector,
 };
 use crate::storage::{Querier, SelectHints, ValueType};
 
+use super::functions::extended;
 use super::prepare::{key, Plan};
 use super::value::{Annotations, FPoint, Matrix, Sample, Series, Value, Vector};
 use super::{aggregate, binop, call, EngineError, EngineOptions};
@@ -198,14 +199,28 @@ impl<'a> Evaluator<'a> {
         vs: &VectorSelector,
         ts: i64,
     ) -> Result<Vector, EngineError> {
-        if vs.extension.is_some() {
-            return Err(EngineError::Unsupported(
-                "anchored/smoothed selectors".into(),
-            ));
-        }
         let ref_t = self.at_time(vs.at).unwrap_or(ts) - self.offset_ms(vs.offset.as_ref());
         let look = self.opts.lookback_delta;
         let mut out = Vec::new();
+        if vs.extension == Some(RangeExtension::Smoothed) {
+            for s in self.series_of(vs) {
+                let pts: Vec<FPoint> = s
+                    .points
+                    .iter()
+                    .filter(|p| !is_stale(p.f))
+                    .copied()
+                    .collect();
+                if let Some(f) = extended::smoothed_value(&pts, ref_t, look, false) {
+                    out.push(Sample {
+                        metric: s.labels.clone(),
+                        t: ts,
+                        f,
+                        drop_name: false,
+                    });
+                }
+            }
+            return Ok(out);
+        }
         for s in self.series_of(vs) {
             let idx = s.points.partition_point(|p| p.t <= ref_t);
             let Some(p) = idx.checked_sub(1).and_then(|i| s.points.get(i)) else {
@@ -230,16 +245,46 @@ impl<'a> Evaluator<'a> {
         ms: &MatrixSelector,
         ts: i64,
     ) -> Result<(Matrix, i64, i64), EngineError> {
+        self.matrix_selector_ext(ms, ts, true)
+    }
+
+    /// A range selector; `counter` chooses counter-aware interpolation for `smoothed`.
+    pub(crate) fn matrix_selector_ext(
+        &mut self,
+        ms: &MatrixSelector,
+        ts: i64,
+        counter: bool,
+    ) -> Result<(Matrix, i64, i64), EngineError> {
         let vs = &ms.vector;
-        if vs.extension.is_some() {
-            return Err(EngineError::Unsupported(
-                "anchored/smoothed selectors".into(),
-            ));
-        }
         let ref_t = self.at_time(vs.at).unwrap_or(ts) - self.offset_ms(vs.offset.as_ref());
         let range = self.duration_ms(&ms.range);
         let lo_t = ref_t - range;
         let mut out = Vec::new();
+        if let Some(ext) = vs.extension {
+            let look = self.opts.lookback_delta;
+            for s in self.series_of(vs) {
+                let pts: Vec<FPoint> = s
+                    .points
+                    .iter()
+                    .filter(|p| !is_stale(p.f))
+                    .copied()
+                    .collect();
+                let floats = match ext {
+                    RangeExtension::Anchored => extended::anchored(&pts, lo_t, ref_t, look),
+                    RangeExtension::Smoothed => {
+                        extended::smoothed(&pts, lo_t, ref_t, look, counter)
+                    }
+                };
+                if let Some(floats) = floats {
+                    out.push(Series {
+                        metric: s.labels.clone(),
+                        floats,
+                        drop_name: false,
+                    });
+                }
+            }
+            return Ok((out, lo_t, ref_t));
+        }
         for s in self.series_of(vs) {
             let lo = s.points.partition_point(|p| p.t <= lo_t);
             let hi = s.points.partition_point(|p| p.t <= ref_t);

@@ -60,9 +60,19 @@ fn add<'e>(
     } else {
         ev.opts.lookback_delta
     };
+    // `anchored`/`smoothed` look one lookback further back and (smoothed) forward.
+    let ext = if vs.extension.is_some() {
+        ev.opts.lookback_delta
+    } else {
+        0
+    };
     let w = Window {
-        mint: s.saturating_sub(off).saturating_sub(look).saturating_add(1),
-        maxt: e.saturating_sub(off),
+        mint: s
+            .saturating_sub(off)
+            .saturating_sub(look)
+            .saturating_sub(ext)
+            .saturating_add(1),
+        maxt: e.saturating_sub(off).saturating_add(ext),
         range,
     };
     plan.mint = plan.mint.min(w.mint);

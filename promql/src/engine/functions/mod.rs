@@ -1,6 +1,7 @@
 //! Pure function kernels, independent of the AST: each takes samples or values and returns
 //! a number (or labels), so they can be tested against hand-computed values.
 
+pub mod extended;
 pub mod histogram;
 pub mod label;
 pub mod math;
