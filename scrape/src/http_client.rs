@@ -66,24 +66,6 @@ fn client_err(reason: impl ToString) -> ScrapeError {
     }
 }
 
-fn read_pem(
-    inline: &Option<String>,
-    file: &Option<std::path::PathBuf>,
-) -> Result<Option<Vec<u8>>, ScrapeError> {
-    if let Some(s) = inline {
-        return Ok(Some(s.clone().into_bytes()));
-    }
-    match file {
-        Some(p) => std::fs::read(p)
-            .map(Some)
-            .map_err(|source| ScrapeError::SecretFile {
-                path: p.clone(),
-                source,
-            }),
-        None => Ok(None),
-    }
-}
-
 impl HttpScraper {
     /// Builds the client for a validated scrape config.
     pub(crate) fn new(cfg: &ScrapeConfig) -> Result<Self, ScrapeError> {
@@ -104,30 +86,10 @@ impl HttpScraper {
             (None, true) => {}
         }
         if let Some(tls) = &cfg.tls_config {
-            if let Some(ca) = read_pem(&tls.ca, &tls.ca_file)? {
-                for cert in reqwest::Certificate::from_pem_bundle(&ca).map_err(client_err)? {
-                    b = b.add_root_certificate(cert);
-                }
-            }
-            if let (Some(mut cert), Some(key)) = (
-                read_pem(&tls.cert, &tls.cert_file)?,
-                read_pem(&tls.key, &tls.key_file)?,
-            ) {
-                cert.push(b'\n');
-                cert.extend_from_slice(&key);
-                b = b.identity(reqwest::Identity::from_pem(&cert).map_err(client_err)?);
-            }
-            if tls.insecure_skip_verify {
-                b = b.danger_accept_invalid_certs(true);
-            }
-            match tls.min_version.as_deref() {
-                None | Some("TLS12") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_2),
-                Some("TLS13") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_3),
-                Some(v) => return Err(client_err(format!("unsupported min_version {v:?}"))),
-            }
-            if tls.server_name.is_some() {
-                tracing::warn!(job = %cfg.job_name, "tls_config.server_name is not supported; the URL host is verified");
-            }
+            b = b.use_preconfigured_tls(crate::tls::client_config(
+                tls,
+                cfg.enable_http2 != Some(false),
+            )?);
         }
         let auth = if let Some(ba) = &cfg.basic_auth {
             Auth::Basic {

@@ -59,6 +59,7 @@ mod manager;
 mod process;
 mod scrape_loop;
 mod target;
+mod tls;
 
 pub use appender::{AppendError, Appendable, Appender, SeriesRef};
 pub use config::{

@@ -109,8 +109,12 @@ async fn tls_exporter(pki: &Pki, require_client_cert: bool, body: &'static str) 
 }
 
 async fn scrape_once(port: u16, tls_yaml: &str) -> (TargetStatus, MemStorage) {
+    scrape_host("localhost", port, tls_yaml).await
+}
+
+async fn scrape_host(host: &str, port: u16, tls_yaml: &str) -> (TargetStatus, MemStorage) {
     let yaml = format!(
-        "scrape_configs:\n  - job_name: tls\n    scheme: https\n    scrape_interval: 500ms\n    scrape_timeout: 400ms\n{tls_yaml}    static_configs: [{{targets: ['localhost:{port}']}}]\n"
+        "scrape_configs:\n  - job_name: tls\n    scheme: https\n    scrape_interval: 500ms\n    scrape_timeout: 400ms\n{tls_yaml}    static_configs: [{{targets: ['{host}:{port}']}}]\n"
     );
     let st = MemStorage::default();
     let opts = ManagerOptions {
@@ -181,4 +185,36 @@ async fn client_certificates() {
     let (t, st) = scrape_once(port, &with_cert).await;
     assert_eq!(t.health.health, Health::Up, "{}", t.health.last_error);
     assert_eq!(st.values("mtls")[0], 1.0);
+}
+
+#[tokio::test]
+async fn server_name_overrides_the_verified_name() {
+    let pki = pki();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).unwrap();
+    let port = tls_exporter(&pki, false, "sni 1\n").await;
+    let d = dir.path().display();
+    // The certificate names "localhost", not 127.0.0.1.
+    let (t, _) = scrape_host(
+        "127.0.0.1",
+        port,
+        &format!("    tls_config: {{ca_file: '{d}/ca.pem'}}\n"),
+    )
+    .await;
+    assert_eq!(t.health.health, Health::Down);
+    let (t, st) = scrape_host(
+        "127.0.0.1",
+        port,
+        &format!("    tls_config: {{ca_file: '{d}/ca.pem', server_name: localhost}}\n"),
+    )
+    .await;
+    assert_eq!(t.health.health, Health::Up, "{}", t.health.last_error);
+    assert_eq!(st.values("sni")[0], 1.0);
+    let (t, _) = scrape_host(
+        "127.0.0.1",
+        port,
+        &format!("    tls_config: {{ca_file: '{d}/ca.pem', server_name: other.example}}\n"),
+    )
+    .await;
+    assert_eq!(t.health.health, Health::Down);
 }

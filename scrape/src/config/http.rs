@@ -47,7 +47,7 @@ pub struct TlsConfig {
     pub key: Option<String>,
     /// File with the PEM client key.
     pub key_file: Option<PathBuf>,
-    /// Server name to verify the certificate against (not supported yet; see `validate`).
+    /// Name the server certificate is verified against instead of the URL's host.
     pub server_name: Option<String>,
     /// Skip certificate verification.
     pub insecure_skip_verify: bool,
