@@ -88,6 +88,27 @@ fn main() {
         eprintln!("input does not parse");
         std::process::exit(1);
     };
+    if format == Format::Text {
+        // The same data as OpenMetrics (converted by the encoder), to measure that parser too.
+        let mut om = Vec::new();
+        if encode_families(&mut om, &families, Format::OpenMetrics).is_ok() {
+            println!("as OpenMetrics: {} bytes", om.len());
+            measure("pull parser (OpenMetrics)", om.len(), || {
+                let mut p = OpenMetricsParser::new(&om);
+                let mut n = 0;
+                while let Ok(e) = p.next_entry() {
+                    match e {
+                        Entry::Eof => break,
+                        _ => n += 1,
+                    }
+                }
+                n
+            });
+            measure("parse_openmetrics (families)", om.len(), || {
+                parse_openmetrics(&om).map(|f| f.len()).unwrap_or(0)
+            });
+        }
+    }
     let mut out = Vec::with_capacity(input.len() * 2);
     measure("encode_families (text)", input.len(), || {
         out.clear();
