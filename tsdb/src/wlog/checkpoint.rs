@@ -105,6 +105,17 @@ pub fn delete_checkpoints_before(wal_dir: &Path, n: u32) -> Result<usize> {
     Ok(removed)
 }
 
+/// Which segments a head truncation should fold into a checkpoint, as Prometheus's
+/// `truncateWAL` decides: given the closed segments `first..=last` (the writer has just
+/// started a new segment after `last`), checkpoint `first..=first + (last - first) * 2 / 3`;
+/// `None` when that range would end at or before `first` (not worth it).
+pub fn checkpoint_range(first: u32, last: u32) -> Option<(u32, u32)> {
+    let span = u64::from(last.checked_sub(first)?);
+    let to = u64::from(first) + span * 2 / 3;
+    let to = u32::try_from(to).ok()?;
+    (to > first).then_some((first, to))
+}
+
 /// Writes `checkpoint.<to>` in `wal_dir` from the previous checkpoint (if any) and WAL
 /// segments `from..=to`, uncompressed; see [`checkpoint_with`].
 pub fn checkpoint(
@@ -417,6 +428,15 @@ mod tests {
             .flatten()
             .collect();
         assert_eq!(samples, (15..30).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn checkpoint_range_follows_the_two_thirds_rule() {
+        assert_eq!(checkpoint_range(0, 0), None);
+        assert_eq!(checkpoint_range(0, 1), None);
+        assert_eq!(checkpoint_range(0, 2), Some((0, 1)));
+        assert_eq!(checkpoint_range(3, 9), Some((3, 7)));
+        assert_eq!(checkpoint_range(5, 4), None);
     }
 
     #[test]

@@ -13,7 +13,8 @@ mod segment;
 mod writer;
 
 pub use checkpoint::{
-    checkpoint, checkpoint_with, delete_checkpoints_before, last_checkpoint, CheckpointStats,
+    checkpoint, checkpoint_range, checkpoint_with, delete_checkpoints_before, last_checkpoint,
+    CheckpointStats,
 };
 pub use reader::WalReader;
 pub use repair::{repair, RepairStats};
