@@ -238,7 +238,8 @@ fn next_item(s: &str, mut pos: usize) -> Option<(usize, usize)> {
 
 type ItemResult = Result<(), &'static str>;
 
-const MAX_EXPANSION: u64 = 10_000_000;
+/// Most positions one description may expand to (the conformance files use at most 10 001).
+const MAX_POSITIONS: usize = 1_000_000;
 
 fn times(s: &str) -> Result<u64, &'static str> {
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
@@ -246,11 +247,22 @@ fn times(s: &str) -> Result<u64, &'static str> {
     }
     s.parse::<u64>()
         .ok()
-        .filter(|n| *n <= MAX_EXPANSION)
+        .filter(|n| *n < MAX_POSITIONS as u64)
         .ok_or("repetition count too large")
 }
 
 fn expand_item(item: &str, out: &mut Vec<Option<SequenceValue>>) -> ItemResult {
+    expand_one(item, out)?;
+    if out.len() > MAX_POSITIONS {
+        return Err("series description expands to too many positions");
+    }
+    Ok(())
+}
+
+fn expand_one(item: &str, out: &mut Vec<Option<SequenceValue>>) -> ItemResult {
+    if out.len() >= MAX_POSITIONS {
+        return Err("series description expands to too many positions");
+    }
     if item == "_" {
         out.push(None);
         return Ok(());
@@ -553,5 +565,7 @@ mod tests {
             assert_eq!(e.span.start, 2, "{bad}");
         }
         assert!(parse_series_desc(r#"x{a="b" 1"#).is_err());
+        let e = parse_series_desc("x 1x600000 _x600000").unwrap_err();
+        assert_eq!(e.span.start, 11);
     }
 }
