@@ -60,3 +60,33 @@ fn checked_in_prometheus_checkpoint_decodes_and_refolds() {
     assert_eq!(again.series, d.series);
     assert_eq!(again.samples.len(), d.samples.len());
 }
+
+#[test]
+fn checked_in_prometheus_checkpoint_plus_segment_replays() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/wal/prometheus-2.42-checkpoint");
+    let seg = std::fs::read(dir.join("00000002")).expect("fixture");
+    // The fixture's point: a record written by Prometheus as first + last fragments.
+    assert_eq!(
+        seg.first(),
+        Some(&0x09),
+        "starts with a snappy full fragment"
+    );
+    assert!(seg.len() > 32 * 1024, "spans a page boundary");
+    assert_eq!(
+        seg.get(32 * 1024).map(|b| b & 0x07),
+        Some(4),
+        "last fragment opens page 2"
+    );
+
+    let d = decode_wal(&dir);
+    assert_eq!(
+        d.records,
+        2 + 19,
+        "two series records from the checkpoint, 19 from segment 2"
+    );
+    let ups = check_self_scrape(&d);
+    assert!(ups >= 1, "{ups} up samples");
+    // Segment 2 defines no series: every sample's series came from the checkpoint
+    // (`decode_wal` checks that each sample's series was defined before it).
+    assert_eq!(d.series.len(), 360);
+}

@@ -84,7 +84,6 @@ pub(crate) fn check_self_scrape(d: &Decoded) -> usize {
     );
 
     let mut last_t: HashMap<u64, i64> = HashMap::new();
-    let now_ms = now_ms();
     for s in &d.samples {
         if let Some(prev) = last_t.insert(s.series_ref, s.t) {
             assert!(
@@ -94,13 +93,16 @@ pub(crate) fn check_self_scrape(d: &Decoded) -> usize {
                 s.t
             );
         }
-        // Written within the last year, not in the future (with slack for clock skew).
-        assert!(
-            s.t > now_ms - 365 * 86_400_000 && s.t < now_ms + 3_600_000,
-            "bad timestamp {}",
-            s.t
-        );
     }
+    // Plausible timestamps: after 2020-01-01, and all within one hour of each other (the runs
+    // behind these WALs are minutes long). Not compared with the clock, so fixtures keep passing.
+    let min_t = d.samples.iter().map(|s| s.t).min().unwrap_or(0);
+    let max_t = d.samples.iter().map(|s| s.t).max().unwrap_or(0);
+    assert!(min_t > 1_577_836_800_000, "implausible timestamp {min_t}");
+    assert!(
+        max_t - min_t < 3_600_000,
+        "timestamps span {min_t}..{max_t}"
+    );
     let up_samples: Vec<f64> = d
         .samples
         .iter()
