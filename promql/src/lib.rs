@@ -24,6 +24,7 @@
 
 pub mod engine;
 mod parser;
+pub mod promqltest;
 pub mod storage;
 
 pub use parser::ast::{
