@@ -1,6 +1,8 @@
 //! Storage for the latest exemplar of a counter or histogram bucket.
 
 use kagari_exposition::Exemplar;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use parking_lot::Mutex;
 
 use crate::atomic::unix_now_seconds;
@@ -16,9 +18,13 @@ struct Stored {
     timestamp_seconds: f64,
 }
 
-/// Holds at most one exemplar; empty slots cost one word plus a lock byte.
+/// Holds at most one exemplar; empty slots cost one word, a lock byte and a flag, and reading
+/// an empty slot takes no lock.
 #[derive(Debug, Default)]
-pub(crate) struct ExemplarSlot(Mutex<Option<Box<Stored>>>);
+pub(crate) struct ExemplarSlot {
+    set: AtomicBool,
+    stored: Mutex<Option<Box<Stored>>>,
+}
 
 /// Checks exemplar labels against the OpenMetrics rules.
 pub(crate) fn validate_exemplar_labels(labels: &[(&str, &str)]) -> Result<(), Error> {
@@ -55,12 +61,16 @@ impl ExemplarSlot {
             value,
             timestamp_seconds: unix_now_seconds(),
         };
-        *self.0.lock() = Some(Box::new(stored));
+        *self.stored.lock() = Some(Box::new(stored));
+        self.set.store(true, Ordering::Release);
     }
 
     /// Calls `f` with the stored exemplar, if any.
     pub(crate) fn with<R>(&self, f: impl FnOnce(Option<&Exemplar<'_>>) -> R) -> R {
-        let guard = self.0.lock();
+        if !self.set.load(Ordering::Acquire) {
+            return f(None);
+        }
+        let guard = self.stored.lock();
         match guard.as_deref() {
             None => f(None),
             Some(s) => {
@@ -82,12 +92,14 @@ impl ExemplarSlot {
     /// Whether an exemplar is stored.
     #[cfg(test)]
     pub(crate) fn is_set(&self) -> bool {
-        self.0.lock().is_some()
+        self.stored.lock().is_some()
     }
 
     /// Forgets the stored exemplar.
     pub(crate) fn clear(&self) {
-        *self.0.lock() = None;
+        let mut guard = self.stored.lock();
+        self.set.store(false, Ordering::Release);
+        *guard = None;
     }
 }
 

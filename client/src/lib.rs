@@ -5,6 +5,20 @@
 //! values and look existing series up without allocating. Encoding goes through
 //! `kagari_exposition::Encoder` in the Prometheus text or OpenMetrics format.
 //!
+//! Map of the crate:
+//! - Metric types: [`Counter`]/[`IntCounter`], [`Gauge`]/[`IntGauge`] (in-progress guard,
+//!   timer), [`Histogram`] (hot/cold shards, exemplars, [`linear_buckets`],
+//!   [`exponential_buckets`]), [`Summary`] (CKMS quantiles over a sliding window), and
+//!   opt-in unsynchronised [`LocalCounter`]/[`LocalHistogram`] buffers.
+//! - Families: [`Family`] and its aliases ([`CounterVec`], [`HistogramVec`], ...), typed label
+//!   sets via [`LabelSet`] and [`label_set!`].
+//! - Registration and encoding: [`Registry`] (prefix, constant labels, name validation,
+//!   duplicate/inconsistency errors), [`Opts`], [`Collector`] for scrape-time families,
+//!   [`default_registry`], [`register_build_info`], [`ProcessCollector`] (feature `process`).
+//! - Serving: [`start_http_server`] (std only) and [`scrape`] for any HTTP stack; `adapters`
+//!   for hyper and axum (features `hyper`, `axum`).
+//! - Pushing: [`Pusher`] and the [`push`](mod@push) module (feature `push`, blocking `ureq`).
+//!
 //! ```
 //! use kagari_client::{Format, Histogram, IntCounterVec, Opts, Registry};
 //!
