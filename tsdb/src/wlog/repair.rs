@@ -25,6 +25,9 @@ pub struct RepairStats {
 /// kept. Pass the numbers from the error; [`Error::wal_corruption_position`] extracts them.
 /// Check [`CorruptionReason::is_repairable`](super::CorruptionReason::is_repairable) first: a
 /// zstd-compressed record is not damage.
+///
+/// Replay and repair before opening a [`WalWriter`](super::WalWriter) on `dir`: the writer's
+/// fresh segment is numbered after the damaged one and would be deleted with the others.
 pub fn repair(dir: &Path, segment: u32, offset: u64) -> Result<RepairStats> {
     let all = segments(dir)?;
     if !all.contains(&segment) {
