@@ -418,7 +418,8 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Val
             let _ = ev.vector_arg(arg(c, 0)?, ts)?;
             Vec::new()
         }
-        F::Info | F::StartTimestamp => {
+        F::Info => return super::info::eval_info(ev, c, ts),
+        F::StartTimestamp => {
             return Err(EngineError::Unsupported(format!(
                 "function {}",
                 c.func.name

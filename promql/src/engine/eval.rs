@@ -13,7 +13,7 @@ use crate::parser::ast::{
 use crate::storage::{Querier, SelectHints, ValueType};
 
 use super::functions::extended;
-use super::prepare::{key, Plan};
+use super::prepare::{info_key, key, Plan};
 use super::value::{Annotations, FPoint, Matrix, Sample, Series, Value, Vector};
 use super::{aggregate, binop, call, EngineError, EngineOptions};
 
@@ -132,7 +132,7 @@ impl<'a> Evaluator<'a> {
         _expr: &Expr,
         plan: &Plan<'_>,
     ) -> Result<(), EngineError> {
-        for (k, (w, vs)) in &plan.selectors {
+        for (k, (w, matchers)) in &plan.selectors {
             let hints = SelectHints {
                 start: w.mint,
                 end: w.maxt,
@@ -140,7 +140,7 @@ impl<'a> Evaluator<'a> {
                 func: None,
                 range: w.range,
             };
-            let mut set = querier.select(false, &hints, &vs.matchers)?;
+            let mut set = querier.select(false, &hints, matchers)?;
             let mut out = Vec::new();
             while let Some(series) = set.next_series() {
                 self.check("query preparation")?;
@@ -191,6 +191,29 @@ impl<'a> Evaluator<'a> {
 
     fn series_of(&self, vs: &VectorSelector) -> &[LoadedSeries] {
         self.loaded.get(&key(vs)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The info series of an `info()` call selected at `ts` (lookback and staleness as for
+    /// instant selectors); sample timestamps are the raw sample times.
+    pub(crate) fn info_series(&self, c: &crate::parser::ast::Call, ts: i64) -> Vector {
+        let look = self.opts.lookback_delta;
+        let mut out = Vec::new();
+        for s in self.loaded.get(&info_key(c)).map_or(&[][..], Vec::as_slice) {
+            let idx = s.points.partition_point(|p| p.t <= ts);
+            let Some(p) = idx.checked_sub(1).and_then(|i| s.points.get(i)) else {
+                continue;
+            };
+            if p.t <= ts - look || is_stale(p.f) {
+                continue;
+            }
+            out.push(Sample {
+                metric: s.labels.clone(),
+                t: p.t,
+                f: p.f,
+                drop_name: false,
+            });
+        }
+        out
     }
 
     /// An instant selector at `ts`; sample timestamps are the raw sample times.

@@ -15,6 +15,7 @@ mod call;
 mod error;
 mod eval;
 pub mod functions;
+mod info;
 mod prepare;
 mod value;
 

@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use crate::parser::ast::{Expr, VectorSelector};
+use kagari_model::{MatchType, Matcher, METRIC_NAME};
+
+use crate::parser::ast::{Call, Expr, VectorSelector};
+use crate::parser::functions::FunctionId;
 
 use super::eval::Evaluator;
 
@@ -19,12 +22,18 @@ pub(crate) struct Window {
 pub(crate) struct Plan<'e> {
     pub(crate) mint: i64,
     pub(crate) maxt: i64,
-    pub(crate) selectors: HashMap<usize, (Window, &'e VectorSelector)>,
+    pub(crate) selectors: HashMap<usize, (Window, Vec<Matcher>)>,
+    _expr: std::marker::PhantomData<&'e Expr>,
 }
 
 /// The identity of a selector node during one query.
 pub(crate) fn key(vs: &VectorSelector) -> usize {
     vs as *const VectorSelector as usize
+}
+
+/// The identity of an `info()` call's info-series selection.
+pub(crate) fn info_key(c: &Call) -> usize {
+    c as *const Call as usize
 }
 
 /// Computes the windows for evaluating `expr` at every step of the evaluator's range.
@@ -33,6 +42,7 @@ pub(crate) fn windows<'e>(expr: &'e Expr, ev: &Evaluator<'_>) -> Plan<'e> {
         mint: i64::MAX,
         maxt: i64::MIN,
         selectors: HashMap::new(),
+        _expr: std::marker::PhantomData,
     };
     walk(expr, ev.start, ev.end, ev, &mut plan);
     if plan.mint > plan.maxt {
@@ -77,7 +87,10 @@ fn add<'e>(
     };
     plan.mint = plan.mint.min(w.mint);
     plan.maxt = plan.maxt.max(w.maxt);
-    let entry = plan.selectors.entry(key(vs)).or_insert((w, vs));
+    let entry = plan
+        .selectors
+        .entry(key(vs))
+        .or_insert_with(|| (w, vs.matchers.clone()));
     entry.0.mint = entry.0.mint.min(w.mint);
     entry.0.maxt = entry.0.maxt.max(w.maxt);
 }
@@ -104,6 +117,30 @@ fn walk<'e>(expr: &'e Expr, s: i64, e: i64, ev: &Evaluator<'_>, plan: &mut Plan<
                 ev,
                 plan,
             );
+        }
+        Expr::Call(c) if c.func.id == FunctionId::Info => {
+            if let Some(base) = c.args.first() {
+                walk(base, s, e, ev, plan);
+            }
+            // The info series: instant selections at every step, by the label selector's
+            // matchers (default `__name__="target_info"`).
+            let mut matchers = match c.args.get(1) {
+                Some(Expr::VectorSelector(vs)) => vs.matchers.clone(),
+                _ => Vec::new(),
+            };
+            if !matchers.iter().any(|m| m.name() == METRIC_NAME) {
+                if let Ok(m) = Matcher::new(MatchType::Equal, METRIC_NAME, "target_info") {
+                    matchers.push(m);
+                }
+            }
+            let w = Window {
+                mint: s.saturating_sub(ev.opts.lookback_delta).saturating_add(1),
+                maxt: e,
+                range: 0,
+            };
+            plan.mint = plan.mint.min(w.mint);
+            plan.maxt = plan.maxt.max(w.maxt);
+            plan.selectors.insert(info_key(c), (w, matchers));
         }
         Expr::Call(c) => c.args.iter().for_each(|a| walk(a, s, e, ev, plan)),
         Expr::Aggregate(a) => {
