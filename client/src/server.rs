@@ -99,7 +99,11 @@ fn accept_loop(listener: &TcpListener, registry: &Registry, stop: &AtomicBool) {
         if stop.load(Ordering::Acquire) {
             break;
         }
-        let Ok(conn) = conn else { continue };
+        let Ok(conn) = conn else {
+            // E.g. out of file descriptors: back off instead of spinning.
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
         let registry = registry.clone();
         // A failed spawn drops the connection; the client sees it closed.
         let _ = std::thread::Builder::new()
