@@ -250,11 +250,12 @@ impl WalReader {
                 }
                 continue;
             }
-            let Some(hdr) = rest.get(..FRAGMENT_HEADER_SIZE) else {
+            let Some(&[_, l0, l1, c0, c1, c2, c3]) = rest.first_chunk::<FRAGMENT_HEADER_SIZE>()
+            else {
                 return Err(self.corruption(CorruptionReason::TruncatedFragment));
             };
-            let length = u16::from_be_bytes([hdr[1], hdr[2]]);
-            let stored = u32::from_be_bytes([hdr[3], hdr[4], hdr[5], hdr[6]]);
+            let length = u16::from_be_bytes([l0, l1]);
+            let stored = u32::from_be_bytes([c0, c1, c2, c3]);
             let end = FRAGMENT_HEADER_SIZE + length as usize;
             if length as usize > PAGE_SIZE - FRAGMENT_HEADER_SIZE || self.pos + end > PAGE_SIZE {
                 return Err(self.corruption(CorruptionReason::BadLength { length }));

@@ -252,10 +252,11 @@ impl WalWriter {
                     writer: "WAL writer",
                     reason: "fragment exceeds page".to_string(),
                 })?;
+            let [l0, l1] = (n as u16).to_be_bytes();
+            let [c0, c1, c2, c3] = crc.to_be_bytes();
+            let header = [typ.bits() | flag, l0, l1, c0, c1, c2, c3];
             let (hdr, payload) = dst.split_at_mut(FRAGMENT_HEADER_SIZE);
-            hdr[0] = typ.bits() | flag;
-            hdr[1..3].copy_from_slice(&(n as u16).to_be_bytes());
-            hdr[3..7].copy_from_slice(&crc.to_be_bytes());
+            hdr.copy_from_slice(&header);
             payload.copy_from_slice(part);
             self.alloc = end;
             if PAGE_SIZE - self.alloc < FRAGMENT_HEADER_SIZE {
