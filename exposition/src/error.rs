@@ -151,6 +151,28 @@ impl std::error::Error for ParseError {
     }
 }
 
+/// Why [`encode_families`](crate::encode_families) could not write an exposition.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The writer failed.
+    #[error("writing the exposition failed")]
+    Io(#[from] std::io::Error),
+    /// Two families would use the same OpenMetrics name, even after renaming.
+    #[error("metric name {0:?} clashes in OpenMetrics")]
+    ClashingName(String),
+    /// A family breaks an OpenMetrics rule even as `unknown` (e.g. a series mixing samples with
+    /// and without timestamps).
+    #[error("family {family:?} cannot be written as OpenMetrics")]
+    NotExpressible {
+        /// The family.
+        family: String,
+        /// What the OpenMetrics parser says about it.
+        #[source]
+        reason: ParseError,
+    },
+}
+
 /// Renders a short, lossy excerpt of input bytes for error messages.
 pub(crate) fn excerpt(bytes: &[u8]) -> String {
     let cut = bytes.get(..bytes.len().min(40)).unwrap_or(bytes);

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use crate::encode::{
     write_exemplar, write_float, write_labels, write_millis_as_seconds, write_seconds,
 };
+use crate::error::{EncodeError, ParseError};
 use crate::escape::write_help;
 use crate::family::{MetricFamily, Sample};
 use crate::{parse_openmetrics, Format, MetricType, Timestamp};
@@ -21,12 +22,12 @@ use crate::{parse_openmetrics, Format, MetricType, Timestamp};
 /// histogram without `+Inf` bucket, a negative counter, ...) is written as `unknown`
 /// families, one per sample name, keeping every sample's name, labels and value (each series'
 /// samples are put together and in timestamp order). If even that is invalid (a series that
-/// mixes samples with and without timestamps), an `InvalidData` error is returned.
+/// mixes samples with and without timestamps), [`EncodeError::NotExpressible`] is returned.
 pub fn encode_families<W: Write>(
     w: &mut W,
     families: &[MetricFamily],
     format: Format,
-) -> io::Result<()> {
+) -> Result<(), EncodeError> {
     match format {
         Format::Text => {
             // A 0.0.4 parser files `x_sum`/`x_count` (and `x_bucket`) under an earlier summary
@@ -51,7 +52,7 @@ pub fn encode_families<W: Write>(
             for fam in &plan {
                 encode_om_family(w, fam)?;
             }
-            w.write_all(b"# EOF\n")
+            Ok(w.write_all(b"# EOF\n")?)
         }
     }
 }
@@ -183,13 +184,12 @@ fn occupied(fam: &MetricFamily) -> Vec<String> {
 }
 
 /// Whether `fam` on its own is valid OpenMetrics.
-fn valid_alone(fam: &MetricFamily) -> bool {
+fn valid_alone(fam: &MetricFamily) -> Result<(), ParseError> {
     let mut buf = Vec::new();
-    if encode_om_family(&mut buf, fam).is_err() {
-        return false;
-    }
+    // Writing to a Vec cannot fail.
+    let _ = encode_om_family(&mut buf, fam);
     buf.extend_from_slice(b"# EOF\n");
-    parse_openmetrics(&buf).is_ok()
+    parse_openmetrics(&buf).map(|_| ())
 }
 
 /// Splits a family into `unknown` families, one per sample name, samples grouped by label set.
@@ -246,7 +246,7 @@ fn sorted_labels(s: &Sample) -> Vec<(&str, &str)> {
     v
 }
 
-fn plan_openmetrics(families: &[MetricFamily]) -> io::Result<Vec<MetricFamily>> {
+fn plan_openmetrics(families: &[MetricFamily]) -> Result<Vec<MetricFamily>, EncodeError> {
     // Every name the input itself uses: a family may not claim one of another family's names.
     let mut used: HashSet<&str> = HashSet::new();
     for fam in families {
@@ -269,7 +269,7 @@ fn plan_openmetrics(families: &[MetricFamily]) -> io::Result<Vec<MetricFamily>> 
                 .iter()
                 .all(|n| own.contains(n.as_str()) || !used.contains(n.as_str()))
                 && occupied(t).iter().all(|n| !taken.contains(n))
-                && valid_alone(t)
+                && valid_alone(t).is_ok()
         });
         let forms = match typed {
             Some(t) => vec![t],
@@ -278,21 +278,17 @@ fn plan_openmetrics(families: &[MetricFamily]) -> io::Result<Vec<MetricFamily>> 
         for f in forms {
             for n in occupied(&f) {
                 if !taken.insert(n.clone()) {
-                    return Err(invalid(format!("metric name {n:?} clashes in OpenMetrics")));
+                    return Err(EncodeError::ClashingName(n));
                 }
             }
-            if !valid_alone(&f) {
-                return Err(invalid(format!(
-                    "family {:?} cannot be encoded as OpenMetrics",
-                    f.name
-                )));
+            if let Err(reason) = valid_alone(&f) {
+                return Err(EncodeError::NotExpressible {
+                    family: f.name.clone(),
+                    reason,
+                });
             }
             plan.push(f);
         }
     }
     Ok(plan)
-}
-
-fn invalid(msg: String) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, msg)
 }

@@ -45,7 +45,7 @@ mod types;
 
 pub use encode::{encode_families, Encoder, Exemplar};
 pub use entry::{Entry, ExemplarEntry, SampleEntry};
-pub use error::{ErrorKind, ParseError};
+pub use error::{EncodeError, ErrorKind, ParseError};
 pub use family::{parse_text, ExemplarData, MetricFamily, Sample};
 pub use lex::{is_valid_label_name, is_valid_metric_name, LabelIter, LabelSet};
 pub use negotiate::negotiate;
