@@ -68,7 +68,7 @@ pub use config::{
 };
 pub use error::ScrapeError;
 pub use health::{DroppedTarget, Health, ScrapeHealth, TargetStatus};
-pub use manager::{ManagerOptions, ScrapeManager};
+pub use manager::{DiscoveryFactory, ManagerOptions, ScrapeManager};
 pub use target::{
     discovered_labels, populate_labels, scrape_url, targets_from_group, GroupTargets, Target,
     TargetError,

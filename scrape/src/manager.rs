@@ -17,14 +17,20 @@ use crate::process::SampleCfg;
 use crate::scrape_loop::{LoopParams, ScrapeLoop, Stop};
 use crate::target::{fnv64a, targets_from_group, Target};
 
+/// Builds extra discovery providers for a job (Kubernetes, DNS, HTTP SD, tests, …).
+pub type DiscoveryFactory = Arc<dyn Fn(&ScrapeConfig) -> Vec<Box<dyn Discoverer>> + Send + Sync>;
+
 /// Options of a [`ScrapeManager`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ManagerOptions {
     /// Mixed into every target's offset so HA replicas scrape at different instants
-    /// (default: hash of the host name; external labels are added by `apply_config`).
+    /// (default: hash of the host name and the external labels).
     pub offset_seed: Option<u64>,
     /// Period of the file SD mtime polling.
     pub file_sd_poll: std::time::Duration,
+    /// Extra providers per job, run next to `static_configs` and `file_sd_configs`; called
+    /// when a job starts and when its discovery configuration changes.
+    pub extra_discovery: Option<DiscoveryFactory>,
 }
 
 impl Default for ManagerOptions {
@@ -32,7 +38,18 @@ impl Default for ManagerOptions {
         ManagerOptions {
             offset_seed: None,
             file_sd_poll: std::time::Duration::from_secs(1),
+            extra_discovery: None,
         }
+    }
+}
+
+impl std::fmt::Debug for ManagerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagerOptions")
+            .field("offset_seed", &self.offset_seed)
+            .field("file_sd_poll", &self.file_sd_poll)
+            .field("extra_discovery", &self.extra_discovery.is_some())
+            .finish()
     }
 }
 
@@ -129,6 +146,7 @@ impl ScrapeManager {
             appendable: self.appendable.clone(),
             seed,
             poll: self.options.file_sd_poll,
+            extra: self.options.extra_discovery.clone(),
             state: state.clone(),
             loops: HashMap::new(),
             generation: 0,
@@ -214,18 +232,26 @@ struct JobRunner {
     appendable: Arc<dyn Appendable>,
     seed: u64,
     poll: std::time::Duration,
+    extra: Option<DiscoveryFactory>,
     state: SharedState,
     loops: HashMap<u64, LoopHandle>,
     generation: u64,
 }
 
-fn providers(cfg: &ScrapeConfig, poll: std::time::Duration) -> Vec<Box<dyn Discoverer>> {
+fn providers(
+    cfg: &ScrapeConfig,
+    poll: std::time::Duration,
+    extra: Option<&DiscoveryFactory>,
+) -> Vec<Box<dyn Discoverer>> {
     let mut p: Vec<Box<dyn Discoverer>> = Vec::new();
     if !cfg.static_configs.is_empty() {
         p.push(Box::new(StaticDiscoverer::new(&cfg.static_configs)));
     }
     for f in &cfg.file_sd_configs {
         p.push(Box::new(FileDiscoverer::new(f).with_poll_interval(poll)));
+    }
+    if let Some(extra) = extra {
+        p.extend(extra(cfg));
     }
     p
 }
@@ -263,7 +289,7 @@ impl JobRunner {
         mut stop_rx: watch::Receiver<Option<Stop>>,
     ) {
         let mut cfg = cfg_rx.borrow_and_update().clone();
-        let mut disc = JobDiscovery::start(providers(&cfg, self.poll));
+        let mut disc = JobDiscovery::start(providers(&cfg, self.poll, self.extra.as_ref()));
         let mut groups_rx = disc.subscribe();
         let first = self.params(&cfg, None);
         let (params_tx, _) = watch::channel(Arc::new(first));
@@ -283,7 +309,7 @@ impl JobRunner {
                     }
                     let new_cfg = cfg_rx.borrow_and_update().clone();
                     if new_cfg.static_configs != cfg.static_configs || new_cfg.file_sd_configs != cfg.file_sd_configs {
-                        disc = JobDiscovery::start(providers(&new_cfg, self.poll));
+                        disc = JobDiscovery::start(providers(&new_cfg, self.poll, self.extra.as_ref()));
                         groups_rx = disc.subscribe();
                     }
                     cfg = new_cfg;

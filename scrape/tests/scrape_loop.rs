@@ -511,3 +511,41 @@ async fn reload_with_new_metric_relabeling_ends_the_old_series() {
     .await;
     m.stop().await;
 }
+
+#[tokio::test]
+async fn explicit_timestamps_are_not_staleness_tracked_unless_asked_and_duplicates_are_dropped() {
+    let body = "a 1\nts_metric 5 1700000000000\ndup 1\ndup 2\n";
+    let exp = Exporter::start(Response::text(body)).await;
+    let st = MemStorage::default();
+    let m = manager(&st, &job("ts", &exp.target(), ""));
+    eventually("first scrape", || !st.values("a").is_empty()).await;
+    // The second `dup` line of a scrape is dropped.
+    assert_eq!(st.values("dup")[0], 1.0);
+    assert_eq!(st.values("scrape_samples_scraped")[0], 4.0);
+    exp.set(|r| r.body = b"\n".to_vec());
+    eventually("a stale", || st.values("a").iter().any(|v| is_stale(*v))).await;
+    assert!(
+        st.values("ts_metric").iter().all(|v| !is_stale(*v)),
+        "explicit timestamps: no marker"
+    );
+    assert!(st.values("dup").iter().all(|v| *v == 1.0 || is_stale(*v)));
+    m.stop().await;
+
+    let exp = Exporter::start(Response::text(body)).await;
+    let st = MemStorage::default();
+    let m = manager(
+        &st,
+        &job(
+            "ts",
+            &exp.target(),
+            "    track_timestamps_staleness: true\n",
+        ),
+    );
+    eventually("first scrape", || !st.values("a").is_empty()).await;
+    exp.set(|r| r.body = b"\n".to_vec());
+    eventually("ts_metric stale", || {
+        st.values("ts_metric").iter().any(|v| is_stale(*v))
+    })
+    .await;
+    m.stop().await;
+}
