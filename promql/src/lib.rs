@@ -34,6 +34,6 @@ pub use parser::ast::{
 };
 pub use parser::functions::{function, function_by_name, Function, FunctionId, FUNCTIONS};
 pub use parser::{
-    format_duration, format_query, parse, parse_duration, parse_series_desc, parse_with_options,
+    format_duration, format_query, parse, prettify, parse_duration, parse_series_desc, parse_with_options,
     CounterResetHint, HistogramDesc, ParseError, ParseErrorKind, ParserOptions, SequenceValue, SeriesDesc,
 };

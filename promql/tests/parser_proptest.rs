@@ -457,6 +457,11 @@ proptest! {
         let parsed = parsed.unwrap();
         prop_assert_eq!(&parsed, &e, "printed: {}", printed);
         prop_assert_eq!(parsed.to_string(), printed);
+        // The multi-line form is PromQL too.
+        let pretty = kagari_promql::prettify(&e);
+        let reparsed = parse_with_options(&pretty, &ParserOptions::all());
+        prop_assert!(reparsed.is_ok(), "{pretty}");
+        prop_assert_eq!(reparsed.unwrap(), e, "pretty: {}", pretty);
     }
 
     #[test]

@@ -9,12 +9,14 @@ pub(crate) mod functions;
 mod lexer;
 mod literals;
 mod parse;
+mod pretty;
 mod printer;
 mod selector;
 mod series_desc;
 
 pub use error::{ParseError, ParseErrorKind};
 pub use literals::{format_duration, parse_duration};
+pub use pretty::prettify;
 pub use printer::format_query;
 pub use series_desc::{
     parse_series_desc, CounterResetHint, HistogramDesc, SequenceValue, SeriesDesc,

@@ -33,6 +33,17 @@ fn label_list(f: &mut Formatter<'_>, labels: &[String]) -> fmt::Result {
     f.write_char(')')
 }
 
+/// `(a, "b.c")` as printed after `by`, `without`, `on`, `ignoring` and `group_*`.
+pub(crate) fn label_list_string(labels: &[String]) -> String {
+    struct L<'a>(&'a [String]);
+    impl Display for L<'_> {
+        fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+            label_list(f, self.0)
+        }
+    }
+    L(labels).to_string()
+}
+
 fn matcher(f: &mut Formatter<'_>, m: &Matcher) -> fmt::Result {
     label(f, m.name())?;
     f.write_str(m.match_type().as_str())?;
