@@ -28,12 +28,14 @@ pub mod promqltest;
 pub mod storage;
 
 pub use parser::ast::{
-    AggregateExpr, AggregateOp, AtModifier, BinaryExpr, BinaryOp, Call, Cardinality, DurationContext,
-    DurationExpr, DurationFn, Expr, Grouping, MatrixSelector, NumberLiteral, ParenExpr, RangeExtension,
-    Span, StringLiteral, SubqueryExpr, UnaryExpr, UnaryOp, ValueType, VectorMatching, VectorSelector,
+    AggregateExpr, AggregateOp, AtModifier, BinaryExpr, BinaryOp, Call, Cardinality,
+    DurationContext, DurationExpr, DurationFn, Expr, Grouping, MatrixSelector, NumberLiteral,
+    ParenExpr, RangeExtension, Span, StringLiteral, SubqueryExpr, UnaryExpr, UnaryOp, ValueType,
+    VectorMatching, VectorSelector,
 };
 pub use parser::functions::{function, function_by_name, Function, FunctionId, FUNCTIONS};
 pub use parser::{
-    format_duration, format_query, parse, prettify, parse_duration, parse_series_desc, parse_with_options,
-    CounterResetHint, HistogramDesc, ParseError, ParseErrorKind, ParserOptions, SequenceValue, SeriesDesc,
+    format_duration, format_query, parse, parse_duration, parse_series_desc, parse_with_options,
+    prettify, CounterResetHint, HistogramDesc, ParseError, ParseErrorKind, ParserOptions,
+    SequenceValue, SeriesDesc,
 };
