@@ -25,6 +25,7 @@ fn manager(storage: &MemStorage, yaml: &str) -> ScrapeManager {
     let opts = ManagerOptions {
         offset_seed: Some(0),
         file_sd_poll: Duration::from_millis(50),
+        ..Default::default()
     };
     let mut m = ScrapeManager::new(Arc::new(storage.clone()), opts);
     m.apply_config(&cfg).unwrap();

@@ -120,6 +120,7 @@ async fn scrape_host(host: &str, port: u16, tls_yaml: &str) -> (TargetStatus, Me
     let opts = ManagerOptions {
         offset_seed: Some(0),
         file_sd_poll: Duration::from_millis(50),
+        ..Default::default()
     };
     let mut m = ScrapeManager::new(Arc::new(st.clone()), opts);
     m.apply_config(&Config::from_yaml(&yaml).unwrap()).unwrap();
