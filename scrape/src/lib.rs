@@ -36,7 +36,10 @@
 //! let cfg = Config::from_yaml("scrape_configs: [{job_name: x, static_configs: [{targets: ['127.0.0.1:1']}]}]")?;
 //! let mut manager = ScrapeManager::new(Arc::new(Count::default()), ManagerOptions::default());
 //! manager.apply_config(&cfg)?;
-//! tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+//! // Targets appear once discovery has reported them.
+//! while manager.active_targets().is_empty() {
+//!     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+//! }
 //! assert_eq!(manager.active_targets()[0].scrape_url, "http://127.0.0.1:1/metrics");
 //! manager.stop().await;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
