@@ -9,10 +9,16 @@
 //! - a missing or non-participating group expands to nothing;
 //! - a `$` that does not start a valid reference is kept literally.
 
-use regex::{Captures, Regex};
+use regex::Captures;
 
-/// Appends the expansion of `template` for `caps` (a match of `re`) to `out`.
-pub(crate) fn expand(re: &Regex, caps: &Captures<'_>, template: &str, out: &mut String) {
+/// Appends the expansion of `template` for `caps` to `out`; `names[i]` is the name the user
+/// gave group `i`, if any.
+pub(crate) fn expand(
+    names: &[Option<String>],
+    caps: &Captures<'_>,
+    template: &str,
+    out: &mut String,
+) {
     let mut rest = template;
     while let Some(i) = rest.find('$') {
         out.push_str(rest.get(..i).unwrap_or_default());
@@ -35,10 +41,11 @@ pub(crate) fn expand(re: &Regex, caps: &Captures<'_>, template: &str, out: &mut 
                 }
             }
             Reference::Name(name) => {
-                let group = re
-                    .capture_names()
+                // Go: the first group with this name that took part in the match.
+                let group = names
+                    .iter()
                     .enumerate()
-                    .filter(|(_, n)| *n == Some(name))
+                    .filter(|(_, n)| n.as_deref() == Some(name))
                     .find_map(|(i, _)| caps.get(i));
                 if let Some(m) = group {
                     out.push_str(m.as_str());
@@ -105,10 +112,9 @@ mod tests {
     use super::*;
 
     fn ex(pattern: &str, input: &str, template: &str) -> String {
-        let re = crate::compile_regex(pattern).unwrap();
-        let caps = re.captures(input).unwrap();
+        let re = crate::Regexp::new(pattern).unwrap();
         let mut out = String::new();
-        expand(&re, &caps, template, &mut out);
+        assert!(re.expand_into(input, template, &mut out));
         out
     }
 
@@ -138,6 +144,9 @@ mod tests {
             ("(a)", "a", "$1é", ""),
             ("(a)", "a", "no refs", "no refs"),
             ("(a)", "a", "$100000000", ""),
+            ("(?P<n>a)|(?P<n>b)", "b", "[$n]", "[b]"),
+            ("(?P<n>a)(?P<n>b)", "ab", "[$n]", "[a]"),
+            ("(?P<1x>a)", "a", "[$1x]", "[a]"),
         ];
         for (p, input, t, want) in cases {
             assert_eq!(ex(p, input, t), *want, "pattern {p:?} template {t:?}");

@@ -225,7 +225,7 @@ mod tests {
     use super::*;
 
     fn strat(p: &str) -> Strategy {
-        analyse(&crate::re2::translate::translate(p).unwrap()).strategy
+        analyse(&crate::re2::translate::translate(p).unwrap().pattern).strategy
     }
 
     #[test]
@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn prefixes() {
-        let p = |s: &str| analyse(&crate::re2::translate::translate(s).unwrap()).prefix;
+        let p = |s: &str| analyse(&crate::re2::translate::translate(s).unwrap().pattern).prefix;
         assert_eq!(p("foo(bar|baz).*").as_deref(), Some("foo"));
         assert_eq!(p("(foo)x.+").as_deref(), Some("foox"));
         assert_eq!(p("foo"), Some("foo".to_string()));

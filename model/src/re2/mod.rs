@@ -8,11 +8,12 @@
 mod expand;
 mod fast;
 pub(crate) mod translate;
+mod unicode_names;
 
 use std::fmt;
 
 use crate::Error;
-pub(crate) use expand::expand;
+use expand::expand;
 use fast::Strategy;
 
 /// Compiles `pattern` the way Prometheus does: Go RE2 syntax, fully anchored, `.` matching
@@ -32,11 +33,41 @@ pub fn compile_regex(pattern: &str) -> Result<regex::Regex, Error> {
     compile_translated(pattern, &translated)
 }
 
-fn compile_translated(pattern: &str, translated: &str) -> Result<regex::Regex, Error> {
-    regex::Regex::new(&format!("^(?s:{translated})$")).map_err(|e| Error::InvalidRegex {
+/// What we wrap user patterns in, before and after.
+const ANCHOR_START: &str = "^(?s:";
+const ANCHOR_END: &str = ")$";
+
+fn compile_translated(pattern: &str, t: &translate::Translated) -> Result<regex::Regex, Error> {
+    let anchored = format!("{ANCHOR_START}{}{ANCHOR_END}", t.pattern);
+    regex::Regex::new(&anchored).map_err(|e| Error::InvalidRegex {
         regex: pattern.to_string(),
-        reason: e.to_string(),
+        reason: describe_error(&anchored, t, &e),
     })
+}
+
+/// The regex crate's message points into the translated, anchored pattern; we report the
+/// error kind and the offset in the pattern the user wrote instead.
+fn describe_error(anchored: &str, t: &translate::Translated, e: &regex::Error) -> String {
+    // The translation alone gives spans in the user's terms (with the anchors around it, an
+    // unbalanced `(` would be blamed on our own group).
+    let (result, shift) = match regex_syntax::Parser::new().parse(&t.pattern) {
+        Ok(_) => (
+            regex_syntax::Parser::new().parse(anchored),
+            ANCHOR_START.len(),
+        ),
+        Err(err) => (Err(err), 0),
+    };
+    let at = |offset: usize| t.original_offset(offset.saturating_sub(shift));
+    match result {
+        Err(regex_syntax::Error::Parse(a)) => {
+            format!("{} at offset {}", a.kind(), at(a.span().start.offset))
+        }
+        Err(regex_syntax::Error::Translate(h)) => {
+            format!("{} at offset {}", h.kind(), at(h.span().start.offset))
+        }
+        // Not a syntax error (e.g. the compiled size limit): the message has no position.
+        _ => e.to_string(),
+    }
 }
 
 /// A compiled, anchored Go-dialect regex that remembers its source and matches common
@@ -53,6 +84,8 @@ fn compile_translated(pattern: &str, translated: &str) -> Result<regex::Regex, E
 pub struct Regexp {
     source: String,
     regex: regex::Regex,
+    /// The user's name of each capture group (index 0 is the whole match).
+    group_names: Vec<Option<String>>,
     strategy: Strategy,
     prefix: Option<String>,
 }
@@ -62,10 +95,15 @@ impl Regexp {
     pub fn new(pattern: &str) -> Result<Self, Error> {
         let translated = translate::translate(pattern)?;
         let regex = compile_translated(pattern, &translated)?;
-        let analysis = fast::analyse(&translated);
+        let analysis = fast::analyse(&translated.pattern);
+        let group_names = regex
+            .capture_names()
+            .map(|n| n.map(|n| translated.go_name(n).to_string()))
+            .collect();
         Ok(Regexp {
             source: pattern.to_string(),
             regex,
+            group_names,
             strategy: analysis.strategy,
             prefix: analysis.prefix,
         })
@@ -124,11 +162,21 @@ impl Regexp {
     pub fn expand_into(&self, haystack: &str, template: &str, out: &mut String) -> bool {
         match self.regex.captures(haystack) {
             Some(caps) => {
-                expand(&self.regex, &caps, template, out);
+                self.expand_captures(&caps, template, out);
                 true
             }
             None => false,
         }
+    }
+
+    /// Appends `template` expanded with `caps` (a match of [`as_regex`](Self::as_regex)).
+    pub(crate) fn expand_captures(
+        &self,
+        caps: &regex::Captures<'_>,
+        template: &str,
+        out: &mut String,
+    ) {
+        expand(&self.group_names, caps, template, out);
     }
 
     /// Whether the regex matches every string (`.*`).
@@ -185,6 +233,20 @@ mod tests {
     fn dialect_errors_have_context() {
         let e = compile_regex("a(").unwrap_err();
         assert!(matches!(e, Error::InvalidRegex { ref regex, .. } if regex == "a("));
+        assert_eq!(
+            e.to_string(),
+            r#"invalid regular expression "a(": unclosed group at offset 1"#
+        );
+        // Offsets are in the pattern as written, even after translation (`\d` grew).
+        let e = compile_regex(r"\d\d(").unwrap_err().to_string();
+        assert!(e.ends_with("unclosed group at offset 4"), "{e}");
+        let e = compile_regex(r"\d\d+*").unwrap_err().to_string();
+        assert!(
+            e.ends_with("invalid nested repetition operator at offset 5"),
+            "{e}"
+        );
+        let e = compile_regex(r"x\pZ\p{Bogus}").unwrap_err().to_string();
+        assert!(e.ends_with("at offset 4"), "{e}");
     }
 
     #[test]

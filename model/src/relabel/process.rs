@@ -3,7 +3,6 @@
 use md5::{Digest, Md5};
 
 use super::{Action, RelabelConfig};
-use crate::re2::expand;
 use crate::{Labels, LabelsBuilder};
 
 /// Applies `configs` in order to `labels`. Returns `None` when a rule drops the label set
@@ -73,12 +72,12 @@ fn apply(b: &mut LabelsBuilder, c: &RelabelConfig, s: &mut Scratch) -> bool {
                 return true;
             };
             s.target.clear();
-            expand(re.as_regex(), &caps, &c.target_label, &mut s.target);
+            re.expand_captures(&caps, &c.target_label, &mut s.target);
             if !c.name_validation.is_valid_label_name(&s.target) {
                 return true;
             }
             s.value.clear();
-            expand(re.as_regex(), &caps, &c.replacement, &mut s.value);
+            re.expand_captures(&caps, &c.replacement, &mut s.value);
             if s.value.is_empty() {
                 // Prometheus deletes `target_label` as written, not the expanded name
                 // (`lb.Del(cfg.TargetLabel)`); observed with the real Prometheus, see
@@ -113,7 +112,7 @@ fn apply(b: &mut LabelsBuilder, c: &RelabelConfig, s: &mut Scratch) -> bool {
                     continue;
                 };
                 s.target.clear();
-                expand(re.as_regex(), &caps, &c.replacement, &mut s.target);
+                re.expand_captures(&caps, &c.replacement, &mut s.target);
                 // Go would add a label with an empty name here; we cannot represent it.
                 if !s.target.is_empty() {
                     b.set(&s.target, value);
