@@ -121,6 +121,35 @@ pub enum Error {
         /// What is wrong.
         reason: crate::record::RecordErrorKind,
     },
+    /// A sample is older than the newest sample of its series (`out of order sample`).
+    #[error("out of order sample: series {series_ref} at {t} is older than its newest sample at {max_t}")]
+    OutOfOrderSample {
+        /// The head series reference.
+        series_ref: u64,
+        /// The rejected timestamp.
+        t: i64,
+        /// The series' newest timestamp.
+        max_t: i64,
+    },
+    /// A sample repeats the newest timestamp of its series with a different value
+    /// (`duplicate sample for timestamp`); the same value is accepted as a no-op.
+    #[error("duplicate sample for timestamp: series {series_ref} at {t}")]
+    DuplicateSampleForTimestamp {
+        /// The head series reference.
+        series_ref: u64,
+        /// The timestamp.
+        t: i64,
+    },
+    /// A sample is older than the head's minimum valid time (`out of bounds`).
+    #[error(
+        "out of bounds: timestamp {t} is older than the head's minimum valid time {min_valid_time}"
+    )]
+    OutOfBounds {
+        /// The rejected timestamp.
+        t: i64,
+        /// The minimum timestamp the head accepts.
+        min_valid_time: i64,
+    },
 }
 
 impl Error {

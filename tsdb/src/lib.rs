@@ -7,6 +7,9 @@
 //! * [`tombstones`]: deleted intervals of a block.
 //! * [`block`]: `meta.json`, ULIDs, [`BlockWriter`] and [`Block`] (open, select, iterate).
 //! * [`wlog`] and [`record`]: the write-ahead log and its record codecs.
+//! * [`head`]: the in-memory head (series, postings, XOR chunks) and its [`HeadAppender`].
+//! * [`db`]: [`Db`]: open/replay, block cutting, WAL checkpoints, retention, deletes, snapshots.
+//! * [`querier`]: [`Querier`]: selection across the head and blocks, merged sample iterators.
 //!
 //! ```
 //! use kagari_model::{Labels, MatchType, Matcher};
@@ -30,11 +33,17 @@
 pub mod block;
 pub mod chunkenc;
 pub mod chunks;
+pub mod db;
 mod error;
+pub mod head;
 pub mod index;
+pub mod querier;
 pub mod record;
 pub mod tombstones;
 pub mod wlog;
 
 pub use block::{Block, BlockMeta, BlockWriter, Ulid};
+pub use db::{Db, Options};
 pub use error::{Error, Result};
+pub use head::{Head, HeadAppender, SeriesRef};
+pub use querier::{Querier, QuerySeries, SeriesIterator};

@@ -1,0 +1,248 @@
+//! [`Db`]: a data directory with a WAL-backed head and persisted blocks.
+//!
+//! * [`compact`]: persisting the head's oldest range as a block, truncating the head and
+//!   checkpointing the WAL.
+//! * [`retention`]: deleting blocks by time and size, tombstone deletes, snapshots.
+//!
+//! The `Db` has no background thread: the host calls [`Db::compact`] periodically (Prometheus
+//! checks every minute) and after ingesting; it is cheap when there is nothing to do.
+
+mod compact;
+mod retention;
+
+pub use compact::CompactionReport;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use kagari_model::Matcher;
+use parking_lot::{Mutex, RwLock};
+
+use crate::block::{open_blocks, Block};
+use crate::error::{Error, Result};
+use crate::head::{Head, HeadAppender, HeadOptions, ReplayStats};
+use crate::querier::Querier;
+use crate::wlog::{Compression, SyncPolicy, WalOptions, WalWriter};
+
+/// The WAL directory inside the data directory.
+pub const WAL_DIR: &str = "wal";
+
+/// Options of a [`Db`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Minimum block duration in ms (2 h): the head chunk range and the span of cut blocks.
+    pub block_range: i64,
+    /// Delete blocks whose end is this far (ms) behind the newest block's end; 0 = off.
+    pub retention_time: i64,
+    /// Delete the oldest blocks while blocks plus WAL exceed this many bytes; 0 = off.
+    pub retention_size: u64,
+    /// WAL segment size in bytes (a multiple of 32 KiB).
+    pub wal_segment_size: usize,
+    /// WAL record compression.
+    pub wal_compression: Compression,
+    /// When the WAL fsyncs. [`SyncPolicy::OnSegmentClose`] (Prometheus's behaviour) keeps
+    /// committed samples across a process crash; [`SyncPolicy::EveryLog`] also across a
+    /// machine crash.
+    pub wal_sync: SyncPolicy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            block_range: 2 * 3_600_000,
+            retention_time: 15 * 24 * 3_600_000,
+            retention_size: 0,
+            wal_segment_size: crate::wlog::DEFAULT_SEGMENT_SIZE,
+            wal_compression: Compression::None,
+            wal_sync: SyncPolicy::OnSegmentClose,
+        }
+    }
+}
+
+/// Counters for self-monitoring; all getters are cheap atomic loads.
+#[derive(Debug, Default)]
+pub struct DbStats {
+    compactions: AtomicU64,
+    compaction_failures: AtomicU64,
+    blocks_deleted: AtomicU64,
+    checkpoints: AtomicU64,
+    wal_repairs: AtomicU64,
+}
+
+impl DbStats {
+    /// Blocks persisted from the head.
+    pub fn compactions(&self) -> u64 {
+        self.compactions.load(Ordering::Relaxed)
+    }
+    /// Failed head compactions.
+    pub fn compaction_failures(&self) -> u64 {
+        self.compaction_failures.load(Ordering::Relaxed)
+    }
+    /// Blocks deleted by retention.
+    pub fn blocks_deleted(&self) -> u64 {
+        self.blocks_deleted.load(Ordering::Relaxed)
+    }
+    /// WAL checkpoints written.
+    pub fn checkpoints(&self) -> u64 {
+        self.checkpoints.load(Ordering::Relaxed)
+    }
+    /// Times a corrupt WAL tail was cut off at open.
+    pub fn wal_repairs(&self) -> u64 {
+        self.wal_repairs.load(Ordering::Relaxed)
+    }
+}
+
+/// A time-series database in one directory: `wal/`, and one directory per block.
+///
+/// ```
+/// use kagari_model::{Labels, MatchType, Matcher};
+/// use kagari_tsdb::db::{Db, Options};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let db = Db::open(dir.path(), Options::default()).unwrap();
+/// let up = Labels::from_pairs([("__name__", "up"), ("job", "a")]).unwrap();
+/// let mut app = db.appender();
+/// app.append(None, &up, 1_000, 1.0).unwrap();
+/// app.commit().unwrap();
+/// db.close().unwrap();
+///
+/// let db = Db::open(dir.path(), Options::default()).unwrap(); // replays the WAL
+/// let q = db.querier(0, 10_000);
+/// let m = Matcher::new(MatchType::Equal, "job", "a").unwrap();
+/// let series = q.select(&[m]).unwrap();
+/// assert_eq!(series[0].samples().unwrap(), vec![(1_000, 1.0)]);
+/// ```
+#[derive(Debug)]
+pub struct Db {
+    dir: PathBuf,
+    opts: Options,
+    head: Arc<Head>,
+    blocks: RwLock<Vec<Arc<Block>>>,
+    /// Serialises compaction, retention, deletes and snapshots.
+    maintenance: Mutex<()>,
+    stats: DbStats,
+    replay: ReplayStats,
+}
+
+impl Db {
+    /// Opens (creating if needed) the data directory: removes leftover temporary block
+    /// directories, opens the blocks, replays the WAL into the head (cutting off a corrupt
+    /// tail) and starts a new WAL segment.
+    pub fn open(dir: impl AsRef<Path>, opts: Options) -> Result<Db> {
+        let dir = dir.as_ref().to_path_buf();
+        fs::create_dir_all(&dir).map_err(|e| Error::io("create dir", &dir, e))?;
+        retention::remove_tmp_dirs(&dir)?;
+        let blocks: Vec<Arc<Block>> = open_blocks(&dir)?.into_iter().map(Arc::new).collect();
+        let head = Head::new(HeadOptions {
+            chunk_range: opts.block_range,
+        });
+        if let Some(max) = blocks.iter().map(|b| b.meta().max_time).max() {
+            head.set_min_valid_time(max);
+        }
+        let wal_dir = dir.join(WAL_DIR);
+        let replay = crate::head::replay(&head, &wal_dir)?;
+        let wal = WalWriter::open(
+            &wal_dir,
+            WalOptions {
+                segment_size: opts.wal_segment_size,
+                compression: opts.wal_compression,
+                sync: opts.wal_sync,
+            },
+        )?;
+        head.set_wal(wal);
+        let stats = DbStats::default();
+        if replay.repaired_at.is_some() {
+            stats.wal_repairs.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(Db {
+            dir,
+            opts,
+            head: Arc::new(head),
+            blocks: RwLock::new(blocks),
+            maintenance: Mutex::new(()),
+            stats,
+            replay,
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// The head.
+    pub fn head(&self) -> &Arc<Head> {
+        &self.head
+    }
+
+    /// The open blocks, oldest first.
+    pub fn blocks(&self) -> Vec<Arc<Block>> {
+        self.blocks.read().clone()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &DbStats {
+        &self.stats
+    }
+
+    /// What the WAL replay at open did.
+    pub fn replay_stats(&self) -> &ReplayStats {
+        &self.replay
+    }
+
+    /// Bytes in `wal/` (segments and checkpoints).
+    pub fn wal_size(&self) -> u64 {
+        retention::dir_size(&self.dir.join(WAL_DIR))
+    }
+
+    /// A new append transaction on the head; see [`HeadAppender`].
+    pub fn appender(&self) -> HeadAppender<'_> {
+        self.head.appender()
+    }
+
+    /// A querier over `[mint, maxt]` (inclusive) across the blocks and the head.
+    pub fn querier(&self, mint: i64, maxt: i64) -> Querier {
+        Querier::new(Some(self.head.clone()), self.blocks(), mint, maxt)
+    }
+
+    /// Deletes the samples in `[mint, maxt]` of the series matching `matchers`: tombstones in
+    /// each overlapping block (its `tombstones` file is rewritten) and in the head (logged to
+    /// the WAL). Returns the number of (block or head) series affected.
+    pub fn delete(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Result<usize> {
+        let _m = self.maintenance.lock();
+        let mut n = 0;
+        let blocks = self.blocks();
+        let mut replaced = Vec::with_capacity(blocks.len());
+        for b in blocks {
+            let (count, nb) = retention::delete_in_block(&b, matchers, mint, maxt)?;
+            n += count;
+            replaced.push(nb.unwrap_or(b));
+        }
+        *self.blocks.write() = replaced;
+        n += self.head.delete(matchers, mint, maxt)?;
+        Ok(n)
+    }
+
+    /// Flushes and fsyncs the WAL and closes it; later commits are kept in memory only.
+    pub fn close(&self) -> Result<()> {
+        match self.head.take_wal() {
+            Some(w) => w.close(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(w) = self.head.take_wal() {
+            let _ = w.close();
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! [`HeadAppender`]: a transaction of samples, validated on `append`, logged to the WAL and
+//! applied to memory on `commit`.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use kagari_model::Labels;
+
+use super::series::{check_order, MemSeries, SeriesRef, Verdict};
+use super::Head;
+use crate::error::{Error, Result};
+use crate::record::{encode_samples, encode_series, RefSample, RefSeries};
+
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    /// Index into `HeadAppender::series`.
+    idx: u32,
+    t: i64,
+    v: f64,
+}
+
+/// An append transaction on a [`Head`].
+///
+/// Upstream's rules are applied in [`append`](Self::append): a sample older than
+/// [`Head::min_valid_time`] is [`Error::OutOfBounds`]; older than its series' newest sample
+/// [`Error::OutOfOrderSample`]; the same timestamp with other value bits
+/// [`Error::DuplicateSampleForTimestamp`], with the same bits a silent no-op. A rejected
+/// sample does not affect the others. Nothing is visible to readers before
+/// [`commit`](Self::commit); [`rollback`](Self::rollback) (or dropping the appender) discards
+/// everything.
+///
+/// ```
+/// use kagari_model::Labels;
+/// use kagari_tsdb::head::Head;
+///
+/// let head = Head::default();
+/// let up = Labels::from_pairs([("__name__", "up")]).unwrap();
+/// let mut app = head.appender();
+/// let r = app.append(None, &up, 1_000, 1.0).unwrap();
+/// app.append(Some(r), &up, 2_000, 0.0).unwrap();
+/// assert!(app.append(Some(r), &up, 1_500, 0.0).is_err()); // out of order
+/// app.commit().unwrap();
+/// assert_eq!((head.min_time(), head.max_time()), (1_000, 2_000));
+/// ```
+#[derive(Debug)]
+pub struct HeadAppender<'a> {
+    head: &'a Head,
+    series: Vec<Arc<MemSeries>>,
+    index: HashMap<SeriesRef, (u32, i64, u64)>,
+    samples: Vec<Pending>,
+    min_valid_time: i64,
+}
+
+impl<'a> HeadAppender<'a> {
+    pub(super) fn new(head: &'a Head) -> Self {
+        HeadAppender {
+            head,
+            series: Vec::new(),
+            index: HashMap::new(),
+            samples: Vec::new(),
+            min_valid_time: head.min_valid_time(),
+        }
+    }
+
+    /// Adds a sample. `series_ref` (from an earlier append) skips the label lookup when it
+    /// still names a series; otherwise `labels` identify (or create) the series. Returns the
+    /// series' ref.
+    pub fn append(
+        &mut self,
+        series_ref: Option<SeriesRef>,
+        labels: &Labels,
+        t: i64,
+        v: f64,
+    ) -> Result<SeriesRef> {
+        if t < self.min_valid_time {
+            return Err(Error::OutOfBounds {
+                t,
+                min_valid_time: self.min_valid_time,
+            });
+        }
+        let known = series_ref.and_then(|r| self.index.get(&r).copied().map(|e| (r, e)));
+        let (r, (idx, max_t, last_bits)) = match known {
+            Some(x) => x,
+            None => {
+                let s = match series_ref.and_then(|r| self.head.series(r)) {
+                    Some(s) => s,
+                    None => {
+                        if labels.is_empty() {
+                            return Err(Error::InvalidInput {
+                                writer: "head appender",
+                                reason: "series with an empty label set".into(),
+                            });
+                        }
+                        self.head.get_or_create(labels, None).0
+                    }
+                };
+                let r = s.series_ref;
+                match self.index.get(&r) {
+                    Some(&e) => (r, e),
+                    None => {
+                        let (max_t, last_bits) = {
+                            let st = s.state.lock();
+                            (st.max_t, st.last_bits)
+                        };
+                        s.pending.fetch_add(1, Ordering::AcqRel);
+                        let idx =
+                            u32::try_from(self.series.len()).map_err(|_| Error::InvalidInput {
+                                writer: "head appender",
+                                reason: "too many series in one transaction".into(),
+                            })?;
+                        self.series.push(s);
+                        self.index.insert(r, (idx, max_t, last_bits));
+                        (r, (idx, max_t, last_bits))
+                    }
+                }
+            }
+        };
+        if check_order(r, max_t, last_bits, t, v)? == Verdict::Append {
+            self.samples.push(Pending { idx, t, v });
+            self.index.insert(r, (idx, t, v.to_bits()));
+        }
+        Ok(r)
+    }
+
+    /// Number of samples waiting for commit.
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// Whether no sample is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    /// Logs new series and the samples to the WAL (if the head has one), then applies them to
+    /// memory. When this returns `Ok`, the samples are in the WAL file: they survive a crash of
+    /// the process (and of the machine with `SyncPolicy::EveryLog`).
+    ///
+    /// Samples overtaken since `append` by another commit or by a head truncation are dropped
+    /// (counted in [`HeadStats::samples_dropped_on_commit`](super::HeadStats)).
+    pub fn commit(mut self) -> Result<()> {
+        let res = self.commit_inner();
+        self.release();
+        res
+    }
+
+    fn commit_inner(&mut self) -> Result<()> {
+        if self.samples.is_empty() {
+            return Ok(());
+        }
+        let head = self.head;
+        let chunk_range = head.options().chunk_range;
+        let mut guard = head.append_lock.lock();
+        let st = &mut *guard;
+        let min_valid = head.min_valid_time();
+
+        // Re-validate against the current state (other commits may have happened).
+        st.shadow.clear();
+        st.verdicts.clear();
+        let mut dropped = 0u64;
+        for p in &self.samples {
+            let Some(s) = self.series.get(p.idx as usize) else {
+                st.verdicts.push(false);
+                continue;
+            };
+            let (max_t, bits) = match st.shadow.get(&s.series_ref) {
+                Some(&x) => x,
+                None => {
+                    let g = s.state.lock();
+                    (g.max_t, g.last_bits)
+                }
+            };
+            let ok = p.t >= min_valid
+                && matches!(
+                    check_order(s.series_ref, max_t, bits, p.t, p.v),
+                    Ok(Verdict::Append)
+                );
+            if ok {
+                st.shadow.insert(s.series_ref, (p.t, p.v.to_bits()));
+            } else {
+                dropped += 1;
+            }
+            st.verdicts.push(ok);
+        }
+
+        if let Some(wal) = st.wal.as_mut() {
+            st.ref_series.clear();
+            for s in &self.series {
+                if !s.logged.load(Ordering::Acquire) {
+                    st.ref_series.push(RefSeries {
+                        series_ref: s.series_ref,
+                        labels: s.labels.clone(),
+                    });
+                }
+            }
+            st.ref_samples.clear();
+            for (p, ok) in self.samples.iter().zip(&st.verdicts) {
+                if let (true, Some(s)) = (*ok, self.series.get(p.idx as usize)) {
+                    st.ref_samples.push(RefSample {
+                        series_ref: s.series_ref,
+                        t: p.t,
+                        v: p.v,
+                    });
+                }
+            }
+            st.buf.clear();
+            st.buf2.clear();
+            let mut records: [&[u8]; 2] = [&[], &[]];
+            let mut n = 0;
+            if !st.ref_series.is_empty() {
+                encode_series(&st.ref_series, &mut st.buf);
+                records[0] = &st.buf;
+                n = 1;
+            }
+            if !st.ref_samples.is_empty() {
+                encode_samples(&st.ref_samples, &mut st.buf2);
+                if let Some(slot) = records.get_mut(n) {
+                    *slot = &st.buf2;
+                }
+                n += 1;
+            }
+            wal.log(records.get(..n).unwrap_or_default())?;
+            for s in &self.series {
+                s.logged.store(true, Ordering::Release);
+            }
+        }
+
+        let (mut mint, mut maxt, mut applied, mut cut) = (i64::MAX, i64::MIN, 0u64, 0u64);
+        for (p, ok) in self.samples.iter().zip(&st.verdicts) {
+            let (true, Some(s)) = (*ok, self.series.get(p.idx as usize)) else {
+                continue;
+            };
+            if s.state.lock().append(p.t, p.v, chunk_range)? {
+                cut += 1;
+            }
+            mint = mint.min(p.t);
+            maxt = maxt.max(p.t);
+            applied += 1;
+        }
+        if applied > 0 {
+            head.observe_time(mint, maxt);
+        }
+        let stats = head.head_stats();
+        stats.samples_appended.fetch_add(applied, Ordering::Relaxed);
+        stats.chunks_created.fetch_add(cut, Ordering::Relaxed);
+        stats
+            .samples_dropped_on_commit
+            .fetch_add(dropped, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Discards every sample of the transaction.
+    pub fn rollback(mut self) {
+        self.release();
+    }
+
+    fn release(&mut self) {
+        for s in self.series.drain(..) {
+            s.pending.fetch_sub(1, Ordering::AcqRel);
+        }
+        self.samples.clear();
+        self.index.clear();
+    }
+}
+
+impl Drop for HeadAppender<'_> {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::head::HeadOptions;
+
+    fn lbl(v: &str) -> Labels {
+        Labels::from_pairs([("__name__", "m"), ("i", v)]).unwrap()
+    }
+
+    #[test]
+    fn rules_are_checked_against_committed_and_pending_samples() {
+        let head = Head::default();
+        let a = lbl("a");
+        let mut app = head.appender();
+        let r = app.append(None, &a, 100, 1.0).unwrap();
+        assert!(matches!(
+            app.append(Some(r), &a, 50, 1.0),
+            Err(Error::OutOfOrderSample {
+                t: 50,
+                max_t: 100,
+                ..
+            })
+        ));
+        assert!(matches!(
+            app.append(Some(r), &a, 100, 2.0),
+            Err(Error::DuplicateSampleForTimestamp { t: 100, .. })
+        ));
+        app.append(Some(r), &a, 100, 1.0).unwrap(); // same value: no-op
+        assert_eq!(app.len(), 1);
+        app.commit().unwrap();
+
+        let mut app = head.appender();
+        assert!(matches!(
+            app.append(None, &a, 99, 1.0),
+            Err(Error::OutOfOrderSample { .. })
+        ));
+        app.append(None, &a, 100, 1.0).unwrap();
+        assert!(app.is_empty());
+    }
+
+    #[test]
+    fn out_of_bounds_is_relative_to_head_max_time() {
+        let head = Head::new(HeadOptions { chunk_range: 1000 });
+        let mut app = head.appender();
+        app.append(None, &lbl("a"), 10_000, 1.0).unwrap();
+        app.commit().unwrap();
+        let mut app = head.appender();
+        // max 10_000 - range/2 = 9_500; a new series is still bounded.
+        assert!(matches!(
+            app.append(None, &lbl("b"), 9_499, 1.0),
+            Err(Error::OutOfBounds {
+                t: 9_499,
+                min_valid_time: 9_500
+            })
+        ));
+        app.append(None, &lbl("b"), 9_500, 1.0).unwrap();
+        app.commit().unwrap();
+    }
+
+    #[test]
+    fn rollback_discards_and_commit_drops_overtaken_samples() {
+        let head = Head::default();
+        let a = lbl("a");
+        let mut app = head.appender();
+        app.append(None, &a, 10, 1.0).unwrap();
+        app.rollback();
+        assert_eq!(head.max_time(), i64::MIN);
+        assert_eq!(head.num_series(), 1); // the series exists, without samples
+
+        let mut slow = head.appender();
+        slow.append(None, &a, 20, 1.0).unwrap();
+        let mut fast = head.appender();
+        fast.append(None, &a, 30, 1.0).unwrap();
+        fast.commit().unwrap();
+        slow.commit().unwrap();
+        assert_eq!(head.stats().samples_appended(), 1);
+        assert_eq!(head.stats().samples_dropped_on_commit(), 1);
+    }
+
+    #[test]
+    fn ref_of_unknown_series_falls_back_to_labels() {
+        let head = Head::default();
+        let mut app = head.appender();
+        let r = app.append(Some(12345), &lbl("a"), 1, 1.0).unwrap();
+        assert_ne!(r, 12345);
+        assert!(app.append(Some(777), &Labels::empty(), 1, 1.0).is_err());
+        app.commit().unwrap();
+        assert_eq!(head.series_ref(&lbl("a")), Some(r));
+    }
+}
