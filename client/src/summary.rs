@@ -7,6 +7,7 @@
 //! Count and sum are cumulative, never windowed.
 
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -107,14 +108,22 @@ impl SummaryOpts {
     }
 }
 
+/// The observation side: appended to under a short lock by every `observe`.
 #[derive(Debug)]
-struct Window {
+struct Hot {
     buf: Vec<f64>,
+    /// An empty buffer with capacity, swapped in when `buf` is handed to the streams.
+    spare: Vec<f64>,
+    count: u64,
+    sum: f64,
+}
+
+/// The estimation side: the age-bucketed CKMS streams, merged into in sorted batches.
+#[derive(Debug)]
+struct Streams {
     streams: Vec<Ckms>,
     head: usize,
     head_expires: Instant,
-    count: u64,
-    sum: f64,
 }
 
 #[derive(Debug)]
@@ -123,11 +132,19 @@ struct Core {
     quantiles: Box<[f64]>,
     stream_duration: Duration,
     buf_cap: usize,
-    window: Mutex<Window>,
+    hot: Mutex<Hot>,
+    cold: Mutex<Streams>,
+    /// `cold.head_expires` in nanoseconds since `base`, so `observe` can see a rotation is due
+    /// without taking the streams' lock.
+    expires_ns: AtomicU64,
+    base: Instant,
     created: AtomicF64,
 }
 
 /// A summary. Cloning gives another handle to the same summary.
+///
+/// Observations go to a buffer under a short lock; a full buffer is swapped out and merged
+/// into the streams under a second lock, so observers do not wait for the merge (as in Go).
 ///
 /// ```
 /// use kagari_client::{Summary, SummaryOpts};
@@ -149,23 +166,21 @@ impl Default for Summary {
     }
 }
 
-impl Window {
-    fn flush(&mut self) {
-        if self.buf.is_empty() {
+impl Streams {
+    /// Merges (and empties) a batch into every stream.
+    fn insert(&mut self, batch: &mut Vec<f64>) {
+        if batch.is_empty() {
             return;
         }
-        self.buf.sort_unstable_by(f64::total_cmp);
+        batch.sort_unstable_by(f64::total_cmp);
         for s in &mut self.streams {
-            s.insert_sorted(&self.buf);
+            s.insert_sorted(batch);
         }
-        self.buf.clear();
+        batch.clear();
     }
 
+    /// Clears expired streams, advancing the head.
     fn rotate(&mut self, now: Instant, every: Duration) {
-        if now < self.head_expires {
-            return;
-        }
-        self.flush();
         let k = self.streams.len();
         let mut turns = 0;
         while now >= self.head_expires {
@@ -181,6 +196,10 @@ impl Window {
                 break;
             }
         }
+    }
+
+    fn estimate(&self, q: f64) -> f64 {
+        self.streams.get(self.head).map_or(f64::NAN, |s| s.query(q))
     }
 }
 
@@ -211,18 +230,25 @@ impl Summary {
         } else {
             (0..k).map(|_| Ckms::new(targets.clone())).collect()
         };
+        let base = Instant::now();
+        let head_expires = base + stream_duration;
         Summary(Arc::new(Core {
             quantiles: objectives.iter().map(|o| o.0).collect(),
             stream_duration,
             buf_cap,
-            window: Mutex::new(Window {
+            hot: Mutex::new(Hot {
                 buf: Vec::new(),
-                streams,
-                head: 0,
-                head_expires: Instant::now() + stream_duration,
+                spare: Vec::new(),
                 count: 0,
                 sum: 0.0,
             }),
+            cold: Mutex::new(Streams {
+                streams,
+                head: 0,
+                head_expires,
+            }),
+            expires_ns: AtomicU64::new(nanos_since(base, head_expires)),
+            base,
             created: AtomicF64::new(unix_now_seconds()),
         }))
     }
@@ -234,17 +260,53 @@ impl Summary {
 
     pub(crate) fn observe_at(&self, v: f64, now: Instant) {
         let core = &*self.0;
-        let mut w = core.window.lock();
-        w.count += 1;
-        w.sum += v;
-        if w.streams.is_empty() || v.is_nan() {
+        let mut hot = core.hot.lock();
+        hot.count += 1;
+        hot.sum += v;
+        if core.quantiles.is_empty() || v.is_nan() {
             return;
         }
-        w.rotate(now, core.stream_duration);
-        w.buf.push(v);
-        if w.buf.len() >= core.buf_cap {
-            w.flush();
+        hot.buf.push(v);
+        let due = nanos_since(core.base, now) >= core.expires_ns.load(Ordering::Relaxed);
+        if hot.buf.len() < core.buf_cap && !due {
+            return;
         }
+        let batch = Self::take_batch(&mut hot);
+        drop(hot);
+        self.merge(batch, now, |_| ());
+    }
+
+    fn take_batch(hot: &mut Hot) -> Vec<f64> {
+        let spare = std::mem::take(&mut hot.spare);
+        std::mem::replace(&mut hot.buf, spare)
+    }
+
+    /// Merges `batch` into the streams, rotates them, runs `f` on them, and recycles `batch`.
+    fn merge<R>(&self, mut batch: Vec<f64>, now: Instant, f: impl FnOnce(&Streams) -> R) -> R {
+        let core = &*self.0;
+        let r = {
+            let mut cold = core.cold.lock();
+            cold.insert(&mut batch);
+            cold.rotate(now, core.stream_duration);
+            core.expires_ns
+                .store(nanos_since(core.base, cold.head_expires), Ordering::Relaxed);
+            f(&cold)
+        };
+        let mut hot = core.hot.lock();
+        if hot.spare.capacity() == 0 {
+            hot.spare = batch;
+        }
+        r
+    }
+
+    /// Runs `f` on up-to-date streams; returns its result with the count and sum.
+    fn with_streams<R>(&self, now: Instant, f: impl FnOnce(&Streams) -> R) -> (R, u64, f64) {
+        let core = &*self.0;
+        let mut hot = core.hot.lock();
+        let (count, sum) = (hot.count, hot.sum);
+        let batch = Self::take_batch(&mut hot);
+        drop(hot);
+        (self.merge(batch, now, f), count, sum)
     }
 
     /// Starts a timer that observes the elapsed seconds when dropped.
@@ -254,12 +316,12 @@ impl Summary {
 
     /// Number of observations.
     pub fn count(&self) -> u64 {
-        self.0.window.lock().count
+        self.0.hot.lock().count
     }
 
     /// Sum of observations.
     pub fn sum(&self) -> f64 {
-        self.0.window.lock().sum
+        self.0.hot.lock().sum
     }
 
     /// Unix time in seconds at which the summary was created.
@@ -273,25 +335,14 @@ impl Summary {
     }
 
     pub(crate) fn quantiles_at(&self, now: Instant) -> Vec<(f64, f64)> {
-        let core = &*self.0;
-        let mut w = core.window.lock();
-        Self::prepare(&mut w, now, core.stream_duration);
-        core.quantiles
-            .iter()
-            .map(|&q| (q, Self::estimate(&w, q)))
-            .collect()
+        let qs = &self.0.quantiles;
+        self.with_streams(now, |s| qs.iter().map(|&q| (q, s.estimate(q))).collect())
+            .0
     }
+}
 
-    fn prepare(w: &mut Window, now: Instant, every: Duration) {
-        if !w.streams.is_empty() {
-            w.rotate(now, every);
-            w.flush();
-        }
-    }
-
-    fn estimate(w: &Window, q: f64) -> f64 {
-        w.streams.get(w.head).map_or(f64::NAN, |s| s.query(q))
-    }
+fn nanos_since(base: Instant, t: Instant) -> u64 {
+    u64::try_from(t.saturating_duration_since(base).as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Observe for Summary {
@@ -305,15 +356,15 @@ impl Series for Summary {
     const RESERVED_LABEL: Option<&'static str> = Some("quantile");
 
     fn encode_series(&self, w: &mut MetricWriter<'_>, labels: SeriesLabels<'_>) -> io::Result<()> {
-        let core = &*self.0;
-        let mut win = core.window.lock();
-        Self::prepare(&mut win, Instant::now(), core.stream_duration);
-        for &q in core.quantiles.iter() {
-            let v = Self::estimate(&win, q);
-            w.series_sample("", labels, Some(("quantile", q)), Value::Float(v), None)?;
-        }
-        let (count, sum) = (win.count, win.sum);
-        drop(win);
+        let qs = &self.0.quantiles;
+        let (written, count, sum) = self.with_streams(Instant::now(), |s| {
+            for &q in qs.iter() {
+                let v = s.estimate(q);
+                w.series_sample("", labels, Some(("quantile", q)), Value::Float(v), None)?;
+            }
+            Ok::<(), io::Error>(())
+        });
+        written?;
         w.series_sample("_sum", labels, None, Value::Float(sum), None)?;
         w.series_sample("_count", labels, None, Value::UInt(count), None)?;
         w.series_sample("_created", labels, None, Value::Float(self.created()), None)

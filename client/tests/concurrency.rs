@@ -106,6 +106,39 @@ fn summary_count_and_sum_add_up() {
 }
 
 #[test]
+fn summary_quantiles_hold_under_concurrent_observers() {
+    let s = Summary::with_opts(
+        kagari_client::SummaryOpts::new()
+            .objective(0.5, 0.05)
+            .objective(0.9, 0.01),
+    )
+    .unwrap();
+    // Every thread observes 0..PER_THREAD once, in its own order; a reader scrapes meanwhile.
+    thread::scope(|sc| {
+        let reader = sc.spawn(|| {
+            for _ in 0..20 {
+                for (_, v) in s.quantiles() {
+                    assert!(v.is_nan() || (0.0..PER_THREAD as f64).contains(&v));
+                }
+            }
+        });
+        run(|t| {
+            for i in 0..PER_THREAD {
+                let v = (i * 7919 + t * 13) % PER_THREAD; // a permutation per thread
+                s.observe(v as f64);
+            }
+        });
+        reader.join().unwrap();
+    });
+    assert_eq!(s.count(), TOTAL);
+    let n = PER_THREAD as f64;
+    for (q, v) in s.quantiles() {
+        let eps = if q == 0.5 { 0.05 } else { 0.01 };
+        assert!((v / n - q).abs() <= eps + 1.0 / n, "q={q}: {v}");
+    }
+}
+
+#[test]
 fn family_series_created_concurrently_add_up() {
     let f = IntCounterVec::new(&["shard", "kind"]).unwrap();
     run(|t| {
