@@ -111,3 +111,13 @@ fn errors_carry_line_and_column() {
     let e = parse_openmetrics(b"a 1\n").expect_err("no EOF");
     assert_eq!(e.line, 2);
 }
+
+#[test]
+fn openmetrics_timestamps_compare_at_nanosecond_resolution() {
+    // Below a nanosecond the two timestamps are equal, so this does not go backwards.
+    let ok = b"# TYPE a gauge\na 1 0.0000000001\na 2 0.000000000\n# EOF\n";
+    assert!(parse_openmetrics(ok).is_ok());
+    let bad = b"# TYPE a gauge\na 1 0.000000002\na 2 0.000000001\n# EOF\n";
+    let e = parse_openmetrics(bad).expect_err("backwards");
+    assert_eq!(e.line, 3);
+}

@@ -8,7 +8,7 @@ use crate::error::{ErrorKind, ParseError};
 use crate::family::{owned_sample, MetricFamily, Sample};
 use crate::number::parse_float;
 use crate::openmetrics::parse::OpenMetricsParser;
-use crate::MetricType;
+use crate::{MetricType, Timestamp};
 
 /// Parses and validates an OpenMetrics 1.0 exposition.
 ///
@@ -265,7 +265,7 @@ impl Building {
         } else {
             group_key(s, dropped)
         };
-        let ts = s.timestamp.map(|t| t.as_seconds());
+        let ts = s.timestamp.map(ns_key);
         if self.group.as_deref() == Some(key.as_str()) {
             if ts.is_some() != self.group_ts.is_some() {
                 return Err(ErrorKind::MixedTimestamps);
@@ -286,6 +286,12 @@ impl Building {
         self.fam.samples.push(owned_sample(s));
         Ok(())
     }
+}
+
+/// Timestamps have nanosecond resolution: digits beyond the ninth decimal are ignored when
+/// ordering and comparing them (so `0.0000000001` equals `0`).
+fn ns_key(t: Timestamp) -> f64 {
+    (t.as_seconds() * 1e9).trunc()
 }
 
 fn group_key(s: &SampleEntry<'_>, dropped: Option<&str>) -> String {
@@ -366,7 +372,7 @@ fn check_histogram(fam: &MetricFamily) -> Result<(), ErrorKind> {
         }
         let g = (
             histogram_group(s, suffix == "_bucket"),
-            s.timestamp.map(|t| t.as_seconds()),
+            s.timestamp.map(ns_key),
         );
         if group.as_ref() != Some(&g) {
             if let Some(st) = state.take() {
