@@ -408,12 +408,49 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Val
             let v = ev.vector_arg(arg(c, 2)?, ts)?;
             classic_buckets(ev, v, ts, |_, _, b| bucket_fraction(lo, hi, b))
         }
+        F::HistogramQuantiles => {
+            let v = ev.vector_arg(arg(c, 0)?, ts)?;
+            let label = ev.string_arg(arg(c, 1)?, ts)?;
+            if !kagari_model::is_valid_label_name(&label) {
+                return Err(EngineError::InvalidLabelName(label));
+            }
+            let mut qs = Vec::new();
+            for e in c.args.iter().skip(2) {
+                let q = ev.scalar_arg(e, ts)?;
+                if !(0.0..=1.0).contains(&q) {
+                    ev.annotations.warn(format!(
+                        "quantile value should be between 0 and 1, got {}",
+                        format_float(q)
+                    ));
+                }
+                qs.push(q);
+            }
+            let mut res = Vec::new();
+            for q in qs {
+                let per_q = classic_buckets(ev, v.clone(), ts, |_, _, b| bucket_quantile(q, b).0);
+                for mut s in per_q {
+                    if s.metric.has(&label) {
+                        return Err(EngineError::Unsupported(format!(
+                            "label {label:?} already exists on the input of histogram_quantiles"
+                        )));
+                    }
+                    let mut b = s.metric.to_builder();
+                    let mut text = format_float(q);
+                    if q.is_finite() && !text.contains('.') {
+                        text.push_str(".0");
+                    }
+                    b.set(&label, &text);
+                    s.metric = b.build();
+                    res.push(s);
+                }
+            }
+            res
+        }
         F::HistogramAvg
         | F::HistogramCount
         | F::HistogramStddev
         | F::HistogramStdvar
-        | F::HistogramSum
-        | F::HistogramQuantiles => {
+        | F::HistogramSum => {
             // Only native histograms have these; float samples are ignored.
             let _ = ev.vector_arg(arg(c, 0)?, ts)?;
             Vec::new()

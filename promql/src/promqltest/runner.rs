@@ -12,7 +12,7 @@ use crate::storage::MemStorage;
 use super::compare::float_eq;
 use super::pin;
 use super::script::{parse_script, Command, EvalCmd, EvalKind, ScriptError, TextMatch};
-use super::series::{parse_series_line, SeriesValue};
+use super::series::{is_start_timestamp_line, parse_series_line, SeriesValue};
 use crate::parser::ast::Expr;
 
 /// The outcome of one `eval` command.
@@ -102,6 +102,10 @@ fn load(
     // Later lines with the same labels replace earlier ones.
     let mut block: BTreeMap<Labels, Vec<SeriesValue>> = BTreeMap::new();
     for (line, text) in lines {
+        if is_start_timestamp_line(text) {
+            // Start timestamps are not stored; the sample line that follows loads normally.
+            continue;
+        }
         let (labels, values) = parse_series_line(text).map_err(|e| format!("line {line}: {e}"))?;
         block.insert(labels, values);
     }
