@@ -10,6 +10,7 @@
 //! * [`head`]: the in-memory head (series, postings, XOR chunks) and its [`HeadAppender`].
 //! * [`db`]: [`Db`]: open/replay, block cutting, WAL checkpoints, retention, deletes, snapshots.
 //! * [`querier`]: [`Querier`]: selection across the head and blocks, merged sample iterators.
+//! * `storage` (feature `promql`): `kagari-promql`'s storage traits for [`Db`] and [`Querier`].
 //!
 //! ```
 //! use kagari_model::{Labels, MatchType, Matcher};
@@ -39,6 +40,8 @@ pub mod head;
 pub mod index;
 pub mod querier;
 pub mod record;
+#[cfg(feature = "promql")]
+pub mod storage;
 pub mod tombstones;
 pub mod wlog;
 
