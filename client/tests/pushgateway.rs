@@ -15,18 +15,35 @@ use kagari_client::{
     Collector, Error, Gauge, IntCounter, MetricType, MetricWriter, Opts, Pusher, Registry, Value,
 };
 
-const RUN: &str = "/work/shared/peers/run";
+const ROOT_FROM_CRATE: &str = "..";
 const BINARY: &str = "/usr/bin/prometheus-pushgateway";
+
+/// Finds `peers/run`: `$KAGARI_SHARED` (relative to the workspace root, as `scripts/test-all`
+/// uses it), then `../shared` beside the checkout, then `/work/shared`.
+fn peers_run() -> Option<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ROOT_FROM_CRATE);
+    let mut candidates = Vec::new();
+    if let Ok(s) = std::env::var("KAGARI_SHARED") {
+        candidates.push(root.join(s));
+    }
+    candidates.push(root.join("../shared"));
+    candidates.push(std::path::PathBuf::from("/work/shared"));
+    candidates
+        .into_iter()
+        .map(|d| d.join("peers/run"))
+        .find(|p| p.exists())
+}
 
 /// A running gateway, stopped by PID on drop.
 struct Gateway {
+    run: std::path::PathBuf,
     pid: String,
     url: String,
 }
 
 impl Drop for Gateway {
     fn drop(&mut self) {
-        let _ = Command::new(RUN).args(["stop", &self.pid]).status();
+        let _ = Command::new(&self.run).args(["stop", &self.pid]).status();
     }
 }
 
@@ -40,25 +57,27 @@ fn free_port() -> u16 {
 
 fn start_gateway() -> Option<Gateway> {
     let require = std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true");
-    if !Path::new(RUN).exists() || !Path::new(BINARY).exists() {
+    let run = peers_run();
+    let Some(run) = run.filter(|_| Path::new(BINARY).exists()) else {
         assert!(
             !require,
-            "KAGARI_REQUIRE_PEERS=true but {BINARY} or {RUN} is missing"
+            "KAGARI_REQUIRE_PEERS=true but {BINARY} or peers/run is missing"
         );
         eprintln!(
             "\n!!!!!!!! SKIP: real Pushgateway not available ({BINARY}); test NOT run !!!!!!!!\n"
         );
         return None;
-    }
+    };
     for _ in 0..3 {
         let port = free_port();
-        let out = Command::new(RUN)
+        let out = Command::new(&run)
             .args(["pushgateway", "--port", &port.to_string()])
             .output()
             .unwrap();
         if out.status.success() {
             let pid = String::from_utf8(out.stdout).unwrap().trim().to_owned();
             return Some(Gateway {
+                run,
                 pid,
                 url: format!("http://127.0.0.1:{port}"),
             });

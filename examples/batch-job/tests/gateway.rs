@@ -6,14 +6,30 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-const RUN: &str = "/work/shared/peers/run";
+const ROOT_FROM_CRATE: &str = "../..";
 const BINARY: &str = "/usr/bin/prometheus-pushgateway";
 
-struct Gateway(String);
+/// Finds `peers/run`: `$KAGARI_SHARED` (relative to the workspace root, as `scripts/test-all`
+/// uses it), then `../shared` beside the checkout, then `/work/shared`.
+fn peers_run() -> Option<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ROOT_FROM_CRATE);
+    let mut candidates = Vec::new();
+    if let Ok(s) = std::env::var("KAGARI_SHARED") {
+        candidates.push(root.join(s));
+    }
+    candidates.push(root.join("../shared"));
+    candidates.push(std::path::PathBuf::from("/work/shared"));
+    candidates
+        .into_iter()
+        .map(|d| d.join("peers/run"))
+        .find(|p| p.exists())
+}
+
+struct Gateway(std::path::PathBuf, String);
 
 impl Drop for Gateway {
     fn drop(&mut self) {
-        let _ = Command::new(RUN).args(["stop", &self.0]).status();
+        let _ = Command::new(&self.0).args(["stop", &self.1]).status();
     }
 }
 
@@ -40,20 +56,20 @@ fn group(url: &str) -> Vec<String> {
 #[test]
 fn push_pushadd_delete_modes() {
     let require = std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true");
-    if !Path::new(RUN).exists() || !Path::new(BINARY).exists() {
+    let Some(run) = peers_run().filter(|_| Path::new(BINARY).exists()) else {
         assert!(
             !require,
             "KAGARI_REQUIRE_PEERS=true but the Pushgateway peer is missing"
         );
         eprintln!("\n!!!!!!!! SKIP: real Pushgateway not available; test NOT run !!!!!!!!\n");
         return;
-    }
+    };
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let out = Command::new(RUN)
+    let out = Command::new(&run)
         .args(["pushgateway", "--port", &port.to_string()])
         .output()
         .unwrap();
@@ -62,7 +78,10 @@ fn push_pushadd_delete_modes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let _gw = Gateway(String::from_utf8(out.stdout).unwrap().trim().to_owned());
+    let _gw = Gateway(
+        run,
+        String::from_utf8(out.stdout).unwrap().trim().to_owned(),
+    );
     let url = format!("http://127.0.0.1:{port}");
 
     let out = job(&[&url, "--instance", "t1", "--records", "500"]);
