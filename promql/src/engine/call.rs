@@ -11,11 +11,11 @@ use super::aggregate::format_float;
 use super::eval::Evaluator;
 use super::functions::histogram::{bucket_fraction, bucket_quantile, Bucket};
 use super::functions::label::{label_join, LabelFnError, LabelReplace};
-use super::functions::{extended, math, over_time, rate, time, FPoint};
+use super::functions::{math, time, FPoint};
 use super::value::{Matrix, Sample, Value, Vector};
 use super::EngineError;
 
-fn unparen(e: &Expr) -> &Expr {
+pub(crate) fn unparen(e: &Expr) -> &Expr {
     match e {
         Expr::Paren(p) => unparen(&p.expr),
         other => other,
@@ -32,7 +32,7 @@ fn label_err(e: LabelFnError) -> EngineError {
     }
 }
 
-fn arg(c: &Call, i: usize) -> Result<&Expr, EngineError> {
+pub(crate) fn arg(c: &Call, i: usize) -> Result<&Expr, EngineError> {
     c.args
         .get(i)
         .ok_or_else(|| EngineError::Unsupported(format!("missing argument {i} of {}", c.func.name)))
@@ -121,7 +121,7 @@ fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// Applies a per-series kernel over a range argument. `keep_name` preserves the series' name.
-fn over_range(
+pub(crate) fn over_range(
     m: Matrix,
     ts: i64,
     keep_name: bool,
@@ -140,7 +140,7 @@ fn over_range(
         .collect()
 }
 
-fn values(p: &[FPoint]) -> Vec<f64> {
+pub(crate) fn values(p: &[FPoint]) -> Vec<f64> {
     p.iter().map(|x| x.f).collect()
 }
 
@@ -462,7 +462,7 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Val
                 c.func.name
             )));
         }
-        _ => return range_call(ev, c, ts),
+        _ => return super::range_fn::range_call(ev, c, ts),
     };
     Ok(Value::Vector(v))
 }
@@ -532,143 +532,6 @@ fn parse_go_float(s: &str) -> Option<f64> {
         return None;
     }
     s.parse::<f64>().ok()
-}
-
-fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Value, EngineError> {
-    let id = c.func.id;
-    // The matrix argument is first except for quantile_over_time.
-    let (m_idx, scalars): (usize, Vec<usize>) = match id {
-        F::QuantileOverTime => (1, vec![0]),
-        F::PredictLinear => (0, vec![1]),
-        F::DoubleExponentialSmoothing => (0, vec![1, 2]),
-        _ => (0, vec![]),
-    };
-    let mut params = Vec::new();
-    for i in scalars {
-        params.push(ev.scalar_arg(arg(c, i)?, ts)?);
-    }
-    let p = |i: usize| params.get(i).copied().unwrap_or(f64::NAN);
-    let m_arg = arg(c, m_idx)?;
-    let extension = match unparen(m_arg) {
-        Expr::MatrixSelector(ms) => ms.vector.extension,
-        _ => None,
-    };
-    let (m, lo, hi) = match (unparen(m_arg), extension) {
-        (Expr::MatrixSelector(ms), Some(_)) => ev.matrix_selector_ext(ms, ts, id != F::Delta)?,
-        _ => ev.range_arg(m_arg, ts)?,
-    };
-    if extension.is_some() && matches!(id, F::Rate | F::Increase | F::Delta) {
-        let secs = (id == F::Rate).then_some((hi - lo) as f64 / 1000.0);
-        let v = over_range(m, ts, false, |pts| {
-            extended::simple_increase(pts, id != F::Delta, secs)
-        });
-        return Ok(Value::Vector(v));
-    }
-    let v = match id {
-        F::Rate | F::Increase | F::Delta => {
-            let counter = id != F::Delta;
-            let is_rate = id == F::Rate;
-            if counter {
-                for s in &m {
-                    let name = s.metric.metric_name().unwrap_or("");
-                    let counterish = ["_total", "_sum", "_count", "_bucket"]
-                        .iter()
-                        .any(|x| name.ends_with(x));
-                    if s.floats.len() >= 2 && !name.is_empty() && !counterish {
-                        ev.annotations.info(format!(
-                            "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {name:?}"
-                        ));
-                    }
-                }
-            }
-            over_range(m, ts, false, |pts| {
-                rate::extrapolated_rate(pts, lo, hi, counter, is_rate)
-            })
-        }
-        F::Irate => over_range(m, ts, false, |pts| rate::instant_value(pts, true)),
-        F::Idelta => over_range(m, ts, false, |pts| rate::instant_value(pts, false)),
-        F::Deriv => over_range(m, ts, false, rate::deriv),
-        F::PredictLinear => over_range(m, ts, false, |pts| rate::predict_linear(pts, ts, p(0))),
-        F::Resets => over_range(m, ts, false, |pts| Some(rate::resets(pts))),
-        F::Changes => over_range(m, ts, false, |pts| Some(rate::changes(pts))),
-        F::AvgOverTime => over_range(m, ts, false, |pts| Some(over_time::avg(&values(pts)))),
-        F::SumOverTime => over_range(m, ts, false, |pts| Some(over_time::sum(&values(pts)))),
-        F::CountOverTime => over_range(m, ts, false, |pts| Some(pts.len() as f64)),
-        F::MinOverTime => over_range(m, ts, false, |pts| Some(over_time::min(&values(pts)))),
-        F::MaxOverTime => over_range(m, ts, false, |pts| Some(over_time::max(&values(pts)))),
-        F::StddevOverTime => over_range(m, ts, false, |pts| Some(over_time::stddev(&values(pts)))),
-        F::StdvarOverTime => over_range(m, ts, false, |pts| Some(over_time::stdvar(&values(pts)))),
-        F::MadOverTime => over_range(m, ts, false, |pts| Some(over_time::mad(&values(pts)))),
-        F::PresentOverTime => over_range(m, ts, false, |_| Some(1.0)),
-        F::LastOverTime => over_range(m, ts, true, |pts| pts.last().map(|x| x.f)),
-        F::FirstOverTime => over_range(m, ts, true, |pts| pts.first().map(|x| x.f)),
-        F::TsOfLastOverTime => {
-            over_range(m, ts, false, |pts| pts.last().map(|x| x.t as f64 / 1000.0))
-        }
-        F::TsOfFirstOverTime => {
-            over_range(m, ts, false, |pts| pts.first().map(|x| x.t as f64 / 1000.0))
-        }
-        F::TsOfMinOverTime | F::TsOfMaxOverTime => {
-            let want_max = id == F::TsOfMaxOverTime;
-            over_range(m, ts, false, |pts| {
-                let mut best: Option<FPoint> = None;
-                for x in pts {
-                    best = match best {
-                        None => Some(*x),
-                        Some(b) if b.f.is_nan() && !x.f.is_nan() => Some(*x),
-                        Some(b) if want_max && x.f >= b.f => Some(*x),
-                        Some(b) if !want_max && x.f <= b.f => Some(*x),
-                        keep => keep,
-                    };
-                }
-                best.map(|b| b.t as f64 / 1000.0)
-            })
-        }
-        F::QuantileOverTime => {
-            let q = p(0);
-            if !(0.0..=1.0).contains(&q) {
-                ev.annotations.warn(format!(
-                    "quantile value should be between 0 and 1, got {}",
-                    format_float(q)
-                ));
-            }
-            over_range(m, ts, false, |pts| {
-                Some(over_time::quantile(q, &mut values(pts)))
-            })
-        }
-        F::DoubleExponentialSmoothing => {
-            let (sf, tf) = (p(0), p(1));
-            if !(sf > 0.0 && sf < 1.0 && tf > 0.0 && tf < 1.0) {
-                return Err(EngineError::Unsupported(format!(
-                    "invalid smoothing or trend factor: expected 0 < x < 1, got {sf} and {tf}"
-                )));
-            }
-            over_range(m, ts, false, |pts| {
-                double_exponential_smoothing(pts, sf, tf)
-            })
-        }
-        _ => {
-            return Err(EngineError::Unsupported(format!(
-                "function {}",
-                c.func.name
-            )))
-        }
-    };
-    Ok(Value::Vector(v))
-}
-
-fn double_exponential_smoothing(pts: &[FPoint], sf: f64, tf: f64) -> Option<f64> {
-    let (first, second) = (pts.first()?, pts.get(1)?);
-    let (mut s0, mut s1, mut b) = (0.0, first.f, second.f - first.f);
-    for (i, p) in pts.iter().enumerate().skip(1) {
-        let x = sf * p.f;
-        if i > 1 {
-            b = tf * (s1 - s0) + (1.0 - tf) * b;
-        }
-        let y = (1.0 - sf) * (s1 + b);
-        (s0, s1) = (s1, x + y);
-    }
-    Some(s1)
 }
 
 #[cfg(test)]

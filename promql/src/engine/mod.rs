@@ -17,6 +17,7 @@ mod eval;
 pub mod functions;
 mod info;
 mod prepare;
+mod range_fn;
 mod value;
 
 use std::sync::atomic::AtomicBool;
