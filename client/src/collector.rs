@@ -189,6 +189,9 @@ pub struct Desc {
 
 /// A source of families produced at scrape time (e.g. reading `/proc`, or a cache's stats).
 ///
+/// `collect` runs while the registry is being encoded (its entry list read-locked): it must
+/// not register or unregister on the same registry.
+///
 /// ```
 /// use kagari_client::{Collector, Desc, MetricWriter, MetricType, Registry, Value};
 ///
