@@ -4,7 +4,7 @@
 //! literals, `a|b|c`, `foo.*`, `.*foo.*`. We recognise those shapes from the HIR of the
 //! translated pattern and answer with string operations instead of running the regex engine.
 
-use regex_syntax::hir::{Class, Hir, HirKind};
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 /// The most strings a regex may match for us to keep it as a set (Prometheus: 256).
 const MAX_SET: usize = 256;
@@ -38,23 +38,36 @@ pub(crate) struct Analysis {
     pub(crate) prefix: Option<String>,
 }
 
-/// Analyses `(?s:translated)`, which is what the anchored regex matches in full.
+/// Analyses `^(?s:translated)$`, the regex Prometheus actually compiles.
+///
+/// Fast paths assume the pattern is anchored at both ends. That fails for unbalanced input
+/// such as `)|(`, which becomes `^(?s:)|()$` (valid, and unanchored, in Go too); anything
+/// not of the form `^ X $` falls back to the regex engine.
 pub(crate) fn analyse(translated: &str) -> Analysis {
-    let hir = match regex_syntax::ParserBuilder::new()
-        .build()
-        .parse(&format!("(?s:{translated})"))
-    {
-        Ok(h) => h,
-        Err(_) => {
-            return Analysis {
-                strategy: Strategy::Regex {
-                    prefix: String::new(),
-                },
-                prefix: None,
-            }
-        }
+    let fallback = Analysis {
+        strategy: Strategy::Regex {
+            prefix: String::new(),
+        },
+        prefix: None,
     };
-    let hir = strip_captures(&hir);
+    let Ok(hir) = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(&format!("^(?s:{translated})$"))
+    else {
+        return fallback;
+    };
+    let HirKind::Concat(subs) = hir.kind() else {
+        return fallback;
+    };
+    let (Some(first), Some(last)) = (subs.first(), subs.last()) else {
+        return fallback;
+    };
+    let is_look = |h: &Hir, l: Look| matches!(h.kind(), HirKind::Look(x) if *x == l);
+    if subs.len() < 2 || !is_look(first, Look::Start) || !is_look(last, Look::End) {
+        return fallback;
+    }
+    let inner = Hir::concat(subs.get(1..subs.len() - 1).unwrap_or_default().to_vec());
+    let hir = strip_captures(&inner);
     let prefix = literal_prefix(hir);
     let strategy = if is_dot_star(hir, 0) {
         Strategy::Any
@@ -243,6 +256,9 @@ mod tests {
         assert!(matches!(strat("ab?"), Strategy::Set(s) if s == ["a", "ab"]));
         assert!(matches!(strat("foo[0-9]+"), Strategy::Regex { prefix } if prefix == "foo"));
         assert!(matches!(strat(r"\d+"), Strategy::Regex { prefix } if prefix.is_empty()));
+        // Unbalanced: `^(?s:)|()$` is not anchored at both ends.
+        assert!(matches!(strat(")|("), Strategy::Regex { prefix } if prefix.is_empty()));
+        assert!(matches!(strat("a)|(b"), Strategy::Regex { prefix } if prefix.is_empty()));
     }
 
     #[test]
