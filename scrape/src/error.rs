@@ -22,8 +22,9 @@ pub enum ScrapeError {
         /// The cause.
         source: std::io::Error,
     },
-    /// Connecting, sending or reading failed.
-    #[error("{0}")]
+    /// Connecting, sending or reading failed (the message includes the cause chain, e.g.
+    /// `connection refused`).
+    #[error("{}", chain(.0))]
     Http(#[source] reqwest::Error),
     /// The scrape did not finish within `scrape_timeout`.
     #[error("context deadline exceeded")]
@@ -105,4 +106,19 @@ pub enum ScrapeError {
     /// Storage refused the transaction.
     #[error(transparent)]
     Append(#[from] AppendError),
+}
+
+/// `error: cause: cause …`, skipping causes whose text is already included.
+fn chain(e: &reqwest::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = c.source();
+    }
+    out
 }

@@ -161,6 +161,11 @@ impl ScrapeManager {
         }
     }
 
+    /// The names of the running jobs (scrape pools), sorted.
+    pub fn job_names(&self) -> Vec<String> {
+        self.jobs.keys().cloned().collect()
+    }
+
     /// Every active target of every job, sorted by job then labels.
     pub fn active_targets(&self) -> Vec<TargetStatus> {
         let mut out = Vec::new();

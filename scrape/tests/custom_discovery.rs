@@ -53,7 +53,7 @@ async fn custom_provider_adds_and_removes_targets() {
             .into_iter()
             .collect()
     });
-    let yaml = "scrape_configs:\n  - job_name: custom\n    scrape_interval: 200ms\n    scrape_timeout: 150ms\n    relabel_configs:\n      - {source_labels: [__meta_custom_zone], target_label: zone}\n";
+    let yaml = "scrape_configs:\n  - job_name: custom\n    scrape_interval: 500ms\n    scrape_timeout: 500ms\n    relabel_configs:\n      - {source_labels: [__meta_custom_zone], target_label: zone}\n";
     let st = MemStorage::default();
     let opts = ManagerOptions {
         offset_seed: Some(0),

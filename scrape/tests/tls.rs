@@ -114,7 +114,7 @@ async fn scrape_once(port: u16, tls_yaml: &str) -> (TargetStatus, MemStorage) {
 
 async fn scrape_host(host: &str, port: u16, tls_yaml: &str) -> (TargetStatus, MemStorage) {
     let yaml = format!(
-        "scrape_configs:\n  - job_name: tls\n    scheme: https\n    scrape_interval: 500ms\n    scrape_timeout: 400ms\n{tls_yaml}    static_configs: [{{targets: ['{host}:{port}']}}]\n"
+        "scrape_configs:\n  - job_name: tls\n    scheme: https\n    scrape_interval: 1s\n    scrape_timeout: 1s\n{tls_yaml}    static_configs: [{{targets: ['{host}:{port}']}}]\n"
     );
     let st = MemStorage::default();
     let opts = ManagerOptions {
