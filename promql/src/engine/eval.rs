@@ -361,6 +361,7 @@ impl<'a> Evaluator<'a> {
                     push_point(&mut out, &mut index, Labels::empty(), false, t, f)
                 }
                 Value::Vector(v) => {
+                    check_unique(&v)?;
                     for s in v {
                         push_point(&mut out, &mut index, s.metric, s.drop_name, t, s.f);
                     }
@@ -503,6 +504,7 @@ impl<'a> Evaluator<'a> {
                     push_point(&mut out, &mut index, Labels::empty(), false, ts, f)
                 }
                 Value::Vector(v) => {
+                    check_unique(&v)?;
                     for s in v {
                         push_point(&mut out, &mut index, s.metric, s.drop_name, ts, s.f);
                     }
@@ -540,6 +542,19 @@ fn push_point(
                 drop_name: drop,
             });
         }
+    }
+}
+
+/// Rejects a step result with two samples of identical labels (and name-drop state).
+fn check_unique(v: &Vector) -> Result<(), EngineError> {
+    if v.len() < 2 {
+        return Ok(());
+    }
+    let mut seen = std::collections::HashSet::with_capacity(v.len());
+    if v.iter().all(|s| seen.insert((&s.metric, s.drop_name))) {
+        Ok(())
+    } else {
+        Err(EngineError::DuplicateLabelset)
     }
 }
 

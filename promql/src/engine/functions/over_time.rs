@@ -114,8 +114,11 @@ pub fn quantile(q: f64, values: &mut [f64]) -> f64 {
     lo * (1.0 - weight) + hi * weight
 }
 
-/// `mad_over_time`: the median of absolute deviations from the median.
+/// `mad_over_time`: the median of absolute deviations from the median (NaN if any value is).
 pub fn mad(values: &[f64]) -> f64 {
+    if values.iter().any(|v| v.is_nan()) {
+        return f64::NAN;
+    }
     let mut v = values.to_vec();
     let median = quantile(0.5, &mut v);
     for x in v.iter_mut() {
@@ -160,5 +163,6 @@ mod tests {
         assert!(quantile(f64::NAN, &mut v).is_nan());
         // median 3, deviations 2,1,0,1,6 → median 1.
         assert_eq!(mad(&[1.0, 2.0, 3.0, 4.0, 9.0]), 1.0);
+        assert!(mad(&[1.0, f64::NAN, 3.0]).is_nan());
     }
 }
