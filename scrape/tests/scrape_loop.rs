@@ -554,3 +554,26 @@ async fn explicit_timestamps_are_not_staleness_tracked_unless_asked_and_duplicat
     .await;
     m.stop().await;
 }
+
+#[tokio::test]
+async fn request_shape_follows_the_job_config() {
+    let exp = Exporter::start(Response::text("m 1\n")).await;
+    let extra = "    metrics_path: /probe\n    params: {module: [http_2xx], target: ['a b']}\n    enable_compression: false\n    scrape_protocols: [PrometheusText0.0.4]\n";
+    let st = MemStorage::default();
+    let m = manager(&st, &job("shape", &exp.target(), extra));
+    eventually("first scrape", || scraped(&m)).await;
+    let t = target(&m);
+    m.stop().await;
+    assert_eq!(t.health.health, Health::Up, "{}", t.health.last_error);
+    assert_eq!(
+        t.scrape_url,
+        format!("http://{}/probe?module=http_2xx&target=a+b", exp.addr)
+    );
+    let req = exp.requests.lock().unwrap()[0].clone();
+    assert_eq!(
+        req[":request"],
+        "GET /probe?module=http_2xx&target=a+b HTTP/1.1"
+    );
+    assert_eq!(req["accept"], "text/plain;version=0.0.4;q=0.6,*/*;q=0.5");
+    assert_eq!(req["accept-encoding"], "identity");
+}
