@@ -8,6 +8,24 @@
 //! Metric names are removed *late* (Prometheus's `promql-delayed-name-removal`): operations
 //! that drop `__name__` only mark samples, and the name (with `__type__` and `__unit__`) is
 //! removed when evaluation ends.
+//!
+//! ```
+//! use kagari_model::Labels;
+//! use kagari_promql::engine::{Engine, Value};
+//! use kagari_promql::parse;
+//! use kagari_promql::storage::MemStorage;
+//!
+//! let mut storage = MemStorage::new();
+//! let series = Labels::from_pairs([("__name__", "requests_total"), ("job", "api")]).unwrap();
+//! for i in 0..10 {
+//!     storage.append(&series, i * 15_000, i as f64 * 30.0).unwrap();
+//! }
+//! let expr = parse("sum by (job) (rate(requests_total[1m]))").unwrap();
+//! let result = Engine::default().instant_query(&storage, &expr, 135_000).unwrap();
+//! let Value::Vector(v) = result.value else { panic!("not a vector") };
+//! assert_eq!(v[0].metric.to_string(), r#"{job="api"}"#);
+//! assert!((v[0].f - 2.0).abs() < 1e-9);
+//! ```
 
 mod aggregate;
 mod binop;

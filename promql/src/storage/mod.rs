@@ -33,7 +33,7 @@ pub enum StorageError {
 /// The kind of the sample an iterator is positioned on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueType {
-    /// The iterator is exhausted (or failed: check [`SampleIterator::err`]).
+    /// The iterator is exhausted (or failed: check [`SampleIterator::take_err`]).
     None,
     /// A float sample: read it with [`SampleIterator::at`].
     Float,
