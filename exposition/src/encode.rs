@@ -204,7 +204,13 @@ pub(crate) fn write_millis_as_seconds<W: Write>(w: &mut W, ms: i64) -> io::Resul
     if frac == 0 {
         write!(w, "{sign}{secs}")
     } else {
-        write!(w, "{sign}{secs}.{frac:03}")
+        // Trailing zeros trimmed: 1500 ms is `1.5`.
+        let (mut frac, mut width) = (frac, 3);
+        while frac % 10 == 0 {
+            frac /= 10;
+            width -= 1;
+        }
+        write!(w, "{sign}{secs}.{frac:0width$}")
     }
 }
 
@@ -229,4 +235,92 @@ pub(crate) fn write_exemplar<'l, W: Write>(
         write_seconds(w, ts)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(f: impl Fn(&mut Encoder<Vec<u8>>) -> io::Result<()>) -> (String, String) {
+        let run = |format| {
+            let mut enc = Encoder::new(Vec::new(), format);
+            f(&mut enc).unwrap_or_default();
+            String::from_utf8(enc.finish().unwrap_or_default()).unwrap_or_default()
+        };
+        (run(Format::Text), run(Format::OpenMetrics))
+    }
+
+    #[test]
+    fn counter_with_created_and_exemplar() {
+        let ex = Exemplar {
+            labels: &[("trace_id", "abc")],
+            value: 0.5,
+            timestamp_seconds: Some(1.25),
+        };
+        let (text, om) = both(|e| {
+            e.family(
+                "req",
+                MetricType::Counter,
+                "Requests \"all\"\nof them\\.",
+                None,
+            )?;
+            e.sample(
+                "_total",
+                [("a", "x\"y")],
+                None,
+                Value::Float(3.0),
+                Some(1_500),
+                Some(&ex),
+            )?;
+            e.sample(
+                "_created",
+                [("a", "x\"y")],
+                None,
+                Value::Float(1.7e9),
+                Some(1_500),
+                None,
+            )
+        });
+        assert_eq!(
+            text,
+            "# HELP req_total Requests \"all\"\\nof them\\\\.\n# TYPE req_total counter\n\
+             req_total{a=\"x\\\"y\"} 3 1500\n"
+        );
+        assert_eq!(
+            om,
+            "# HELP req Requests \\\"all\\\"\\nof them\\\\.\n# TYPE req counter\n\
+             req_total{a=\"x\\\"y\"} 3 1.5 # {trace_id=\"abc\"} 0.5 1.25\n\
+             req_created{a=\"x\\\"y\"} 1.7e+09 1.5\n# EOF\n"
+        );
+    }
+
+    #[test]
+    fn openmetrics_only_types_map_to_text_types() {
+        let (text, om) = both(|e| {
+            e.family("build", MetricType::Info, "", None)?;
+            e.sample("_info", [("v", "1")], None, Value::Int(1), None, None)?;
+            e.family("state", MetricType::StateSet, "", None)?;
+            e.sample("", [("state", "ok")], None, Value::Int(1), None, None)?;
+            e.family("q", MetricType::GaugeHistogram, "", Some("bytes"))?;
+            e.sample(
+                "_bucket",
+                [],
+                Some(("le", f64::INFINITY)),
+                Value::UInt(2),
+                None,
+                None,
+            )?;
+            e.sample("_gcount", [], None, Value::UInt(2), Some(-1_500), None)
+        });
+        assert_eq!(
+            text,
+            "# TYPE build_info gauge\nbuild_info{v=\"1\"} 1\n# TYPE state gauge\n\
+             state{state=\"ok\"} 1\n# TYPE q histogram\nq_bucket{le=\"+Inf\"} 2\nq_gcount 2 -1500\n"
+        );
+        assert_eq!(
+            om,
+            "# TYPE build info\nbuild_info{v=\"1\"} 1\n# TYPE state stateset\nstate{state=\"ok\"} 1\n\
+             # TYPE q gaugehistogram\n# UNIT q bytes\nq_bucket{le=\"+Inf\"} 2\nq_gcount 2 -1.5\n# EOF\n"
+        );
+    }
 }

@@ -346,3 +346,27 @@ proptest! {
         prop_assert_eq!(got(&parsed), want, "{}", String::from_utf8_lossy(&bytes));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Any bytes: the parsers return (never panic) and errors point inside the input.
+    #[test]
+    fn parsers_never_panic(
+        input in proptest::collection::vec(
+            prop_oneof![
+                any::<u8>(),
+                proptest::sample::select(b"# {}\",=\\\n_a1.eE+-".to_vec())
+            ],
+            0..200,
+        )
+    ) {
+        let lines = input.iter().filter(|&&b| b == b'\n').count() + 2;
+        for result in [parse_text(&input).map(|_| ()), parse_openmetrics(&input).map(|_| ())] {
+            if let Err(e) = result {
+                prop_assert!(e.line >= 1 && e.line <= lines, "{e}");
+                prop_assert!(e.column >= 1, "{e}");
+            }
+        }
+    }
+}
