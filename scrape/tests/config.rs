@@ -223,3 +223,16 @@ fn load_file_resolves_relative_paths_and_scrape_config_files() {
         Some(dir.path().join("tok").as_path())
     );
 }
+
+#[test]
+fn serialised_config_reparses_to_the_same_jobs_with_secrets_hidden() {
+    let c = Config::from_yaml(REAL_WORLD).unwrap();
+    let yaml = serde_yaml_ng::to_string(&c).unwrap();
+    assert!(!yaml.contains(": secret"), "{yaml}");
+    let again = Config::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    assert_eq!(again.scrape_configs[0], c.scrape_configs[0]);
+    assert_eq!(again.scrape_configs[1], c.scrape_configs[1]);
+    let auth = again.scrape_configs[2].authorization.as_ref().unwrap();
+    assert_eq!(auth.credentials.as_deref(), Some("<secret>"));
+    assert_eq!(again.global, c.global);
+}

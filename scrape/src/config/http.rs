@@ -12,7 +12,8 @@ pub struct BasicAuth {
     pub username: String,
     /// A file holding the user name (re-read on every request).
     pub username_file: Option<PathBuf>,
-    /// The password.
+    /// The password (serialised as `<secret>`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secret")]
     pub password: Option<String>,
     /// A file holding the password (re-read on every request).
     pub password_file: Option<PathBuf>,
@@ -25,7 +26,8 @@ pub struct Authorization {
     /// The scheme, default `Bearer`.
     #[serde(rename = "type")]
     pub auth_type: Option<String>,
-    /// The credentials.
+    /// The credentials (serialised as `<secret>`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secret")]
     pub credentials: Option<String>,
     /// A file holding the credentials (re-read on every request).
     pub credentials_file: Option<PathBuf>,
@@ -43,7 +45,8 @@ pub struct TlsConfig {
     pub cert: Option<String>,
     /// File with the PEM client certificate.
     pub cert_file: Option<PathBuf>,
-    /// Inline PEM client key.
+    /// Inline PEM client key (serialised as `<secret>`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secret")]
     pub key: Option<String>,
     /// File with the PEM client key.
     pub key_file: Option<PathBuf>,
@@ -73,5 +76,13 @@ impl TlsConfig {
                 *p = dir.join(&*p);
             }
         }
+    }
+}
+
+/// Serialises a present secret as `<secret>`, as `/api/v1/status/config` shows it.
+pub(crate) fn secret<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_str("<secret>"),
+        None => s.serialize_none(),
     }
 }

@@ -34,7 +34,7 @@ const DEFAULT_TIMEOUT: PromDuration = PromDuration::from_secs(10);
 const DEFAULT_FILE_SD_REFRESH: PromDuration = PromDuration::from_secs(300);
 
 /// The whole configuration file; only `global` and `scrape_configs` are interpreted here.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Global defaults.
@@ -46,18 +46,25 @@ pub struct Config {
     /// Rule files (interpreted by the rules engine).
     pub rule_files: Vec<String>,
     /// `alerting` (interpreted elsewhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alerting: Option<serde_yaml_ng::Value>,
     /// `remote_write` (interpreted elsewhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_write: Option<serde_yaml_ng::Value>,
     /// `remote_read` (interpreted elsewhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_read: Option<serde_yaml_ng::Value>,
     /// `runtime` (ignored).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime: Option<serde_yaml_ng::Value>,
     /// `storage` (ignored).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage: Option<serde_yaml_ng::Value>,
     /// `otlp` (ignored).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub otlp: Option<serde_yaml_ng::Value>,
     /// `tracing` (ignored).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracing: Option<serde_yaml_ng::Value>,
 }
 
@@ -66,20 +73,27 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct GlobalConfig {
     /// Default scrape interval (1m).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_interval: Option<PromDuration>,
     /// Default scrape timeout (`min(10s, interval)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_timeout: Option<PromDuration>,
     /// Rule evaluation interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub evaluation_interval: Option<PromDuration>,
     /// Default rule query offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule_query_offset: Option<PromDuration>,
     /// External labels.
     pub external_labels: BTreeMap<String, String>,
     /// Query log path.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_log_file: Option<String>,
     /// Scrape failure log path.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_failure_log_file: Option<String>,
     /// Default scrape protocols.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_protocols: Option<Vec<ScrapeProtocol>>,
     /// Default body size limit.
     pub body_size_limit: ByteSize,
@@ -96,14 +110,19 @@ pub struct GlobalConfig {
     /// Default number of dropped targets kept for the API.
     pub keep_dropped_targets: u64,
     /// `utf8` (default) or `legacy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_name_validation_scheme: Option<String>,
     /// Scrape native histograms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_native_histograms: Option<bool>,
     /// Convert classic histograms to NHCB.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub convert_classic_histograms_to_nhcb: Option<bool>,
     /// Keep classic histograms as well.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub always_scrape_classic_histograms: Option<bool>,
     /// Extra report series.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extra_scrape_metrics: Option<bool>,
 }
 
@@ -194,32 +213,40 @@ fn default_refresh() -> PromDuration {
 
 /// One `scrape_configs` entry. After [`Config::from_yaml`] every inherited `Option` is `Some`
 /// and the accessors return the effective values.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScrapeConfig {
     /// The job name (required, unique).
     pub job_name: String,
     /// Interval (inherits global).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_interval: Option<PromDuration>,
     /// Timeout (inherits `min(global timeout, interval)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_timeout: Option<PromDuration>,
     /// Accepted protocols in preference order.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_protocols: Option<Vec<ScrapeProtocol>>,
     /// Protocol assumed when the Content-Type is missing or unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback_scrape_protocol: Option<ScrapeProtocol>,
     /// Path (default `/metrics`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_path: Option<String>,
     /// `http` (default) or `https`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheme: Option<String>,
     /// URL query parameters.
     pub params: BTreeMap<String, Vec<String>>,
     /// Exposed labels win over target labels.
     pub honor_labels: bool,
     /// Use exposed timestamps (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub honor_timestamps: Option<bool>,
     /// Write stale markers for series with explicit timestamps.
     pub track_timestamps_staleness: bool,
     /// Ask for gzip (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_compression: Option<bool>,
     /// Body size limit (0 = global).
     pub body_size_limit: ByteSize,
@@ -236,48 +263,70 @@ pub struct ScrapeConfig {
     /// Dropped targets kept for the API (0 = global).
     pub keep_dropped_targets: u64,
     /// `utf8` or `legacy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_name_validation_scheme: Option<String>,
     /// `allow-utf-8`, `underscores`, `dots`, `values`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_name_escaping_scheme: Option<String>,
     /// Native histograms (parsed, not scraped: no protobuf support).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_native_histograms: Option<bool>,
     /// NHCB conversion (parsed, ignored).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub convert_classic_histograms_to_nhcb: Option<bool>,
     /// Keep classic histograms (parsed, ignored).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub always_scrape_classic_histograms: Option<bool>,
     /// Extra report series.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extra_scrape_metrics: Option<bool>,
     /// Native histogram bucket limit (parsed, ignored).
     pub native_histogram_bucket_limit: u64,
     /// Native histogram minimum bucket factor (parsed, ignored).
     pub native_histogram_min_bucket_factor: f64,
     /// Scrape failure log path (parsed, ignored).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_failure_log_file: Option<String>,
     /// Basic authentication.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub basic_auth: Option<BasicAuth>,
     /// `Authorization` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization: Option<Authorization>,
     /// Deprecated bearer token.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "http::secret"
+    )]
     pub bearer_token: Option<String>,
     /// Deprecated bearer token file.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bearer_token_file: Option<PathBuf>,
     /// OAuth2 (rejected by validation: not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth2: Option<serde_yaml_ng::Value>,
     /// TLS settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_config: Option<TlsConfig>,
     /// Proxy URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy_url: Option<String>,
     /// Hosts that bypass the proxy (parsed, ignored).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub no_proxy: Option<String>,
     /// Use the environment's proxy settings.
     pub proxy_from_environment: bool,
     /// Proxy CONNECT headers (rejected: not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy_connect_header: Option<serde_yaml_ng::Value>,
     /// Follow redirects (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_redirects: Option<bool>,
     /// Allow HTTP/2 (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_http2: Option<bool>,
     /// Custom headers (rejected: not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub http_headers: Option<serde_yaml_ng::Value>,
     /// Static target groups.
     pub static_configs: Vec<StaticConfig>,
