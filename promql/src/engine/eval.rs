@@ -203,7 +203,7 @@ impl<'a> Evaluator<'a> {
             let Some(p) = idx.checked_sub(1).and_then(|i| s.points.get(i)) else {
                 continue;
             };
-            if p.t <= ts - look || is_stale(p.f) {
+            if p.t <= ts.saturating_sub(look) || is_stale(p.f) {
                 continue;
             }
             out.push(Sample {
@@ -222,7 +222,10 @@ impl<'a> Evaluator<'a> {
         vs: &VectorSelector,
         ts: i64,
     ) -> Result<Vector, EngineError> {
-        let ref_t = self.at_time(vs.at).unwrap_or(ts) - self.offset_ms(vs.offset.as_ref());
+        let ref_t = self
+            .at_time(vs.at)
+            .unwrap_or(ts)
+            .saturating_sub(self.offset_ms(vs.offset.as_ref()));
         let look = self.opts.lookback_delta;
         let mut out = Vec::new();
         if vs.extension == Some(RangeExtension::Smoothed) {
@@ -249,7 +252,7 @@ impl<'a> Evaluator<'a> {
             let Some(p) = idx.checked_sub(1).and_then(|i| s.points.get(i)) else {
                 continue;
             };
-            if p.t <= ref_t - look || is_stale(p.f) {
+            if p.t <= ref_t.saturating_sub(look) || is_stale(p.f) {
                 continue;
             }
             out.push(Sample {
@@ -279,9 +282,12 @@ impl<'a> Evaluator<'a> {
         counter: bool,
     ) -> Result<(Matrix, i64, i64), EngineError> {
         let vs = &ms.vector;
-        let ref_t = self.at_time(vs.at).unwrap_or(ts) - self.offset_ms(vs.offset.as_ref());
+        let ref_t = self
+            .at_time(vs.at)
+            .unwrap_or(ts)
+            .saturating_sub(self.offset_ms(vs.offset.as_ref()));
         let range = self.duration_ms(&ms.range);
-        let lo_t = ref_t - range;
+        let lo_t = ref_t.saturating_sub(range);
         let mut out = Vec::new();
         if let Some(ext) = vs.extension {
             let look = self.opts.lookback_delta;
@@ -337,7 +343,10 @@ impl<'a> Evaluator<'a> {
         sq: &SubqueryExpr,
         ts: i64,
     ) -> Result<(Matrix, i64, i64), EngineError> {
-        let ref_t = self.at_time(sq.at).unwrap_or(ts) - self.offset_ms(sq.offset.as_ref());
+        let ref_t = self
+            .at_time(sq.at)
+            .unwrap_or(ts)
+            .saturating_sub(self.offset_ms(sq.offset.as_ref()));
         let range = self.duration_ms(&sq.range);
         let step = match &sq.step {
             Some(d) => self.duration_ms(d),
@@ -348,10 +357,10 @@ impl<'a> Evaluator<'a> {
         } else {
             step
         };
-        let lo_t = ref_t - range;
+        let lo_t = ref_t.saturating_sub(range);
         let mut t = step * (lo_t / step);
         if t <= lo_t {
-            t += step;
+            t = t.saturating_add(step);
         }
         let mut index: HashMap<Labels, usize> = HashMap::new();
         let mut out: Matrix = Vec::new();
@@ -373,7 +382,10 @@ impl<'a> Evaluator<'a> {
                     )));
                 }
             }
-            t += step;
+            match t.checked_add(step) {
+                Some(n) => t = n,
+                None => break,
+            }
         }
         Ok((out, lo_t, ref_t))
     }
@@ -511,7 +523,10 @@ impl<'a> Evaluator<'a> {
                 }
                 other => return Err(EngineError::InvalidRangeQueryType(other.type_name())),
             }
-            ts += self.step;
+            match ts.checked_add(self.step) {
+                Some(n) => ts = n,
+                None => break,
+            }
         }
         let mut m = finalize_matrix(out)?;
         m.sort_by(|a, b| a.metric.cmp(&b.metric));

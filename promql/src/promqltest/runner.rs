@@ -222,7 +222,7 @@ fn run_eval(
     let times: Vec<i64> = if at == 0 {
         vec![-1000, 0, 1000]
     } else {
-        vec![-10 * at, 0, at / 5, at, 10 * at]
+        vec![at.saturating_mul(-10), 0, at / 5, at, at.saturating_mul(10)]
     };
     for t in times {
         check_once(engine, storage, e, &pinned, QueryTime::Instant(t))
@@ -282,8 +282,8 @@ fn range_check(
             storage,
             expr,
             QueryTime::Range {
-                start: t - 60_000,
-                end: t + 60_000,
+                start: t.saturating_sub(60_000),
+                end: t.saturating_add(60_000),
                 step: 60_000,
             },
             None,

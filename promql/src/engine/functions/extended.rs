@@ -29,9 +29,12 @@ fn neighbours(pts: &[FPoint], t: i64, lookback: i64) -> (Option<FPoint>, Option<
     let prev = i
         .checked_sub(1)
         .and_then(|j| pts.get(j))
-        .filter(|p| p.t > t - lookback)
+        .filter(|p| p.t > t.saturating_sub(lookback))
         .copied();
-    let next = pts.get(i).filter(|p| p.t <= t + lookback).copied();
+    let next = pts
+        .get(i)
+        .filter(|p| p.t <= t.saturating_add(lookback))
+        .copied();
     (prev, next)
 }
 
