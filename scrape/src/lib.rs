@@ -11,6 +11,22 @@
 //! - [`ScrapeManager`]: scrape loops per target, report series, staleness, target health,
 //!   reload.
 //!
+//! Data flow: providers ([`discovery::Discoverer`]) → per-job merge
+//! ([`discovery::JobDiscovery`]) → target derivation and relabeling ([`targets_from_group`]) →
+//! one scrape loop per distinct target (hash of labels and URL) → [`Appender`] transaction per
+//! scrape.
+//!
+//! **Architecture Invariant:** the scrape loop never knows where targets come from; new
+//! discovery mechanisms implement [`discovery::Discoverer`] (or come in through
+//! [`ManagerOptions::extra_discovery`]) and nothing else changes.
+//!
+//! **Architecture Invariant:** a scrape is all-or-nothing: samples go through one appender
+//! that is committed only if the whole body parsed and passed the limits; report series
+//! (`up`, `scrape_*`) and staleness markers of a failed scrape go through a second one.
+//!
+//! **API Boundary:** storage sees only [`Appendable`]/[`Appender`]; refs ([`SeriesRef`])
+//! handed out by `append` must stay valid for the same labels across transactions.
+//!
 //! ```
 //! use std::sync::{Arc, Mutex};
 //! use kagari_model::Labels;
