@@ -488,3 +488,51 @@ fn show_matrix(m: &[crate::engine::Series]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_the_readme_examples_and_reports_failures() {
+        let src = r#"
+load 1m
+    http_requests{job="api", instance="0"} 0+10x10
+    flaky 1 _ 3 stale 5
+
+eval instant at 5m http_requests
+    http_requests{job="api", instance="0"} 50
+
+eval instant at 5m scalar(http_requests)
+    50
+
+eval range from 0 to 2m step 1m http_requests * 2
+    {job="api", instance="0"} 0 20 40
+
+eval range from 0 to 4m step 1m flaky
+    flaky 1 1 3 _ 5
+
+eval instant at 5m http_requests
+    http_requests{job="api", instance="0"} 51
+
+eval range from 0 to 2m step 1m http_requests * 2
+    {job="api", instance="0"} 0 20
+
+eval instant at 0 sort(flaky)
+    expect warn
+    flaky 1
+
+eval instant at 0 1 +
+    expect fail
+"#;
+        let out = run_script(src).unwrap();
+        let results: Vec<bool> = out.iter().map(|o| o.result.is_ok()).collect();
+        // The last four: wrong value, too few points, a warning that is not emitted, and a
+        // parse error that was expected.
+        assert_eq!(
+            results,
+            [true, true, true, true, false, false, false, true],
+            "{out:#?}"
+        );
+    }
+}
