@@ -157,6 +157,7 @@ impl<'a> HeadAppender<'a> {
 
         // Re-validate against the current state (other commits may have happened).
         st.shadow.clear();
+        st.shadow.resize(self.series.len(), None);
         st.verdicts.clear();
         let mut dropped = 0u64;
         for p in &self.samples {
@@ -164,8 +165,8 @@ impl<'a> HeadAppender<'a> {
                 st.verdicts.push(false);
                 continue;
             };
-            let (max_t, bits) = match st.shadow.get(&s.series_ref) {
-                Some(&x) => x,
+            let (max_t, bits) = match st.shadow.get(p.idx as usize).copied().flatten() {
+                Some(x) => x,
                 None => {
                     let g = s.state.lock();
                     (g.max_t, g.last_bits)
@@ -177,7 +178,9 @@ impl<'a> HeadAppender<'a> {
                     Ok(Verdict::Append)
                 );
             if ok {
-                st.shadow.insert(s.series_ref, (p.t, p.v.to_bits()));
+                if let Some(slot) = st.shadow.get_mut(p.idx as usize) {
+                    *slot = Some((p.t, p.v.to_bits()));
+                }
             } else {
                 dropped += 1;
             }

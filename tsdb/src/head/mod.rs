@@ -13,6 +13,7 @@ mod append;
 mod postings;
 mod replay;
 pub(crate) mod series;
+mod xor_append;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -101,7 +102,8 @@ pub(crate) struct AppendState {
     pub(crate) ref_series: Vec<crate::record::RefSeries>,
     pub(crate) ref_samples: Vec<crate::record::RefSample>,
     pub(crate) verdicts: Vec<bool>,
-    pub(crate) shadow: HashMap<SeriesRef, (i64, u64)>,
+    /// Per series of the transaction (by index): the newest accepted `(t, value bits)`.
+    pub(crate) shadow: Vec<Option<(i64, u64)>>,
 }
 
 /// The in-memory head: series registry, postings, time bounds and deletions.

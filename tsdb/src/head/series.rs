@@ -6,7 +6,8 @@ use std::sync::Arc;
 use kagari_model::Labels;
 use parking_lot::Mutex;
 
-use crate::chunkenc::{XorChunk, SAMPLES_PER_CHUNK};
+use super::xor_append::XorBuilder;
+use crate::chunkenc::SAMPLES_PER_CHUNK;
 use crate::error::{Error, Result};
 
 /// A head series reference: allocated from a monotonic counter, never reused while the
@@ -35,7 +36,7 @@ pub(crate) struct OpenChunk {
     pub(crate) max_t: i64,
     /// Cut a new chunk at or after this timestamp.
     next_at: i64,
-    pub(crate) chunk: XorChunk,
+    pub(crate) chunk: XorBuilder,
 }
 
 /// The mutable part of a series, behind the series lock.
@@ -153,14 +154,14 @@ impl SeriesState {
                 min_t: t,
                 max_t: t,
                 next_at: range_end(t, chunk_range),
-                chunk: XorChunk::new(),
+                chunk: XorBuilder::new(),
             });
             cut = true;
         }
         let Some(o) = self.open.as_mut() else {
             return Ok(cut);
         };
-        o.chunk.appender()?.append(t, v)?;
+        o.chunk.append(t, v);
         o.max_t = t;
         if o.chunk.num_samples() == ESTIMATE_AT {
             o.next_at = compute_chunk_end(o.min_t, t, o.next_at);
