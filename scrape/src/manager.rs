@@ -298,6 +298,7 @@ impl JobRunner {
         let mut groups_rx = disc.subscribe();
         let first = self.params(&cfg, None);
         let (params_tx, _) = watch::channel(Arc::new(first));
+        let mut pending_reload = false;
         let mode = loop {
             tokio::select! {
                 biased;
@@ -313,7 +314,9 @@ impl JobRunner {
                         break requested.unwrap_or(Stop::Quiet);
                     }
                     let new_cfg = cfg_rx.borrow_and_update().clone();
-                    if new_cfg.static_configs != cfg.static_configs || new_cfg.file_sd_configs != cfg.file_sd_configs {
+                    let restart = new_cfg.static_configs != cfg.static_configs
+                        || new_cfg.file_sd_configs != cfg.file_sd_configs;
+                    if restart {
                         disc = JobDiscovery::start(providers(&new_cfg, self.poll, self.extra.as_ref()));
                         groups_rx = disc.subscribe();
                     }
@@ -321,8 +324,14 @@ impl JobRunner {
                     let prev = params_tx.borrow().clone();
                     let p = self.params(&cfg, Some(&prev));
                     params_tx.send_replace(Arc::new(p));
-                    let groups = groups_rx.borrow().clone();
-                    self.sync(&cfg, &groups, &params_tx, true);
+                    if restart {
+                        // Wait for the new providers' first report instead of syncing to
+                        // "no targets" and tearing every loop down in between.
+                        pending_reload = true;
+                    } else {
+                        let groups = groups_rx.borrow().clone();
+                        self.sync(&cfg, &groups, &params_tx, true);
+                    }
                 }
                 r = groups_rx.changed() => {
                     if r.is_err() {
@@ -331,7 +340,8 @@ impl JobRunner {
                         continue;
                     }
                     let groups = groups_rx.borrow_and_update().clone();
-                    self.sync(&cfg, &groups, &params_tx, false);
+                    self.sync(&cfg, &groups, &params_tx, pending_reload);
+                    pending_reload = false;
                 }
             }
         };

@@ -577,3 +577,28 @@ async fn request_shape_follows_the_job_config() {
     assert_eq!(req["accept"], "text/plain;version=0.0.4;q=0.6,*/*;q=0.5");
     assert_eq!(req["accept-encoding"], "identity");
 }
+
+#[tokio::test]
+async fn reload_that_changes_static_targets_keeps_the_surviving_target_running() {
+    let a = Exporter::start(Response::text("a_metric 1\n")).await;
+    let b = Exporter::start(Response::text("b_metric 1\n")).await;
+    let st = MemStorage::default();
+    let mut m = manager(&st, &job("s", &a.target(), ""));
+    eventually("a scraped", || !st.values("a_metric").is_empty()).await;
+    let two = job("s", &a.target(), "").replace(
+        &format!("['{}']", a.target()),
+        &format!("['{}', '{}']", a.target(), b.target()),
+    );
+    m.apply_config(&Config::from_yaml(&two).unwrap()).unwrap();
+    eventually("b scraped", || !st.values("b_metric").is_empty()).await;
+    let n = st.values("a_metric").len();
+    eventually("a keeps being scraped", || {
+        st.values("a_metric").len() > n + 2
+    })
+    .await;
+    assert!(
+        st.values("a_metric").iter().all(|v| !is_stale(*v)),
+        "a was never torn down"
+    );
+    m.stop().await;
+}
