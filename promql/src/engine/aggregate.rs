@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use kagari_model::{is_valid_label_name, Labels, METRIC_NAME};
+use kagari_model::{Labels, METRIC_NAME};
 
 use crate::parser::ast::{AggregateExpr, AggregateOp, Grouping};
 
 use super::eval::Evaluator;
+use super::functions::label::is_valid_utf8_label_name;
 use super::functions::over_time;
 use super::value::{Sample, Value};
 use super::EngineError;
@@ -68,7 +69,7 @@ pub(crate) fn eval_aggregate(
     };
     let count_label = match (&a.op, &param) {
         (AggregateOp::CountValues, Some(Value::String { s, .. })) => {
-            if !is_valid_label_name(s) {
+            if !is_valid_utf8_label_name(s) {
                 return Err(EngineError::InvalidLabelName(s.clone()));
             }
             Some(s.clone())

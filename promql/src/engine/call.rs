@@ -10,7 +10,7 @@ use crate::parser::functions::FunctionId as F;
 use super::aggregate::format_float;
 use super::eval::Evaluator;
 use super::functions::histogram::{bucket_fraction, bucket_quantile, Bucket};
-use super::functions::label::{label_join, LabelFnError, LabelReplace};
+use super::functions::label::{is_valid_utf8_label_name, label_join, LabelFnError, LabelReplace};
 use super::functions::{math, time, FPoint};
 use super::value::{Matrix, Sample, Value, Vector};
 use super::EngineError;
@@ -22,13 +22,19 @@ pub(crate) fn unparen(e: &Expr) -> &Expr {
     }
 }
 
-fn label_err(e: LabelFnError) -> EngineError {
+fn label_err(func: &'static str, e: LabelFnError) -> EngineError {
     match e {
-        LabelFnError::InvalidLabelName(n) => EngineError::InvalidLabelName(n),
-        LabelFnError::InvalidRegex(r) => EngineError::InvalidRegex {
-            regex: String::new(),
-            reason: r,
+        LabelFnError::InvalidLabelName(name) => EngineError::InvalidFunctionLabelName {
+            role: "destination",
+            func,
+            name,
         },
+        LabelFnError::InvalidSourceLabelName(name) => EngineError::InvalidFunctionLabelName {
+            role: "source",
+            func,
+            name,
+        },
+        LabelFnError::InvalidRegex(regex) => EngineError::InvalidRegex { func, regex },
     }
 }
 
@@ -349,11 +355,11 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Val
             let src = ev.string_arg(arg(c, 3)?, ts)?;
             let re = ev.string_arg(arg(c, 4)?, ts)?;
             let rule = LabelReplace::new(&dst, &repl, &src, &re).map_err(|e| match e {
-                LabelFnError::InvalidRegex(reason) => EngineError::InvalidRegex {
+                LabelFnError::InvalidRegex(_) => EngineError::InvalidRegex {
+                    func: "label_replace",
                     regex: re.clone(),
-                    reason,
                 },
-                other => label_err(other),
+                other => label_err("label_replace", other),
             })?;
             v.into_iter()
                 .map(|mut s| {
@@ -376,7 +382,8 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Val
             }
             let mut res = Vec::with_capacity(v.len());
             for mut s in v {
-                s.metric = label_join(&s.metric, &dst, &sep, &srcs).map_err(label_err)?;
+                s.metric = label_join(&s.metric, &dst, &sep, &srcs)
+                    .map_err(|e| label_err("label_join", e))?;
                 s.t = ts;
                 if dst == METRIC_NAME {
                     s.drop_name = false;
@@ -411,7 +418,7 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Val
         F::HistogramQuantiles => {
             let v = ev.vector_arg(arg(c, 0)?, ts)?;
             let label = ev.string_arg(arg(c, 1)?, ts)?;
-            if !kagari_model::is_valid_label_name(&label) {
+            if !is_valid_utf8_label_name(&label) {
                 return Err(EngineError::InvalidLabelName(label));
             }
             let mut qs = Vec::new();

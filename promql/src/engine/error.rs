@@ -54,13 +54,23 @@ pub enum EngineError {
     /// A label name argument is not a valid label name.
     #[error("invalid label name {0:?}")]
     InvalidLabelName(String),
+    /// A label name argument of a function is not valid, e.g. `label_join`'s destination.
+    #[error("invalid {role} label name in {func}(): {name}")]
+    InvalidFunctionLabelName {
+        /// `"source"` or `"destination"`.
+        role: &'static str,
+        /// The function.
+        func: &'static str,
+        /// The name as given.
+        name: String,
+    },
     /// A regex argument did not compile.
-    #[error("invalid regular expression {regex:?}: {reason}")]
+    #[error("invalid regular expression in {func}(): {regex}")]
     InvalidRegex {
+        /// The function.
+        func: &'static str,
         /// The regex.
         regex: String,
-        /// The compiler's complaint.
-        reason: String,
     },
     /// `topk`/`bottomk`/`limitk` got a NaN `k`.
     #[error("Parameter value is NaN")]

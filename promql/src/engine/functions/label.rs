@@ -1,6 +1,6 @@
 //! `label_replace` and `label_join` on label sets.
 
-use kagari_model::{is_valid_label_name, Labels};
+use kagari_model::Labels;
 use regex::Regex;
 
 /// Errors from the label functions.
@@ -10,9 +10,19 @@ pub enum LabelFnError {
     /// The destination (or a source) label name is not valid.
     #[error("invalid label name {0:?}")]
     InvalidLabelName(String),
+    /// A source label name is not valid.
+    #[error("invalid source label name {0:?}")]
+    InvalidSourceLabelName(String),
     /// The regex did not compile.
     #[error("invalid regular expression in label_replace(): {0}")]
     InvalidRegex(String),
+}
+
+/// Whether `name` is a valid label name under Prometheus 3's UTF-8 naming: non-empty valid
+/// UTF-8. Query strings with invalid UTF-8 reach us with U+FFFD in place of the bad bytes,
+/// so that character marks a name as invalid.
+pub fn is_valid_utf8_label_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains('\u{fffd}')
 }
 
 /// A compiled `label_replace` rule.
@@ -29,7 +39,7 @@ impl LabelReplace {
     pub fn new(dst: &str, replacement: &str, src: &str, regex: &str) -> Result<Self, LabelFnError> {
         let regex = Regex::new(&format!("^(?s:{regex})$"))
             .map_err(|e| LabelFnError::InvalidRegex(e.to_string()))?;
-        if !is_valid_label_name(dst) {
+        if !is_valid_utf8_label_name(dst) {
             return Err(LabelFnError::InvalidLabelName(dst.to_string()));
         }
         Ok(Self {
@@ -61,7 +71,10 @@ pub fn label_join(
     sep: &str,
     srcs: &[String],
 ) -> Result<Labels, LabelFnError> {
-    if !is_valid_label_name(dst) {
+    if let Some(bad) = srcs.iter().find(|s| !is_valid_utf8_label_name(s)) {
+        return Err(LabelFnError::InvalidSourceLabelName(bad.clone()));
+    }
+    if !is_valid_utf8_label_name(dst) {
         return Err(LabelFnError::InvalidLabelName(dst.to_string()));
     }
     let mut v = String::new();
@@ -91,8 +104,13 @@ mod tests {
         let r = LabelReplace::new("x", "", "src", ".*").unwrap();
         assert_eq!(r.apply(&l).get("x"), None);
         assert!(matches!(
-            LabelReplace::new("a\u{c5}z", "", "s", ""),
+            LabelReplace::new("a\u{fffd}z", "", "s", ""),
             Err(LabelFnError::InvalidLabelName(_))
+        ));
+        assert!(LabelReplace::new("a-b", "", "s", "").is_ok());
+        assert!(matches!(
+            label_join(&l, "j", "-", &["".into()]),
+            Err(LabelFnError::InvalidSourceLabelName(_))
         ));
         let j = label_join(&l, "j", "-", &["x".into(), "missing".into(), "x".into()]).unwrap();
         assert_eq!(j.get("j"), Some("a--a"));
