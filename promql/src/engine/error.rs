@@ -13,7 +13,7 @@ pub enum EngineError {
     #[error("native histograms not supported")]
     NativeHistogramsNotSupported,
     /// More samples would be loaded than [`super::EngineOptions::max_samples`] allows.
-    #[error("query processing would load too many samples into memory in query execution (limit {limit})")]
+    #[error("query processing would load too many samples into memory in query execution")]
     TooManySamples {
         /// The configured limit.
         limit: usize,
