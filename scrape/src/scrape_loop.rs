@@ -26,6 +26,9 @@ pub(crate) struct LoopParams {
     pub(crate) sample_limit: u64,
 }
 
+/// Longest tick period used (about ten years).
+const MAX_PERIOD: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
 /// How a loop is asked to end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stop {
@@ -114,7 +117,7 @@ impl ScrapeLoop {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(0));
         let offset = u64::try_from(self.target.offset(self.seed).as_nanos()).unwrap_or(0);
-        let mut wait = ival_ns - now_ns % ival_ns + offset;
+        let mut wait = (ival_ns - now_ns % ival_ns).saturating_add(offset);
         if wait > ival_ns {
             wait -= ival_ns;
         }
@@ -122,7 +125,8 @@ impl ScrapeLoop {
             _ = tokio::time::sleep(Duration::from_nanos(wait)) => {}
             m = wait_stop(&mut stop) => return self.finish(m).await,
         }
-        let mut ticker = tokio::time::interval(interval);
+        // Clamp absurd intervals so instant arithmetic cannot overflow.
+        let mut ticker = tokio::time::interval(interval.min(MAX_PERIOD));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
@@ -146,7 +150,7 @@ impl ScrapeLoop {
         let ts = self.last_ts.map_or_else(now_ms, |t| {
             t + i64::try_from(interval.as_millis()).unwrap_or(0)
         });
-        tokio::time::sleep(interval * 2 + interval / 10).await;
+        tokio::time::sleep(interval.saturating_mul(2).saturating_add(interval / 10)).await;
         let mut app = self.appendable.appender();
         let mut res = self.cache.mark_all_stale(app.as_mut(), ts);
         if self.last_ts.is_some() {
