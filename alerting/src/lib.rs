@@ -1,1 +1,39 @@
-//! Recording and alerting rules, templates and the Alertmanager notifier (not built yet).
+//! Recording and alerting rules for Kagari: rule files, alert templates and rule evaluation.
+//!
+//! - [`rulefmt`]: the Prometheus rule-file format and its validation ([`parse_rule_file`]).
+//! - [`template`]: a Go `text/template`-compatible engine with Prometheus's functions.
+//!
+//! ```
+//! use kagari_alerting::{parse_rule_file, ParseOptions};
+//!
+//! let file = parse_rule_file("rules.yml", "
+//! groups:
+//!   - name: example
+//!     rules:
+//!       - alert: HighLoad
+//!         expr: node_load1 > 4
+//!         for: 5m
+//!         annotations:
+//!           summary: '{{ $labels.instance }} load is {{ $value | humanize }}'
+//! ", &ParseOptions::default()).unwrap();
+//! assert_eq!(file.groups[0].rules[0].for_ms, 300_000);
+//!
+//! let errs = parse_rule_file("bad.yml", "
+//! groups:
+//!   - name: g
+//!     rules:
+//!       - record: job:up
+//!         expr: sum(up
+//! ", &ParseOptions::default()).unwrap_err();
+//! assert!(errs[0].to_string().starts_with(
+//!     "bad.yml: 6:15: group \"g\", rule 1, \"job:up\": could not parse expression: "));
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod rulefmt;
+pub mod template;
+
+pub use rulefmt::{parse_rule_file, ParseOptions, Rule, RuleFile, RuleFileError, RuleGroup};
+pub use template::{
+    expand_alert_template, AlertTemplateData, Context, QueryFn, Template, TemplateError,
+};

@@ -1,0 +1,635 @@
+//! Template functions: Go's builtins and Prometheus's alert template functions.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use super::exec::{any_map, fail, Exec, Fail};
+use super::gofmt::{sprint, sprintf, sprintln};
+use super::humanize;
+use super::value::{StructValue, Value};
+
+pub(super) use super::Context as Ctx;
+
+/// Every function name a template may call.
+const NAMES: &[&str] = &[
+    "and",
+    "or",
+    "not",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "len",
+    "index",
+    "slice",
+    "print",
+    "printf",
+    "println",
+    "html",
+    "js",
+    "urlquery",
+    "humanize",
+    "humanize1024",
+    "humanizeDuration",
+    "humanizePercentage",
+    "humanizeTimestamp",
+    "toTime",
+    "toDuration",
+    "now",
+    "toUpper",
+    "toLower",
+    "title",
+    "reReplaceAll",
+    "match",
+    "query",
+    "first",
+    "label",
+    "value",
+    "strvalue",
+    "sortByLabel",
+    "args",
+    "safeHtml",
+    "externalURL",
+    "pathPrefix",
+    "parseDuration",
+    "stripPort",
+    "stripDomain",
+    "graphLink",
+    "tableLink",
+    "urlQueryEscape",
+];
+
+/// Whether `name` is a template function.
+pub(super) fn is_function(name: &str) -> bool {
+    NAMES.contains(&name)
+}
+
+fn arity(name: &str, args: &[Value], n: usize) -> Result<(), Fail> {
+    if args.len() == n {
+        Ok(())
+    } else {
+        fail(format!(
+            "wrong number of args for {name}: want {n} got {}",
+            args.len()
+        ))
+    }
+}
+
+fn string_arg(v: &Value) -> Result<&str, Fail> {
+    match v {
+        Value::Str(s) | Value::SafeHtml(s) => Ok(s),
+        o => fail(format!(
+            "wrong type for value; expected string; got {}",
+            o.type_name()
+        )),
+    }
+}
+
+fn calling(name: &str, msg: impl std::fmt::Display) -> Fail {
+    Fail::Msg(format!("error calling {name}: {msg}"))
+}
+
+/// Go's `convertToFloat` (prometheus/common helpers/templates).
+fn to_float(name: &str, v: &Value) -> Result<f64, Fail> {
+    match v {
+        Value::Float(f) => Ok(*f),
+        Value::Int(i) => Ok(*i as f64),
+        Value::Duration(ns) => Ok(*ns as f64 / 1e9),
+        Value::Str(s) => parse_go_float(s).ok_or_else(|| {
+            calling(
+                name,
+                format!(
+                    "strconv.ParseFloat: parsing {}: invalid syntax",
+                    kagari_model::quote_go(s)
+                ),
+            )
+        }),
+        o => Err(calling(
+            name,
+            format!("can't convert {} to float", o.type_name()),
+        )),
+    }
+}
+
+fn parse_go_float(s: &str) -> Option<f64> {
+    let t = s.strip_prefix('+').unwrap_or(s);
+    match t.to_ascii_lowercase().as_str() {
+        "inf" | "infinity" => {
+            return Some(if s.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            })
+        }
+        "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
+        "nan" => return Some(f64::NAN),
+        _ => {}
+    }
+    t.replace('_', "").parse().ok()
+}
+
+fn sample_arg<'v>(name: &str, v: &'v Value) -> Result<&'v StructValue, Fail> {
+    match v {
+        Value::Struct(s) if s.type_name == "*template.sample" => Ok(s),
+        o => fail(format!(
+            "wrong type for value; expected *template.sample; got {}",
+            o.type_name()
+        ))
+        .map_err(|e| match e {
+            Fail::Msg(m) => Fail::Msg(format!("{m} (in {name})")),
+            e => e,
+        }),
+    }
+}
+
+fn sample_field<'v>(s: &'v StructValue, field: &str) -> &'v Value {
+    s.fields
+        .iter()
+        .find(|(n, _)| *n == field)
+        .map_or(&Value::Nil, |(_, v)| v)
+}
+
+fn sample_label(s: &StructValue, label: &str) -> String {
+    match sample_field(s, "Labels") {
+        Value::Map(m) => match m.entries.get(label) {
+            Some(Value::Str(v)) => v.clone(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
+}
+
+fn list_arg(v: &Value) -> Result<&Arc<Vec<Value>>, Fail> {
+    match v {
+        Value::List(l) => Ok(l),
+        o => fail(format!(
+            "wrong type for value; expected template.queryResult; got {}",
+            o.type_name()
+        )),
+    }
+}
+
+/// A query result sample as a template value (`.Labels`, `.Value`).
+pub(super) fn sample_value(labels: &kagari_model::Labels, v: f64) -> Value {
+    Value::Struct(Arc::new(StructValue {
+        type_name: "*template.sample",
+        fields: vec![
+            (
+                "Labels",
+                Value::string_map(labels.iter().map(|l| (&*l.name, &*l.value))),
+            ),
+            ("Value", Value::Float(v)),
+        ],
+    }))
+}
+
+#[derive(PartialEq)]
+enum Kind {
+    Bool,
+    Int,
+    Float,
+    Str,
+}
+
+fn kind(v: &Value) -> Option<Kind> {
+    match v {
+        Value::Bool(_) => Some(Kind::Bool),
+        Value::Int(_) | Value::Duration(_) => Some(Kind::Int),
+        Value::Float(_) => Some(Kind::Float),
+        Value::Str(_) | Value::SafeHtml(_) => Some(Kind::Str),
+        _ => None,
+    }
+}
+
+fn compare(name: &str, a: &Value, b: &Value) -> Result<Option<Ordering>, Fail> {
+    let (Some(ka), Some(kb)) = (kind(a), kind(b)) else {
+        if name == "eq" || name == "ne" {
+            if matches!((a, b), (Value::Nil, Value::Nil)) {
+                return Ok(Some(Ordering::Equal));
+            }
+            return Err(calling(name, "incompatible types for comparison"));
+        }
+        return Err(calling(name, "invalid type for comparison"));
+    };
+    if ka != kb {
+        return Err(calling(name, "incompatible types for comparison"));
+    }
+    Ok(match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => {
+            if name != "eq" && name != "ne" {
+                return Err(calling(name, "invalid type for comparison"));
+            }
+            Some(x.cmp(y))
+        }
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        (Value::Str(x) | Value::SafeHtml(x), Value::Str(y) | Value::SafeHtml(y)) => Some(x.cmp(y)),
+        _ => {
+            let i = |v: &Value| match v {
+                Value::Int(i) | Value::Duration(i) => *i,
+                _ => 0,
+            };
+            Some(i(a).cmp(&i(b)))
+        }
+    })
+}
+
+/// Go's `url.QueryEscape`.
+pub(super) fn query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\'' => out.push_str("&#39;"),
+            '"' => out.push_str("&#34;"),
+            '\0' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn js_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '<' => out.push_str("\\u003C"),
+            '>' => out.push_str("\\u003E"),
+            '&' => out.push_str("\\u0026"),
+            '=' => out.push_str("\\u003D"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Go's `evalArgs`: a lone string is used as is, anything else goes through `fmt.Sprint`.
+fn eval_args(args: &[Value]) -> String {
+    match args {
+        [Value::Str(s)] | [Value::SafeHtml(s)] => s.clone(),
+        _ => sprint(args),
+    }
+}
+
+/// Go's `strings.Title`.
+fn title(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev_sep = true;
+    for c in s.chars() {
+        if prev_sep {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        prev_sep = if c.is_ascii() {
+            !(c.is_ascii_alphanumeric() || c == '_')
+        } else {
+            c.is_whitespace()
+        };
+    }
+    out
+}
+
+/// Go's `net.SplitHostPort`, `None` on error.
+fn split_host_port(s: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = after.strip_prefix(':')?;
+        if port.contains(':') {
+            return None;
+        }
+        return Some((host, port));
+    }
+    let (host, port) = s.rsplit_once(':')?;
+    if host.contains(':') || host.contains('[') || host.contains(']') {
+        return None;
+    }
+    Some((host, port))
+}
+
+fn is_ip(s: &str) -> bool {
+    s.parse::<std::net::IpAddr>().is_ok()
+}
+
+fn compile(name: &str, pattern: &str) -> Result<regex::Regex, Fail> {
+    regex::Regex::new(pattern).map_err(|e| calling(name, format!("error parsing regexp: {e}")))
+}
+
+/// Calls function `name` with evaluated `args`.
+pub(super) fn call_function(
+    ex: &mut Exec<'_>,
+    name: &str,
+    args: Vec<Value>,
+) -> Result<Value, Fail> {
+    let a0 = args.first().cloned().unwrap_or_default();
+    let a1 = args.get(1).cloned().unwrap_or_default();
+    Ok(match name {
+        "not" => {
+            arity(name, &args, 1)?;
+            Value::Bool(!a0.truth())
+        }
+        "eq" => {
+            if args.len() < 2 {
+                return fail(format!(
+                    "wrong number of args for eq: want at least 2 got {}",
+                    args.len()
+                ));
+            }
+            let mut any = false;
+            for b in args.iter().skip(1) {
+                if compare(name, &a0, b)? == Some(Ordering::Equal) {
+                    any = true;
+                }
+            }
+            Value::Bool(any)
+        }
+        "ne" | "lt" | "le" | "gt" | "ge" => {
+            arity(name, &args, 2)?;
+            let o = compare(name, &a0, &a1)?;
+            Value::Bool(match name {
+                "ne" => o != Some(Ordering::Equal),
+                "lt" => o == Some(Ordering::Less),
+                "le" => matches!(o, Some(Ordering::Less | Ordering::Equal)),
+                "gt" => o == Some(Ordering::Greater),
+                _ => matches!(o, Some(Ordering::Greater | Ordering::Equal)),
+            })
+        }
+        "len" => {
+            arity(name, &args, 1)?;
+            Value::Int(match &a0 {
+                Value::Str(s) | Value::SafeHtml(s) => s.len(),
+                Value::Map(m) => m.entries.len(),
+                Value::List(l) => l.len(),
+                o => return Err(calling(name, format!("len of type {}", o.type_name()))),
+            } as i64)
+        }
+        "index" => {
+            if args.is_empty() {
+                return fail("wrong number of args for index: want at least 1 got 0");
+            }
+            let mut v = a0;
+            for ix in args.iter().skip(1) {
+                v = match (&v, ix) {
+                    (Value::List(l), Value::Int(i)) => {
+                        match usize::try_from(*i).ok().and_then(|i| l.get(i)) {
+                            Some(x) => x.clone(),
+                            None => {
+                                return Err(calling(
+                                    name,
+                                    format!("error calling index: index out of range: {i}"),
+                                ))
+                            }
+                        }
+                    }
+                    (Value::Map(m), Value::Str(k)) => m
+                        .entries
+                        .get(k)
+                        .cloned()
+                        .unwrap_or_else(|| m.missing.clone()),
+                    (Value::Nil, _) => return Err(calling(name, "index of untyped nil")),
+                    (c, i) => {
+                        return Err(calling(
+                            name,
+                            format!(
+                                "can't index item of type {} with {}",
+                                c.type_name(),
+                                i.type_name()
+                            ),
+                        ))
+                    }
+                };
+            }
+            v
+        }
+        "slice" => {
+            let idx: Vec<i64> = args
+                .iter()
+                .skip(1)
+                .map(|v| if let Value::Int(i) = v { *i } else { -1 })
+                .collect();
+            let len = match &a0 {
+                Value::Str(s) => s.len(),
+                Value::List(l) => l.len(),
+                o => {
+                    return Err(calling(
+                        name,
+                        format!("can't slice item of type {}", o.type_name()),
+                    ))
+                }
+            };
+            let lo = idx.first().copied().unwrap_or(0);
+            let hi = idx.get(1).copied().unwrap_or(len as i64);
+            if lo < 0 || hi < lo || hi as usize > len {
+                return Err(calling(name, format!("index out of range: {hi}")));
+            }
+            let (lo, hi) = (lo as usize, hi as usize);
+            match &a0 {
+                Value::Str(s) => Value::Str(s.get(lo..hi).unwrap_or("").to_string()),
+                Value::List(l) => Value::List(Arc::new(l.get(lo..hi).unwrap_or(&[]).to_vec())),
+                _ => Value::Nil,
+            }
+        }
+        "print" => Value::Str(sprint(&args)),
+        "println" => Value::Str(sprintln(&args)),
+        "printf" => {
+            let Some(Value::Str(f)) = args.first() else {
+                return fail(
+                    "wrong type for value; expected string; got ".to_string() + a0.type_name(),
+                );
+            };
+            Value::Str(sprintf(f, args.get(1..).unwrap_or(&[])))
+        }
+        "html" => Value::Str(html_escape(&eval_args(&args))),
+        "js" => Value::Str(js_escape(&eval_args(&args))),
+        "urlquery" => Value::Str(query_escape(&eval_args(&args))),
+        "humanize" | "humanize1024" | "humanizeDuration" | "humanizePercentage"
+        | "humanizeTimestamp" => {
+            arity(name, &args, 1)?;
+            let v = to_float(name, &a0)?;
+            Value::Str(match name {
+                "humanize" => humanize::humanize(v),
+                "humanize1024" => humanize::humanize1024(v),
+                "humanizeDuration" => humanize::duration(v),
+                "humanizePercentage" => humanize::percentage(v),
+                _ => humanize::timestamp(v),
+            })
+        }
+        "toTime" => {
+            arity(name, &args, 1)?;
+            Value::Time(humanize::unix_float_to_ns(to_float(name, &a0)?))
+        }
+        "toDuration" => {
+            arity(name, &args, 1)?;
+            Value::Duration((to_float(name, &a0)? * 1e9) as i64)
+        }
+        "now" => {
+            arity(name, &args, 0)?;
+            Value::Float(ex.ctx.ts_ms as f64 / 1000.0)
+        }
+        "toUpper" => {
+            arity(name, &args, 1)?;
+            Value::Str(string_arg(&a0)?.to_uppercase())
+        }
+        "toLower" => {
+            arity(name, &args, 1)?;
+            Value::Str(string_arg(&a0)?.to_lowercase())
+        }
+        "title" => {
+            arity(name, &args, 1)?;
+            Value::Str(title(string_arg(&a0)?))
+        }
+        "safeHtml" => {
+            arity(name, &args, 1)?;
+            Value::SafeHtml(string_arg(&a0)?.to_string())
+        }
+        "urlQueryEscape" => {
+            arity(name, &args, 1)?;
+            Value::Str(query_escape(string_arg(&a0)?))
+        }
+        "graphLink" | "tableLink" => {
+            arity(name, &args, 1)?;
+            let tab = if name == "graphLink" { 0 } else { 1 };
+            Value::Str(format!(
+                "/graph?g0.expr={}&g0.tab={tab}",
+                query_escape(string_arg(&a0)?)
+            ))
+        }
+        "reReplaceAll" => {
+            arity(name, &args, 3)?;
+            let re = compile(name, string_arg(&a0)?)?;
+            let text = string_arg(args.get(2).unwrap_or(&Value::Nil))?;
+            Value::Str(re.replace_all(text, string_arg(&a1)?).into_owned())
+        }
+        "match" => {
+            arity(name, &args, 2)?;
+            let re = compile(name, string_arg(&a0)?)?;
+            Value::Bool(re.is_match(string_arg(&a1)?))
+        }
+        "stripPort" => {
+            arity(name, &args, 1)?;
+            let s = string_arg(&a0)?;
+            Value::Str(split_host_port(s).map_or(s, |(h, _)| h).to_string())
+        }
+        "stripDomain" => {
+            arity(name, &args, 1)?;
+            let s = string_arg(&a0)?;
+            let (host, port) = split_host_port(s).unwrap_or((s, ""));
+            if is_ip(host) {
+                Value::Str(s.to_string())
+            } else {
+                let short = host.split('.').next().unwrap_or("");
+                Value::Str(if port.is_empty() {
+                    short.to_string()
+                } else if short.contains(':') {
+                    format!("[{short}]:{port}")
+                } else {
+                    format!("{short}:{port}")
+                })
+            }
+        }
+        "parseDuration" => {
+            arity(name, &args, 1)?;
+            let s = string_arg(&a0)?;
+            let (neg, body) = match s.strip_prefix('-') {
+                Some(b) => (true, b),
+                None => (false, s),
+            };
+            let ms = kagari_promql::parse_duration(body).map_err(|_| {
+                calling(
+                    name,
+                    format!("not a valid duration string: {}", kagari_model::quote_go(s)),
+                )
+            })?;
+            let secs = ms as f64 / 1000.0;
+            Value::Float(if neg { -secs } else { secs })
+        }
+        "externalURL" => {
+            arity(name, &args, 0)?;
+            Value::Str(ex.ctx.external_url.to_string())
+        }
+        "pathPrefix" => {
+            arity(name, &args, 0)?;
+            Value::Str(path_prefix(ex.ctx.external_url))
+        }
+        "args" => any_map(
+            args.into_iter()
+                .enumerate()
+                .map(|(i, v)| (format!("arg{i}"), v)),
+        ),
+        "query" => {
+            arity(name, &args, 1)?;
+            let q = string_arg(&a0)?;
+            let Some(qf) = ex.ctx.query else {
+                return Err(calling(name, "no query engine available"));
+            };
+            let res = qf.query(q, ex.ctx.ts_ms).map_err(|e| calling(name, e))?;
+            Value::List(Arc::new(
+                res.iter().map(|(l, v)| sample_value(l, *v)).collect(),
+            ))
+        }
+        "first" => {
+            arity(name, &args, 1)?;
+            match list_arg(&a0)?.first() {
+                Some(v) => v.clone(),
+                None => return Err(calling(name, "first() called on vector with no elements")),
+            }
+        }
+        "label" => {
+            arity(name, &args, 2)?;
+            let l = string_arg(&a0)?;
+            Value::Str(sample_label(sample_arg(name, &a1)?, l))
+        }
+        "value" => {
+            arity(name, &args, 1)?;
+            sample_field(sample_arg(name, &a0)?, "Value").clone()
+        }
+        "strvalue" => {
+            arity(name, &args, 1)?;
+            Value::Str(sample_label(sample_arg(name, &a0)?, "__value__"))
+        }
+        "sortByLabel" => {
+            arity(name, &args, 2)?;
+            let l = string_arg(&a0)?;
+            let mut v: Vec<Value> = list_arg(&a1)?.as_ref().clone();
+            let key = |x: &Value| match x {
+                Value::Struct(s) => sample_label(s, l),
+                _ => String::new(),
+            };
+            v.sort_by_key(key);
+            Value::List(Arc::new(v))
+        }
+        _ => return fail(format!("function \"{name}\" not defined")),
+    })
+}
+
+/// The path of a URL (`http://h:9090/prom/` → `/prom`), as upstream's `pathPrefix`.
+fn path_prefix(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = after_scheme
+        .find('/')
+        .and_then(|i| after_scheme.get(i..))
+        .unwrap_or("");
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    path.to_string()
+}
