@@ -1,6 +1,206 @@
-//! server (not built yet).
+//! `kagari`: a Prometheus-compatible server wired from the Kagari crates.
+//!
+//! The binary stays thin: flags ([`flags`]), configuration loading ([`config`]), the storage
+//! seam ([`storage`]: `kagari_tsdb::Db` as scrape's `Appendable`), self-monitoring
+//! ([`metrics`]), the HTTP API ([`api`]) and the other endpoints and the minimal UI ([`web`]).
+//! Scraping lives in `kagari-scrape`, evaluation in `kagari-promql`, storage in `kagari-tsdb`.
+//!
+//! Run `kagari` without flags for a server on `0.0.0.0:9090` that scrapes itself every 5s.
 
-fn main() {
-    eprintln!("not built yet");
-    std::process::exit(2);
+mod api;
+mod config;
+mod flags;
+mod metrics;
+mod state;
+mod storage;
+mod web;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
+
+use clap::Parser;
+use kagari_promql::engine::EngineOptions;
+use kagari_scrape::{ManagerOptions, ScrapeManager};
+use kagari_tsdb::Db;
+use tokio::sync::Notify;
+
+use crate::flags::Flags;
+use crate::state::AppState;
+
+/// How often the head is checked for block cutting and retention (as Prometheus does).
+const COMPACT_EVERY: Duration = Duration::from_secs(60);
+
+fn main() -> ExitCode {
+    let flags = Flags::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&flags.log_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "starting the runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(flags)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The scrape target of the embedded config: this server's own address (`localhost` for a
+/// wildcard listen address).
+fn self_target(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    }
+}
+
+async fn run(flags: Flags) -> Result<(), String> {
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        "starting kagari (Prometheus-compatible server)"
+    );
+    let db_opts = kagari_tsdb::Options {
+        retention_time: i64::try_from(flags.retention().as_duration().as_millis())
+            .unwrap_or(i64::MAX),
+        retention_size: flags.retention_size.bytes(),
+        ..kagari_tsdb::Options::default()
+    };
+    let path = flags.storage_path.clone();
+    let db = tokio::task::spawn_blocking(move || Db::open(&path, db_opts))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("opening storage at {}: {e}", flags.storage_path.display()))?;
+    let db = Arc::new(db);
+    tracing::info!(path = %flags.storage_path.display(), series = db.head().num_series(), "storage opened");
+
+    let listener = tokio::net::TcpListener::bind(&flags.listen_address)
+        .await
+        .map_err(|e| format!("listening on {}: {e}", flags.listen_address))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let self_target = self_target(addr);
+
+    let loaded = match &flags.config_file {
+        Some(p) => config::load_file(p),
+        None => config::load_embedded(&self_target),
+    }
+    .map_err(|e| format!("error loading config: {e}"))?;
+    if flags.config_file.is_none() {
+        tracing::info!(target = %self_target, "no --config.file: using the embedded config that scrapes this server every 5s");
+    }
+
+    let appendable = storage::DbAppendable::new(db.clone());
+    let metrics = metrics::Metrics::new(db.clone(), appendable.stats().clone())
+        .map_err(|e| format!("registering self-monitoring metrics: {e}"))?;
+    let mut manager = ScrapeManager::new(Arc::new(appendable), ManagerOptions::default());
+    manager
+        .apply_config(&loaded.config)
+        .map_err(|e| format!("applying config: {e}"))?;
+
+    let engine = EngineOptions {
+        lookback_delta: i64::try_from(flags.query_lookback_delta.as_duration().as_millis())
+            .unwrap_or(i64::MAX),
+        max_samples: flags.query_max_samples,
+        timeout: Some(flags.query_timeout.as_duration()),
+        ..EngineOptions::default()
+    };
+    let st = Arc::new(AppState {
+        db: db.clone(),
+        engine,
+        flags,
+        config: RwLock::new(loaded),
+        scrape: Mutex::new(Some(manager)),
+        metrics,
+        self_target,
+        quit: Notify::new(),
+        quitting: AtomicBool::new(false),
+        start_time: SystemTime::now(),
+    });
+
+    let compactor = tokio::spawn(compact_loop(db.clone()));
+    tracing::info!(%addr, "listening; server is ready to receive web requests");
+    let app = web::router(st.clone());
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal(st.clone()))
+        .await;
+    st.quitting
+        .store(true, std::sync::atomic::Ordering::Release);
+
+    tracing::info!("stopping scrape manager");
+    let manager = st
+        .scrape
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(m) = manager {
+        m.stop().await;
+    }
+    compactor.abort();
+    tracing::info!("closing storage");
+    let closed = tokio::task::spawn_blocking(move || db.close())
+        .await
+        .map_err(|e| e.to_string())?;
+    served.map_err(|e| format!("serving HTTP: {e}"))?;
+    closed.map_err(|e| format!("closing storage: {e}"))?;
+    tracing::info!("see you next time!");
+    Ok(())
+}
+
+/// Cuts blocks and applies retention periodically.
+async fn compact_loop(db: Arc<Db>) {
+    let mut tick = tokio::time::interval(COMPACT_EVERY);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let db = db.clone();
+        match tokio::task::spawn_blocking(move || db.compact()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "compaction failed"),
+            Err(e) => tracing::error!(error = %e, "compaction task failed"),
+        }
+    }
+}
+
+/// Resolves on SIGINT, SIGTERM or `/-/quit`.
+async fn shutdown_signal(st: Arc<AppState>) {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "installing the SIGINT handler");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "installing the SIGTERM handler");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => tracing::warn!("received SIGINT, exiting gracefully"),
+        () = term => tracing::warn!("received SIGTERM, exiting gracefully"),
+        () = st.quit.notified() => tracing::warn!("termination requested via /-/quit"),
+    }
+    st.quitting
+        .store(true, std::sync::atomic::Ordering::Release);
 }

@@ -1,0 +1,151 @@
+//! Expression endpoints: `query`, `query_range`, `format_query`, `query_exemplars`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kagari_promql::engine::{Engine, EngineOptions, QueryResult, QueryTime, Value};
+use kagari_promql::Expr;
+
+use super::json::push_query_data;
+use super::params::{self, Params};
+use super::response::{ApiError, ErrorType, Success};
+use super::time::now_ms;
+use crate::state::AppState;
+
+/// Upstream's resolution guard for range queries.
+const MAX_POINTS: i64 = 11_000;
+
+fn parse_query(p: &Params) -> Result<Expr, ApiError> {
+    kagari_promql::parse(p.value("query"))
+        .map_err(|e| ApiError::bad_data(format!("invalid parameter \"query\": {e}")))
+}
+
+/// Engine options for one request: `timeout` (capped by `--query.timeout`) and
+/// `lookback_delta` override the defaults.
+fn request_options(st: &AppState, p: &Params) -> Result<EngineOptions, ApiError> {
+    let mut opts = st.engine.clone();
+    if let Some(s) = p.get("timeout").filter(|s| !s.is_empty()) {
+        let ms = params::parse_duration(s)
+            .map_err(|e| ApiError::bad_data(format!("invalid parameter \"timeout\": {e}")))?;
+        let d = Duration::from_millis(u64::try_from(ms.max(0)).unwrap_or(0));
+        opts.timeout = Some(opts.timeout.map_or(d, |t| t.min(d)));
+    }
+    if let Some(s) = p.get("lookback_delta").filter(|s| !s.is_empty()) {
+        let ms = params::parse_duration(s).map_err(|e| {
+            ApiError::bad_data(format!("invalid parameter \"lookback_delta\": {e}"))
+        })?;
+        if ms > 0 {
+            opts.lookback_delta = ms;
+        }
+    }
+    Ok(opts)
+}
+
+/// Runs a query on the blocking pool and records its phase durations.
+async fn run(
+    st: &Arc<AppState>,
+    opts: EngineOptions,
+    expr: Expr,
+    time: QueryTime,
+) -> Result<QueryResult, ApiError> {
+    if opts.timeout.is_some_and(|t| t.is_zero()) {
+        // The deadline passed before the query could start (upstream: "in query queue").
+        return Err(ApiError {
+            kind: ErrorType::Timeout,
+            message: "query timed out in query queue".into(),
+        });
+    }
+    let db = st.db.clone();
+    let res = tokio::task::spawn_blocking(move || {
+        Engine::new(opts).query(db.as_ref(), &expr, time, None)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("query task failed: {e}")))?
+    .map_err(|e| ApiError::from_engine(&e))?;
+    st.metrics.observe_query(
+        res.stats.prepare_time.as_secs_f64(),
+        res.stats.eval_time.as_secs_f64(),
+    );
+    Ok(res)
+}
+
+/// Encodes a result, applying `limit` (truncation plus a warning).
+fn answer(mut res: QueryResult, limit: usize) -> Success {
+    let mut warnings = std::mem::take(&mut res.annotations.warnings);
+    let truncated = match &mut res.value {
+        Value::Vector(v) if limit > 0 && v.len() > limit => {
+            v.truncate(limit);
+            true
+        }
+        Value::Matrix(m) if limit > 0 && m.len() > limit => {
+            m.truncate(limit);
+            true
+        }
+        _ => false,
+    };
+    if truncated {
+        warnings.push("results truncated due to limit".to_string());
+    }
+    let mut data = String::new();
+    push_query_data(&mut data, &res.value);
+    Success {
+        data,
+        warnings,
+        infos: std::mem::take(&mut res.annotations.infos),
+    }
+}
+
+/// `/api/v1/query`.
+pub(crate) async fn instant(st: Arc<AppState>, p: Params) -> Result<Success, ApiError> {
+    let expr = parse_query(&p)?;
+    let t = params::time_or(&p, "time", now_ms())?;
+    let limit = params::limit(&p)?;
+    let opts = request_options(&st, &p)?;
+    let res = run(&st, opts, expr, QueryTime::Instant(t)).await?;
+    Ok(answer(res, limit))
+}
+
+/// `/api/v1/query_range`.
+pub(crate) async fn range(st: Arc<AppState>, p: Params) -> Result<Success, ApiError> {
+    let start = params::time_required(&p, "start")?;
+    let end = params::time_required(&p, "end")?;
+    if end < start {
+        return Err(ApiError::bad_data(
+            "invalid parameter \"end\": end timestamp must not be before start time",
+        ));
+    }
+    let step = params::parse_duration(p.value("step"))
+        .map_err(|e| ApiError::bad_data(format!("invalid parameter \"step\": {e}")))?;
+    if step <= 0 {
+        return Err(ApiError::bad_data(
+            "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer",
+        ));
+    }
+    if end.saturating_sub(start) / step > MAX_POINTS {
+        return Err(ApiError::bad_data(
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+        ));
+    }
+    let expr = parse_query(&p)?;
+    let limit = params::limit(&p)?;
+    let opts = request_options(&st, &p)?;
+    let res = run(&st, opts, expr, QueryTime::Range { start, end, step }).await?;
+    Ok(answer(res, limit))
+}
+
+/// `/api/v1/format_query`.
+pub(crate) async fn format(p: Params) -> Result<Success, ApiError> {
+    let expr = parse_query(&p)?;
+    let mut data = String::new();
+    super::json::push_str(&mut data, &kagari_promql::prettify(&expr));
+    Ok(Success::data(data))
+}
+
+/// `/api/v1/query_exemplars`: no exemplar storage yet, so always empty (after checking the
+/// parameters like upstream).
+pub(crate) async fn exemplars(p: Params) -> Result<Success, ApiError> {
+    parse_query(&p)?;
+    params::time_or(&p, "start", super::time::MIN_TIME)?;
+    params::time_or(&p, "end", super::time::MAX_TIME)?;
+    Ok(Success::data("[]".into()))
+}

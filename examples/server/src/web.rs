@@ -1,0 +1,131 @@
+//! The HTTP server: non-API endpoints (`/-/healthy`, `/-/ready`, `/-/reload`, `/-/quit`,
+//! `/metrics`, the minimal UI), request instrumentation, and the full router.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::api;
+use crate::state::AppState;
+
+/// The minimal query page (the full UI is a later issue).
+const UI_HTML: &str = include_str!("ui/index.html");
+
+type St = State<Arc<AppState>>;
+
+async fn healthy() -> &'static str {
+    "Prometheus Server is Healthy.\n"
+}
+
+async fn ready(State(st): St) -> Response {
+    if st.quitting.load(std::sync::atomic::Ordering::Acquire) {
+        let mut r = (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
+        r.headers_mut()
+            .insert("X-Prometheus-Stopping", HeaderValue::from_static("true"));
+        return r;
+    }
+    "Prometheus Server is Ready.\n".into_response()
+}
+
+const LIFECYCLE_DISABLED: &str = "Lifecycle API is not enabled.";
+
+async fn reload(State(st): St) -> Response {
+    if !st.flags.enable_lifecycle {
+        return (StatusCode::FORBIDDEN, LIFECYCLE_DISABLED).into_response();
+    }
+    // Config files are small: reading one inline on the runtime is fine, and applying it
+    // needs the runtime context (it starts scrape tasks).
+    match st.reload() {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "reloading configuration");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("failed to reload config: {e}"),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn quit(State(st): St) -> Response {
+    if !st.flags.enable_lifecycle {
+        return (StatusCode::FORBIDDEN, LIFECYCLE_DISABLED).into_response();
+    }
+    if st.request_quit() {
+        "Requesting termination... Goodbye!".into_response()
+    } else {
+        "Termination already in progress.".into_response()
+    }
+}
+
+async fn post_only() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Only POST or PUT requests allowed",
+    )
+        .into_response()
+}
+
+async fn metrics(State(st): St, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    match kagari_client::scrape(&st.metrics.registry, accept) {
+        Ok(s) => {
+            let mut r = s.body.into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(s.content_type),
+            );
+            r
+        }
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn ui() -> Html<&'static str> {
+    Html(UI_HTML)
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "404 page not found\n").into_response()
+}
+
+/// Counts and times every request under its route pattern (upstream's `handler` label) and
+/// adds the CORS headers to API answers.
+async fn track(State(st): St, req: Request, next: Next) -> Response {
+    let handler = req.extensions().get::<MatchedPath>().map_or_else(
+        || "other".to_string(),
+        |m| m.as_str().replace("{name}", ":name"),
+    );
+    let has_origin = req.headers().contains_key(header::ORIGIN);
+    let t0 = Instant::now();
+    let mut resp = next.run(req).await;
+    if handler.starts_with("/api/") {
+        api::add_cors(&mut resp, has_origin);
+    }
+    st.metrics
+        .observe_http(&handler, resp.status().as_u16(), t0.elapsed().as_secs_f64());
+    resp
+}
+
+/// The whole application.
+pub(crate) fn router(st: Arc<AppState>) -> Router {
+    Router::new()
+        .merge(api::routes(st.flags.enable_admin_api))
+        .route("/-/healthy", get(healthy))
+        .route("/-/ready", get(ready))
+        .route("/-/reload", get(post_only).post(reload).put(reload))
+        .route("/-/quit", get(post_only).post(quit).put(quit))
+        .route("/metrics", get(metrics))
+        .route("/", get(ui))
+        .route("/graph", get(ui))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(st.clone(), track))
+        .with_state(st)
+}

@@ -1,0 +1,230 @@
+//! Starts the `kagari` binary on a free loopback port with a temp data dir and a config that
+//! scrapes itself every second, and talks to it with a blocking HTTP client.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Generous bound for anything the server must do "eventually" (never a timing assertion).
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A running server.
+pub(crate) struct Server {
+    child: Option<Child>,
+    pub(crate) port: u16,
+    pub(crate) dir: tempfile::TempDir,
+    agent: ureq::Agent,
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+pub(crate) fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// The self-scrape config at 1s plus `extra` YAML.
+pub(crate) fn self_scrape_config(port: u16, extra: &str) -> String {
+    format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  external_labels: {{replica: a}}\n\
+         scrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n{extra}"
+    )
+}
+
+impl Server {
+    /// Starts a server scraping itself every second; `extra_yaml` is appended to the config.
+    pub(crate) fn start(extra_yaml: &str, args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        Server::start_in(dir, extra_yaml, args)
+    }
+
+    /// Like [`Server::start`] but in an existing directory (for restarts).
+    pub(crate) fn start_in(dir: tempfile::TempDir, extra_yaml: &str, args: &[&str]) -> Server {
+        let mut dir = Some(dir);
+        for _attempt in 0..3 {
+            let port = free_port();
+            let d = dir.take().unwrap();
+            let cfg = d.path().join("prometheus.yml");
+            std::fs::write(&cfg, self_scrape_config(port, extra_yaml)).unwrap();
+            let child = spawn(d.path(), &cfg, port, args);
+            let mut s = Server {
+                child: Some(child),
+                port,
+                dir: d,
+                agent: agent(),
+            };
+            if s.wait_ready() {
+                return s;
+            }
+            let log = s.log();
+            let d = s.take_dir();
+            if !log.contains("listening on") {
+                panic!("server did not become ready:\n{log}");
+            }
+            dir = Some(d); // port taken meanwhile: try another
+        }
+        panic!("could not start the server");
+    }
+
+    fn take_dir(mut self) -> tempfile::TempDir {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let placeholder = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.dir, placeholder)
+    }
+
+    fn wait_ready(&mut self) -> bool {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            if let Some(Ok(Some(_))) = self.child.as_mut().map(|c| c.try_wait()) {
+                return false;
+            }
+            if let Ok((200, _)) = self.try_get("/-/ready") {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    /// The server's log so far.
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("kagari.log")).unwrap_or_default()
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn try_get(&self, path: &str) -> Result<(u16, String), ureq::Error> {
+        let mut r = self.agent.get(&self.url(path)).call()?;
+        let status = r.status().as_u16();
+        Ok((status, r.body_mut().read_to_string()?))
+    }
+
+    /// GET → (status, body).
+    pub(crate) fn get(&self, path: &str) -> (u16, String) {
+        self.try_get(path).unwrap()
+    }
+
+    /// Form POST → (status, body).
+    pub(crate) fn post_form(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let mut r = self
+            .agent
+            .post(&self.url(path))
+            .send_form(form.iter().copied())
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.body_mut().read_to_string().unwrap())
+    }
+
+    /// Any method with an empty body → status.
+    pub(crate) fn method(&self, method: &str, path: &str) -> u16 {
+        let req = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.url(path))
+            .body(())
+            .unwrap();
+        self.agent.run(req).unwrap().status().as_u16()
+    }
+
+    /// GET → (status, parsed JSON).
+    pub(crate) fn json(&self, path: &str) -> (u16, Value) {
+        let (s, b) = self.get(path);
+        let v = serde_json::from_str(&b).unwrap_or_else(|e| panic!("{path}: {e}: {b}"));
+        (s, v)
+    }
+
+    /// Polls `query` until it returns a non-empty vector; returns it.
+    pub(crate) fn wait_for_vector(&self, query: &str) -> Vec<Value> {
+        let path = format!("/api/v1/query?query={}", encode(query));
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let (s, v) = self.json(&path);
+            assert_eq!(s, 200, "{v}");
+            if let Some(r) = v["data"]["result"].as_array().filter(|r| !r.is_empty()) {
+                return r.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{query} stayed empty for {PATIENCE:?}; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub(crate) fn terminate(&mut self) -> ExitStatus {
+        let mut c = self.child.take().unwrap();
+        let ok = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        c.wait().unwrap()
+    }
+
+    /// Waits for the process to exit on its own (after `/-/quit`).
+    pub(crate) fn wait_exit(&mut self) -> ExitStatus {
+        self.child.take().unwrap().wait().unwrap()
+    }
+
+    /// Stops the server (SIGTERM) and hands back its data directory.
+    pub(crate) fn into_dir(mut self) -> tempfile::TempDir {
+        if self.child.is_some() {
+            assert!(self.terminate().success(), "{}", self.log());
+        }
+        self.take_dir()
+    }
+}
+
+fn spawn(dir: &Path, cfg: &Path, port: u16, args: &[&str]) -> Child {
+    let log = std::fs::File::create(dir.join("kagari.log")).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_kagari"))
+        .arg(format!("--config.file={}", cfg.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Percent-encodes a query parameter value.
+pub(crate) fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
