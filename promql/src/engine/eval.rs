@@ -560,13 +560,13 @@ fn push_point(
     }
 }
 
-/// Rejects a step result with two samples of identical labels (and name-drop state).
+/// Rejects a step result with two samples of identical labels.
 fn check_unique(v: &Vector) -> Result<(), EngineError> {
     if v.len() < 2 {
         return Ok(());
     }
     let mut seen = std::collections::HashSet::with_capacity(v.len());
-    if v.iter().all(|s| seen.insert((&s.metric, s.drop_name))) {
+    if v.iter().all(|s| seen.insert(&s.metric)) {
         Ok(())
     } else {
         Err(EngineError::DuplicateLabelset)
