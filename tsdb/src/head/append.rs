@@ -83,7 +83,8 @@ impl<'a> HeadAppender<'a> {
         let (r, (idx, max_t, last_bits)) = match known {
             Some(x) => x,
             None => {
-                let s = match series_ref.and_then(|r| self.head.series(r)) {
+                // Both lookups pin the series (raise `pending`) so truncation keeps it.
+                let s = match series_ref.and_then(|r| self.head.series_pinned(r)) {
                     Some(s) => s,
                     None => {
                         if labels.is_empty() {
@@ -92,23 +93,30 @@ impl<'a> HeadAppender<'a> {
                                 reason: "series with an empty label set".into(),
                             });
                         }
-                        self.head.get_or_create(labels, None).0
+                        self.head.get_or_create(labels, None, true).0
                     }
                 };
                 let r = s.series_ref;
                 match self.index.get(&r) {
-                    Some(&e) => (r, e),
+                    Some(&e) => {
+                        s.pending.fetch_sub(1, Ordering::AcqRel); // pinned already
+                        (r, e)
+                    }
                     None => {
+                        let idx = match u32::try_from(self.series.len()) {
+                            Ok(i) => i,
+                            Err(_) => {
+                                s.pending.fetch_sub(1, Ordering::AcqRel);
+                                return Err(Error::InvalidInput {
+                                    writer: "head appender",
+                                    reason: "too many series in one transaction".into(),
+                                });
+                            }
+                        };
                         let (max_t, last_bits) = {
                             let st = s.state.lock();
                             (st.max_t, st.last_bits)
                         };
-                        s.pending.fetch_add(1, Ordering::AcqRel);
-                        let idx =
-                            u32::try_from(self.series.len()).map_err(|_| Error::InvalidInput {
-                                writer: "head appender",
-                                reason: "too many series in one transaction".into(),
-                            })?;
                         self.series.push(s);
                         self.index.insert(r, (idx, max_t, last_bits));
                         (r, (idx, max_t, last_bits))

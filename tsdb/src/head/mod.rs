@@ -232,6 +232,15 @@ impl Head {
         self.by_ref.get(Self::stripe(r))?.read().get(&r).cloned()
     }
 
+    /// The series with ref `r`, its `pending` count raised under the stripe lock so a
+    /// concurrent truncation cannot garbage-collect it (the caller must lower it again).
+    pub(crate) fn series_pinned(&self, r: SeriesRef) -> Option<Arc<MemSeries>> {
+        let stripe = self.by_ref.get(Self::stripe(r))?.read();
+        let s = stripe.get(&r)?;
+        s.pending.fetch_add(1, Ordering::AcqRel);
+        Some(s.clone())
+    }
+
     /// The series with exactly these labels.
     pub(crate) fn series_by_labels(&self, labels: &Labels) -> Option<Arc<MemSeries>> {
         let hash = labels.stable_hash();
@@ -249,12 +258,20 @@ impl Head {
     }
 
     /// Returns the series with `labels`, creating it (with ref `want_ref` when given, for
-    /// replay; else the next free ref). The bool tells whether it was created.
+    /// replay; else the next free ref). The bool tells whether it was created. With `pin`,
+    /// the series' `pending` count is raised under the stripe lock (see [`Self::series_pinned`]).
     pub(crate) fn get_or_create(
         &self,
         labels: &Labels,
         want_ref: Option<SeriesRef>,
+        pin: bool,
     ) -> (Arc<MemSeries>, bool) {
+        let pinned = |s: &Arc<MemSeries>| {
+            if pin {
+                s.pending.fetch_add(1, Ordering::AcqRel);
+            }
+            s.clone()
+        };
         let hash = labels.stable_hash();
         let Some(stripe) = self.by_hash.get(Self::stripe(hash)) else {
             unreachable!("stripe index is reduced modulo the stripe count")
@@ -264,12 +281,12 @@ impl Head {
             .get(&hash)
             .and_then(|v| v.iter().find(|s| s.labels == *labels))
         {
-            return (s.clone(), false);
+            return (pinned(s), false);
         }
         let mut w = stripe.write();
         let list = w.entry(hash).or_default();
         if let Some(s) = list.iter().find(|s| s.labels == *labels) {
-            return (s.clone(), false);
+            return (pinned(s), false);
         }
         let r = match want_ref {
             Some(r) => {
@@ -280,6 +297,7 @@ impl Head {
             None => self.next_ref.fetch_add(1, Ordering::AcqRel),
         };
         let s = Arc::new(MemSeries::new(r, labels.clone(), want_ref.is_some()));
+        let s = pinned(&s);
         list.push(s.clone());
         list.shrink_to_fit();
         if let Some(st) = self.by_ref.get(Self::stripe(r)) {
@@ -428,20 +446,31 @@ impl Head {
                 }
             }
         }
-        for s in &removed {
+        // Re-check under both stripe locks: appenders pin series under these locks, so a
+        // series is either pinned before this check or no longer findable after it.
+        removed.retain(|s| {
             let hash = s.labels.stable_hash();
-            if let Some(st) = self.by_hash.get(Self::stripe(hash)) {
-                let mut w = st.write();
-                if let Some(list) = w.get_mut(&hash) {
-                    list.retain(|x| x.series_ref != s.series_ref);
-                    if list.is_empty() {
-                        w.remove(&hash);
-                    }
+            let (Some(hs), Some(rs)) = (
+                self.by_hash.get(Self::stripe(hash)),
+                self.by_ref.get(Self::stripe(s.series_ref)),
+            ) else {
+                return false;
+            };
+            let mut hw = hs.write();
+            let mut rw = rs.write();
+            if s.pending.load(Ordering::Acquire) != 0 || !s.state.lock().is_empty() {
+                return false;
+            }
+            if let Some(list) = hw.get_mut(&hash) {
+                list.retain(|x| x.series_ref != s.series_ref);
+                if list.is_empty() {
+                    hw.remove(&hash);
                 }
             }
-            if let Some(st) = self.by_ref.get(Self::stripe(s.series_ref)) {
-                st.write().remove(&s.series_ref);
-            }
+            rw.remove(&s.series_ref);
+            true
+        });
+        for s in &removed {
             self.postings.write().remove(s.series_ref, &s.labels);
         }
         {

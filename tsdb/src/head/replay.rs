@@ -66,7 +66,7 @@ pub(crate) fn replay(head: &Head, wal_dir: &Path) -> Result<ReplayStats> {
                 record::decode_series(rec, &mut series)?;
                 for s in series.drain(..) {
                     stats.series += 1;
-                    let (m, _) = head.get_or_create(&s.labels, Some(s.series_ref));
+                    let (m, _) = head.get_or_create(&s.labels, Some(s.series_ref), false);
                     m.logged.store(true, Ordering::Release);
                     if m.series_ref != s.series_ref {
                         aliases.insert(s.series_ref, m.series_ref);

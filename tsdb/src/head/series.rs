@@ -184,7 +184,6 @@ impl SeriesState {
     }
 
     /// Whether the series holds no samples.
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.closed.is_empty() && self.open.is_none()
     }
