@@ -115,7 +115,7 @@ fn metadata(line: &str) -> Result<Entry<'_>, ScanError> {
         }),
         "TYPE" => {
             let metric_type = MetricType::from_openmetrics(text)
-                .ok_or((text_col, ErrorKind::UnknownType(text.to_owned())))?;
+                .ok_or_else(|| (text_col, ErrorKind::UnknownType(text.to_owned())))?;
             Ok(Entry::Type { name, metric_type })
         }
         _ => Ok(Entry::Unit { name, unit: text }),
@@ -147,7 +147,7 @@ fn sample<'a>(
     i += 1;
     let v_end = token_end(b, i);
     let v_str = line.get(i..v_end).unwrap_or("");
-    let value = parse_float(v_str).ok_or((i, ErrorKind::InvalidValue(v_str.to_owned())))?;
+    let value = parse_float(v_str).ok_or_else(|| (i, ErrorKind::InvalidValue(v_str.to_owned())))?;
     let mut entry = SampleEntry {
         name,
         labels,
@@ -162,7 +162,8 @@ fn sample<'a>(
     if b.get(i) != Some(&b'#') {
         let t_end = token_end(b, i);
         let t_str = line.get(i..t_end).unwrap_or("");
-        let ts = parse_seconds(t_str).ok_or((i, ErrorKind::InvalidTimestamp(t_str.to_owned())))?;
+        let ts = parse_seconds(t_str)
+            .ok_or_else(|| (i, ErrorKind::InvalidTimestamp(t_str.to_owned())))?;
         entry.timestamp = Some(Timestamp::Seconds(ts));
         if t_end == b.len() {
             return Ok(entry);
@@ -225,7 +226,7 @@ fn exemplar<'a>(
     i = end + 1;
     let v_end = token_end(b, i);
     let v_str = line.get(i..v_end).unwrap_or("");
-    let value = parse_float(v_str).ok_or((i, ErrorKind::InvalidValue(v_str.to_owned())))?;
+    let value = parse_float(v_str).ok_or_else(|| (i, ErrorKind::InvalidValue(v_str.to_owned())))?;
     let mut ex = ExemplarEntry {
         labels,
         value,
@@ -237,8 +238,9 @@ fn exemplar<'a>(
     i = v_end + 1;
     let t_end = token_end(b, i);
     let t_str = line.get(i..t_end).unwrap_or("");
-    ex.timestamp =
-        Some(parse_seconds(t_str).ok_or((i, ErrorKind::InvalidTimestamp(t_str.to_owned())))?);
+    ex.timestamp = Some(
+        parse_seconds(t_str).ok_or_else(|| (i, ErrorKind::InvalidTimestamp(t_str.to_owned())))?,
+    );
     if t_end != b.len() {
         return Err((
             t_end,

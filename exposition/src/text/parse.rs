@@ -122,8 +122,8 @@ fn comment(line: &str, pos: usize) -> Result<Entry<'_>, ScanError> {
         return Ok(Entry::Help { name, help });
     }
     // Go reads the type up to the end of the line: `counter ` (trailing blank) is unknown.
-    let metric_type =
-        MetricType::from_text(text).ok_or((text_start, ErrorKind::UnknownType(text.to_owned())))?;
+    let metric_type = MetricType::from_text(text)
+        .ok_or_else(|| (text_start, ErrorKind::UnknownType(text.to_owned())))?;
     Ok(Entry::Type { name, metric_type })
 }
 
@@ -151,7 +151,7 @@ fn sample<'a>(
     let value = parse_float(v_str)
         .filter(|v| !v.is_infinite() || v_str.bytes().any(|c| matches!(c, b'i' | b'I')))
         .filter(|v| !v.is_nan() || !v_str.starts_with(['+', '-']))
-        .ok_or((i, ErrorKind::InvalidValue(v_str.to_owned())))?;
+        .ok_or_else(|| (i, ErrorKind::InvalidValue(v_str.to_owned())))?;
     if v_end == b.len() {
         return Ok(SampleEntry {
             name,
@@ -164,7 +164,8 @@ fn sample<'a>(
     let t_start = skip_blanks(b, v_end);
     let t_end = take_while(b, t_start, |c| !is_blank(c));
     let t_str = line.get(t_start..t_end).unwrap_or("");
-    let ts = parse_millis(t_str).ok_or((t_start, ErrorKind::InvalidTimestamp(t_str.to_owned())))?;
+    let ts = parse_millis(t_str)
+        .ok_or_else(|| (t_start, ErrorKind::InvalidTimestamp(t_str.to_owned())))?;
     if t_end != b.len() {
         return Err((
             t_end,
