@@ -36,7 +36,7 @@ fn known_failures(dir: &Path) -> BTreeMap<String, String> {
 
 #[test]
 fn core_scripts_match_known_failures() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/promql");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/promql");
     let mut known = known_failures(&dir);
     assert!(
         known.values().all(|r| !r.is_empty()),
