@@ -19,7 +19,7 @@ pub(crate) struct Server {
     agent: ureq::Agent,
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
@@ -49,12 +49,21 @@ impl Server {
 
     /// Like [`Server::start`] but in an existing directory (for restarts).
     pub(crate) fn start_in(dir: tempfile::TempDir, extra_yaml: &str, args: &[&str]) -> Server {
+        Server::start_custom(dir, |port| self_scrape_config(port, extra_yaml), args)
+    }
+
+    /// Starts with the config `config(port)` in `dir`.
+    pub(crate) fn start_custom(
+        dir: tempfile::TempDir,
+        config: impl Fn(u16) -> String,
+        args: &[&str],
+    ) -> Server {
         let mut dir = Some(dir);
         for _attempt in 0..3 {
             let port = free_port();
             let d = dir.take().unwrap();
             let cfg = d.path().join("prometheus.yml");
-            std::fs::write(&cfg, self_scrape_config(port, extra_yaml)).unwrap();
+            std::fs::write(&cfg, config(port)).unwrap();
             let child = spawn(d.path(), &cfg, port, args);
             let mut s = Server {
                 child: Some(child),
