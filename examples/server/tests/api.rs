@@ -392,3 +392,42 @@ fn sigterm_shuts_down_gracefully() {
     assert!(log.contains("received SIGTERM"), "{log}");
     assert!(log.contains("closing storage"), "{log}");
 }
+
+#[test]
+fn admin_api_snapshot_and_delete_series() {
+    let s = Server::start("", &["--web.enable-admin-api"]);
+    s.wait_for_vector("up");
+    let (st, body) = s.post_form("/api/v1/admin/tsdb/snapshot", &[]);
+    assert_eq!(st, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let name = v["data"]["name"].as_str().unwrap();
+    let snap = s.dir.path().join("data/snapshots").join(name);
+    let blocks: Vec<_> = std::fs::read_dir(&snap).unwrap().collect();
+    assert!(!blocks.is_empty(), "empty snapshot {}", snap.display());
+    assert!(blocks[0]
+        .as_ref()
+        .unwrap()
+        .path()
+        .join("meta.json")
+        .exists());
+
+    let (st, v) = s.json("/api/v1/query?query=time()");
+    assert_eq!(st, 200);
+    let t = v["data"]["result"][0].as_f64().unwrap().to_string();
+    let count = format!(
+        "/api/v1/query?query={}&time={t}",
+        encode("count_over_time(up[1h])")
+    );
+    assert_eq!(
+        s.json(&count).1["data"]["result"].as_array().unwrap().len(),
+        1
+    );
+    let (st, body) = s.post_form(
+        "/api/v1/admin/tsdb/delete_series",
+        &[("match[]", "up"), ("end", &t)],
+    );
+    assert_eq!((st, body.as_str()), (204, ""));
+    assert_eq!(s.json(&count).1["data"]["result"], json!([]));
+    let (st, _) = s.post_form("/api/v1/admin/tsdb/delete_series", &[]);
+    assert_eq!(st, 400);
+}

@@ -17,7 +17,7 @@ const NON_EMPTY: &str = "match[] must contain at least one non-empty matcher";
 
 /// Parses every `match[]` into matcher sets, each with at least one matcher that does not
 /// match the empty string.
-fn match_sets(p: &Params) -> Result<Vec<Vec<Matcher>>, ApiError> {
+pub(super) fn match_sets(p: &Params) -> Result<Vec<Vec<Matcher>>, ApiError> {
     let mut out = Vec::new();
     for s in p.all("match[]") {
         let expr = kagari_promql::parse(s).map_err(|e| match e.message {
@@ -47,7 +47,7 @@ fn range(p: &Params) -> Result<(i64, i64), ApiError> {
 }
 
 /// Runs `f` on the blocking pool (storage reads may touch disk).
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)

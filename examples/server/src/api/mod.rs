@@ -6,6 +6,7 @@
 //! - `response.rs`: the envelope and `errorType` → status mapping;
 //! - `query.rs`, `meta.rs`, `status.rs`: the endpoints.
 
+mod admin;
 mod json;
 mod meta;
 pub(crate) mod params;
@@ -20,7 +21,7 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::handler::Handler;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 pub(crate) use params::Params;
@@ -138,19 +139,34 @@ async fn admin_disabled() -> ApiError {
     }
 }
 
-async fn admin_not_implemented() -> ApiError {
-    ApiError::internal("admin API not implemented by kagari yet")
+async fn snapshot(State(st): St, p: Params) -> Result<Success, ApiError> {
+    admin::snapshot(st, p).await
+}
+
+async fn delete_series(State(st): St, p: Params) -> Result<Response, ApiError> {
+    admin::delete_series(st, p).await
 }
 
 /// The `/api/v1` routes.
 pub(crate) fn routes(admin: bool) -> Router<Arc<AppState>> {
-    let admin_handler: MethodRouter<Arc<AppState>> = if admin {
-        axum::routing::post(admin_not_implemented).put(admin_not_implemented)
+    let r = Router::new();
+    let r = if admin {
+        r.route("/api/v1/admin/tsdb/snapshot", post(snapshot).put(snapshot))
+            .route(
+                "/api/v1/admin/tsdb/delete_series",
+                post(delete_series).put(delete_series),
+            )
+            .route(
+                "/api/v1/admin/tsdb/clean_tombstones",
+                post(admin::clean_tombstones).put(admin::clean_tombstones),
+            )
     } else {
-        axum::routing::post(admin_disabled).put(admin_disabled)
+        r.route(
+            "/api/v1/admin/tsdb/{action}",
+            post(admin_disabled).put(admin_disabled),
+        )
     };
-    Router::new()
-        .route("/api/v1/query", get_post(query))
+    r.route("/api/v1/query", get_post(query))
         .route("/api/v1/query_range", get_post(query_range))
         .route("/api/v1/query_exemplars", get_post(query_exemplars))
         .route("/api/v1/format_query", get_post(format_query))
@@ -164,7 +180,6 @@ pub(crate) fn routes(admin: bool) -> Router<Arc<AppState>> {
         .route("/api/v1/status/config", get_only(config))
         .route("/api/v1/status/flags", get_only(flags))
         .route("/api/v1/status/runtimeinfo", get_only(runtimeinfo))
-        .route("/api/v1/admin/tsdb/{action}", admin_handler)
 }
 
 /// CORS headers of API answers (`util/httputil/cors.go` with the default origin `.*`).

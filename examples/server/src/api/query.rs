@@ -1,5 +1,6 @@
 //! Expression endpoints: `query`, `query_range`, `format_query`, `query_exemplars`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +42,15 @@ fn request_options(st: &AppState, p: &Params) -> Result<EngineOptions, ApiError>
     Ok(opts)
 }
 
+/// Sets the query's cancellation flag when dropped.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Runs a query on the blocking pool and records its phase durations.
 async fn run(
     st: &Arc<AppState>,
@@ -56,8 +66,11 @@ async fn run(
         });
     }
     let db = st.db.clone();
+    let cancel = Arc::new(AtomicBool::new(false));
+    // If the client goes away, the handler future is dropped: stop the query too.
+    let _guard = CancelOnDrop(cancel.clone());
     let res = tokio::task::spawn_blocking(move || {
-        Engine::new(opts).query(db.as_ref(), &expr, time, None)
+        Engine::new(opts).query(db.as_ref(), &expr, time, Some(&cancel))
     })
     .await
     .map_err(|e| ApiError::internal(format!("query task failed: {e}")))?
