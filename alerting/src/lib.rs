@@ -2,6 +2,7 @@
 //!
 //! - [`rulefmt`]: the Prometheus rule-file format and its validation ([`parse_rule_file`]).
 //! - [`template`]: a Go `text/template`-compatible engine with Prometheus's functions.
+//! - [`rules`]: recording and alerting rule evaluation ([`Group`], [`AlertingRule`]).
 //!
 //! ```
 //! use kagari_alerting::{parse_rule_file, ParseOptions};
@@ -31,9 +32,14 @@
 #![forbid(unsafe_code)]
 
 pub mod rulefmt;
+pub mod rules;
 pub mod template;
 
 pub use rulefmt::{parse_rule_file, ParseOptions, Rule, RuleFile, RuleFileError, RuleGroup};
+pub use rules::{
+    Alert, AlertState, AlertingRule, Appender, EvalEnv, Group, Health, RecordingRule, RuleError,
+    RuleSample, RuleStore,
+};
 pub use template::{
     expand_alert_template, AlertTemplateData, Context, QueryFn, Template, TemplateError,
 };
