@@ -204,3 +204,16 @@ async fn shutdown_signal(st: Arc<AppState>) {
     st.quitting
         .store(true, std::sync::atomic::Ordering::Release);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_target_names_a_reachable_address() {
+        let t = |s: &str| self_target(s.parse().unwrap());
+        assert_eq!(t("0.0.0.0:9090"), "localhost:9090");
+        assert_eq!(t("[::]:9091"), "localhost:9091");
+        assert_eq!(t("127.0.0.1:5"), "127.0.0.1:5");
+    }
+}
