@@ -249,6 +249,16 @@ pub trait Series: Clone + Send + Sync + std::fmt::Debug + 'static {
     const RESERVED_LABEL: Option<&'static str> = None;
     /// Writes this series' samples with the given labels.
     fn encode_series(&self, w: &mut MetricWriter<'_>, labels: SeriesLabels<'_>) -> io::Result<()>;
+
+    /// Reads this series' shared state (returning something derived from it) so that a
+    /// following [`encode_series`](Series::encode_series) finds it in cache.
+    ///
+    /// Families call it on a batch of series before encoding the batch: the independent
+    /// loads overlap their cache misses instead of taking them one after another. The default
+    /// reads nothing.
+    fn touch(&self) -> u64 {
+        0
+    }
 }
 
 impl<S: Series> Metric for S {

@@ -122,6 +122,11 @@ impl<N: Number> Series for GenericCounter<N> {
             .with(|ex| w.series_sample("_total", labels, None, value, ex))?;
         w.series_sample("_created", labels, None, Value::Float(self.created()), None)
     }
+
+    #[inline]
+    fn touch(&self) -> u64 {
+        N::to_f64(self.get()).to_bits()
+    }
 }
 
 #[cfg(test)]

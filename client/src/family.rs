@@ -18,6 +18,8 @@ use crate::collector::{Metric, MetricWriter, Series, SeriesLabels};
 use crate::{Error, LabelSet};
 
 const SHARDS: usize = 16;
+/// Series touched ahead of encoding them (see `encode_samples`).
+const ENCODE_BATCH: usize = 64;
 
 #[derive(Debug)]
 struct Entry<M> {
@@ -28,7 +30,8 @@ struct Entry<M> {
 struct Inner<M> {
     names: Box<[Box<str>]>,
     shards: [RwLock<HashTable<Entry<M>>>; SHARDS],
-    hasher: DefaultHashBuilder,
+    /// Per-family random seed of [`hash_values`] (from hashbrown's randomly keyed builder).
+    seed: u64,
     make: Box<dyn Fn() -> M + Send + Sync>,
 }
 
@@ -150,7 +153,7 @@ impl<M: Series> Family<M> {
             inner: Arc::new(Inner {
                 names: check_names(label_names)?,
                 shards: std::array::from_fn(|_| RwLock::new(HashTable::new())),
-                hasher: DefaultHashBuilder::default(),
+                seed: DefaultHashBuilder::default().hash_one(0x00C0_FFEE_u64),
                 make: Box::new(make),
             }),
         })
@@ -163,8 +166,7 @@ impl<M: Series> Family<M> {
 
     #[inline]
     fn locate<S: AsRef<str>>(&self, values: &[S]) -> (u64, &RwLock<HashTable<Entry<M>>>) {
-        // Hashing the values as a slice of `str` matches hashing the stored `[Box<str>]`.
-        let hash = self.inner.hasher.hash_one(Strs(values));
+        let hash = hash_values(self.inner.seed, values);
         // Middle bits pick the shard: hashbrown uses the low bits and the top 7 inside a table.
         (
             hash,
@@ -186,14 +188,42 @@ impl<M: Series> Family<M> {
     /// Returns a cheap handle (an `Arc` clone); keep it to skip the lookup on hot paths.
     #[inline]
     pub fn with_label_values<S: AsRef<str>>(&self, values: &[S]) -> Result<M, Error> {
+        self.with_series(values, M::clone)
+    }
+
+    /// Runs `f` on the series for these label values (created on first use) without cloning
+    /// its handle (saves the two atomic reference-count updates of [`Self::with_label_values`]).
+    ///
+    /// `f` runs while the series' shard is read-locked, so it must not create or remove
+    /// series of this family.
+    ///
+    /// ```
+    /// use kagari_client::IntCounterVec;
+    /// let requests = IntCounterVec::new(&["method", "code"]).unwrap();
+    /// requests.with_series(&["GET", "200"], |c| c.inc()).unwrap();
+    /// let now = requests.with_series(&["GET", "200"], |c| { c.inc(); c.get() }).unwrap();
+    /// assert_eq!(now, 2);
+    /// assert!(requests.with_series(&["GET"], |c| c.inc()).is_err());
+    /// ```
+    #[inline]
+    pub fn with_series<S: AsRef<str>, R>(
+        &self,
+        values: &[S],
+        f: impl FnOnce(&M) -> R,
+    ) -> Result<R, Error> {
         self.check_len(values.len())?;
         let (hash, lock) = self.locate(values);
-        if let Some(e) = lock.read().find(hash, |e| eq(&e.values, values)) {
-            return Ok(e.metric.clone());
+        {
+            let table = lock.read();
+            if let Some(e) = table.find(hash, |e| eq(&e.values, values)) {
+                return Ok(f(&e.metric));
+            }
         }
         let mut table = lock.write();
         if let Some(e) = table.find(hash, |e| eq(&e.values, values)) {
-            return Ok(e.metric.clone());
+            let metric = e.metric.clone();
+            drop(table);
+            return Ok(f(&metric));
         }
         let metric = (self.inner.make)();
         let entry = Entry {
@@ -203,9 +233,10 @@ impl<M: Series> Family<M> {
                 .collect(),
             metric: metric.clone(),
         };
-        let hasher = &self.inner.hasher;
-        table.insert_unique(hash, entry, |e| hasher.hash_one(Strs(&e.values)));
-        Ok(metric)
+        let seed = self.inner.seed;
+        table.insert_unique(hash, entry, |e| hash_values(seed, &e.values));
+        drop(table);
+        Ok(f(&metric))
     }
 
     /// The series for a typed label set (names are checked against the family's).
@@ -279,19 +310,74 @@ impl<M: Series> Family<M> {
 
 #[inline]
 fn eq<S: AsRef<str>>(stored: &[Box<str>], values: &[S]) -> bool {
-    stored.len() == values.len() && stored.iter().zip(values).all(|(a, b)| **a == *b.as_ref())
+    stored.len() == values.len()
+        && stored
+            .iter()
+            .zip(values)
+            .all(|(a, b)| same_bytes(a.as_bytes(), b.as_ref().as_bytes()))
 }
 
-/// Hashes a slice of string-likes exactly like `[Box<str>]` / `[&str]` hash.
-struct Strs<'a, S>(&'a [S]);
-
-impl<S: AsRef<str>> std::hash::Hash for Strs<'_, S> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_usize(self.0.len());
-        for s in self.0 {
-            s.as_ref().hash(state);
-        }
+/// Byte equality that stays inline for short strings (label values usually are) instead of
+/// calling `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
     }
+    if a.len() > 16 {
+        return a == b;
+    }
+    let (a0, a1) = a.split_at(a.len().min(8));
+    let (b0, b1) = b.split_at(b.len().min(8));
+    word(a0) == word(b0) && word(a1) == word(b1)
+}
+
+/// Up to 8 bytes packed into a word without a `memcpy` (whose partial store would stall the
+/// following load). Not zero-padding: for 4..8 bytes two overlapping 4-byte loads, for 1..3
+/// bytes the first, middle and last byte. Injective among slices of one length, which is all
+/// that equality (lengths compared first) and hashing (length mixed in) need.
+#[inline]
+fn word(b: &[u8]) -> u64 {
+    if let Some(w) = b.first_chunk::<8>() {
+        return u64::from_le_bytes(*w);
+    }
+    if let (Some(lo), Some(hi)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        return u64::from(u32::from_le_bytes(*lo)) | (u64::from(u32::from_le_bytes(*hi)) << 32);
+    }
+    match (b.first(), b.get(b.len() / 2), b.last()) {
+        (Some(&x), Some(&y), Some(&z)) => {
+            u64::from(x) | (u64::from(y) << 8) | (u64::from(z) << 16) | (1 << 24)
+        }
+        _ => 0,
+    }
+}
+
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[inline]
+fn mix(h: u64, w: u64) -> u64 {
+    let m = u128::from(h ^ w) * u128::from(K);
+    (m as u64) ^ ((m >> 64) as u64)
+}
+
+/// Hashes label values word by word (inline, no `Hasher` calls); each value's length is
+/// mixed in so `["ab", "c"]` and `["a", "bc"]` differ. Keyed by the family's random seed;
+/// series are still compared by their full values, so a collision only costs a comparison.
+#[inline]
+fn hash_values<S: AsRef<str>>(seed: u64, values: &[S]) -> u64 {
+    let mut h = seed;
+    for v in values {
+        let b = v.as_ref().as_bytes();
+        let mut chunks = b.chunks_exact(8);
+        for c in chunks.by_ref() {
+            h = mix(h, word(c));
+        }
+        h = mix(
+            h ^ (b.len() as u64).rotate_left(32),
+            word(chunks.remainder()),
+        );
+    }
+    mix(h, values.len() as u64)
 }
 
 impl<M: Series> Metric for Family<M> {
@@ -308,11 +394,41 @@ impl<M: Series> Metric for Family<M> {
     }
 
     fn encode_samples(&self, w: &mut MetricWriter<'_>) -> io::Result<()> {
+        // Encoding many series is bound by cache misses (entry -> values -> bytes, and the
+        // metric's own allocation). A first pass over a batch only touches that memory: its
+        // loads are independent, so the CPU overlaps the misses; the second pass then encodes
+        // from cache. The batch lives on the stack: nothing is allocated.
         for shard in self.inner.shards.iter() {
             let table = shard.read();
-            for e in table.iter() {
-                e.metric
-                    .encode_series(w, SeriesLabels::new(&self.inner.names, &e.values))?;
+            let mut entries = table.iter();
+            let mut batch: [Option<&Entry<M>>; ENCODE_BATCH] = [None; ENCODE_BATCH];
+            loop {
+                let mut n = 0;
+                for (slot, e) in batch.iter_mut().zip(entries.by_ref()) {
+                    *slot = Some(e);
+                    n += 1;
+                }
+                if n == 0 {
+                    break;
+                }
+                let batch = batch.iter().take(n).flatten();
+                // Two touch passes: the second's loads depend on the first's (value bytes
+                // behind the values array), so splitting keeps each pass's loads independent.
+                let mut touched = 0u64;
+                for e in batch.clone() {
+                    touched ^=
+                        e.metric.touch() ^ e.values.iter().map(|v| v.len() as u64).sum::<u64>();
+                }
+                for e in batch.clone() {
+                    for v in e.values.iter() {
+                        touched ^= u64::from(v.as_bytes().first().copied().unwrap_or(0));
+                    }
+                }
+                std::hint::black_box(touched);
+                for e in batch {
+                    e.metric
+                        .encode_series(w, SeriesLabels::new(&self.inner.names, &e.values))?;
+                }
             }
         }
         Ok(())
@@ -362,7 +478,7 @@ impl<L: LabelSet, M: Series> TypedFamily<L, M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Counter, Histogram, IntCounter};
+    use crate::{Counter, Histogram, IntCounter, IntCounterVec};
 
     #[test]
     fn same_values_same_series_different_values_different_series() {
@@ -429,6 +545,86 @@ mod tests {
             .filter(|s| !s.read().is_empty())
             .count();
         assert!(used > 8, "only {used} shards used");
+    }
+
+    #[test]
+    fn word_hash_and_equality_on_short_and_long_values() {
+        let samples = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "abcd",
+            "abce",
+            "abcdefg",
+            "abcdefh",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "ü",
+            "üü",
+        ];
+        for a in samples {
+            for b in samples {
+                assert_eq!(
+                    same_bytes(a.as_bytes(), b.as_bytes()),
+                    a == b,
+                    "{a:?} {b:?}"
+                );
+                let (ha, hb) = (hash_values(7, &[a]), hash_values(7, &[b]));
+                assert_eq!(ha == hb, a == b, "hash {a:?} {b:?}");
+            }
+        }
+        // Value boundaries matter, and so does the seed.
+        assert_ne!(hash_values(1, &["ab", "c"]), hash_values(1, &["a", "bc"]));
+        assert_ne!(hash_values(1, &["", "x"]), hash_values(1, &["x", ""]));
+        assert_ne!(hash_values(1, &["x"]), hash_values(2, &["x"]));
+        let owned = [String::from("GET"), String::from("200")];
+        assert_eq!(hash_values(3, &owned), hash_values(3, &["GET", "200"]));
+    }
+
+    #[test]
+    fn encodes_every_series_across_batches() {
+        let r = crate::Registry::new();
+        let f: IntCounterVec = r
+            .create_family(crate::Opts::new("hits", "Hits."), &["i"])
+            .unwrap();
+        let n = ENCODE_BATCH as u64 * SHARDS as u64 * 3 + 5;
+        for i in 0..n {
+            f.with_label_values(&[i.to_string()]).unwrap().inc_by(i + 1);
+        }
+        let text = r.encode_to_string(crate::Format::Text).unwrap();
+        let mut seen: Vec<u64> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("hits_total{i=\""))
+            .map(|l| {
+                let (i, v) = l.split_once("\"} ").unwrap();
+                let i: u64 = i.parse().unwrap();
+                assert_eq!(v.parse::<u64>().unwrap(), i + 1);
+                i
+            })
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn with_series_updates_in_place_and_creates() {
+        let f = Family::<IntCounter>::new(&["a"]).unwrap();
+        assert_eq!(f.with_series(&["x"], |c| c.get()).unwrap(), 0);
+        f.with_series(&["x"], |c| c.inc_by(2)).unwrap();
+        assert_eq!(f.with_label_values(&["x"]).unwrap().get(), 2);
+        assert_eq!(f.len(), 1);
+        assert!(matches!(
+            f.with_series(&["x", "y"], |c| c.inc()),
+            Err(Error::InconsistentCardinality { .. })
+        ));
     }
 
     crate::label_set! {

@@ -154,6 +154,11 @@ impl<N: Number> Series for GenericGauge<N> {
     fn encode_series(&self, w: &mut MetricWriter<'_>, labels: SeriesLabels<'_>) -> io::Result<()> {
         w.series_sample("", labels, None, N::to_value(self.get()), None)
     }
+
+    #[inline]
+    fn touch(&self) -> u64 {
+        N::to_f64(self.get()).to_bits()
+    }
 }
 
 #[cfg(test)]
