@@ -335,3 +335,48 @@ fn snapshot_contains_blocks_and_head() {
         expected(3, 0, 5 * HOUR)
     );
 }
+
+#[test]
+fn adjacent_blocks_are_merged_into_a_6h_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    fill(&db, 5, 0, 11 * HOUR);
+    db.delete(&[eq("i", "0")], 30 * MIN, 90 * MIN).unwrap();
+    let report = db.compact().unwrap();
+    assert_eq!(report.blocks_written.len(), 4);
+    assert_eq!(report.blocks_merged.len(), 1);
+    let blocks = db.blocks();
+    let ranges: Vec<(i64, i64, u32)> = blocks
+        .iter()
+        .map(|b| {
+            (
+                b.meta().min_time,
+                b.meta().max_time,
+                b.meta().compaction.level,
+            )
+        })
+        .collect();
+    assert_eq!(ranges, vec![(0, 6 * HOUR, 2), (6 * HOUR, 8 * HOUR, 1)]);
+    let merged = blocks[0].meta();
+    assert_eq!(merged.compaction.sources.len(), 3);
+    assert_eq!(merged.compaction.parents.len(), 3);
+    assert_eq!(db.stats().block_compactions(), 1);
+    for p in &merged.compaction.parents {
+        assert!(!dir.path().join(p.ulid.to_string()).exists());
+    }
+    drop(blocks);
+    // The deleted interval (head tombstone at delete time) is gone from the merged block.
+    let check = |db: &Db| {
+        let mut want = expected(5, 0, 11 * HOUR);
+        want[0]
+            .1
+            .retain(|(t, _)| !(30 * MIN..=90 * MIN).contains(t));
+        assert_eq!(want[0].0, series(0));
+        assert_eq!(all_samples(db, i64::MIN, i64::MAX), want);
+    };
+    check(&db);
+    drop(db);
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    assert_eq!(db.blocks().len(), 2);
+    check(&db);
+}

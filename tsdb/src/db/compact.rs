@@ -14,6 +14,8 @@ use crate::wlog;
 pub struct CompactionReport {
     /// Blocks written from the head.
     pub blocks_written: Vec<BlockMeta>,
+    /// Blocks written by merging smaller blocks (leveled compaction).
+    pub blocks_merged: Vec<BlockMeta>,
     /// Whether the WAL was checkpointed.
     pub checkpointed: bool,
     /// Blocks deleted by retention.
@@ -31,7 +33,8 @@ impl Db {
     /// Persists the head's oldest range as a level-1 block while the head is compactable
     /// (`[head.min_time, next block-range boundary)`), truncating the head after each; then
     /// checkpoints the WAL (dropping samples before the last block's end and series no longer
-    /// in the head) and applies retention. Idempotent and cheap when nothing is due.
+    /// in the head), merges blocks into larger aligned ranges (2 h → 6 h → 18 h …, upstream's
+    /// leveled planner without vertical compaction) and applies retention. Idempotent and cheap when nothing is due.
     pub fn compact(&self) -> Result<CompactionReport> {
         let _m = self.maintenance.lock();
         let mut report = CompactionReport::default();
@@ -59,6 +62,11 @@ impl Db {
             self.truncate_wal(maxt)?;
             report.checkpointed = true;
         }
+        report.blocks_merged = self.compact_blocks().inspect_err(|_| {
+            self.stats
+                .compaction_failures
+                .fetch_add(1, Ordering::Relaxed);
+        })?;
         report.blocks_deleted = retention::apply(self)?;
         Ok(report)
     }

@@ -8,6 +8,7 @@
 //! checks every minute) and after ingesting; it is cheap when there is nothing to do.
 
 mod compact;
+mod leveled;
 mod retention;
 
 pub use compact::CompactionReport;
@@ -65,6 +66,7 @@ impl Default for Options {
 #[derive(Debug, Default)]
 pub struct DbStats {
     compactions: AtomicU64,
+    block_compactions: AtomicU64,
     compaction_failures: AtomicU64,
     blocks_deleted: AtomicU64,
     checkpoints: AtomicU64,
@@ -75,6 +77,10 @@ impl DbStats {
     /// Blocks persisted from the head.
     pub fn compactions(&self) -> u64 {
         self.compactions.load(Ordering::Relaxed)
+    }
+    /// Blocks written by merging blocks into a larger range.
+    pub fn block_compactions(&self) -> u64 {
+        self.block_compactions.load(Ordering::Relaxed)
     }
     /// Failed head compactions.
     pub fn compaction_failures(&self) -> u64 {
@@ -134,7 +140,20 @@ impl Db {
         let dir = dir.as_ref().to_path_buf();
         fs::create_dir_all(&dir).map_err(|e| Error::io("create dir", &dir, e))?;
         retention::remove_tmp_dirs(&dir)?;
-        let blocks: Vec<Arc<Block>> = open_blocks(&dir)?.into_iter().map(Arc::new).collect();
+        let mut blocks: Vec<Arc<Block>> = open_blocks(&dir)?.into_iter().map(Arc::new).collect();
+        // Parents of a merged block are left over from a compaction interrupted before it
+        // deleted them: their data is in the merged block.
+        let parents: Vec<crate::block::Ulid> = blocks
+            .iter()
+            .flat_map(|b| b.meta().compaction.parents.iter().map(|p| p.ulid))
+            .collect();
+        let (stale, live): (Vec<_>, Vec<_>) = blocks
+            .into_iter()
+            .partition(|b| parents.contains(&b.meta().ulid));
+        for b in &stale {
+            retention::delete_block_dir(b.dir())?;
+        }
+        blocks = live;
         let head = Head::new(HeadOptions {
             chunk_range: opts.block_range,
         });

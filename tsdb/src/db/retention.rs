@@ -45,7 +45,7 @@ pub(super) fn dir_size(path: &Path) -> u64 {
 }
 
 /// Deletes a block directory: rename to `.tmp-for-deletion`, then remove.
-fn delete_block_dir(dir: &Path) -> Result<()> {
+pub(super) fn delete_block_dir(dir: &Path) -> Result<()> {
     let mut tmp = dir.as_os_str().to_owned();
     tmp.push(TMP_DELETION);
     fs::rename(dir, &tmp).map_err(|e| Error::io("rename", dir, e))?;
