@@ -59,6 +59,9 @@ impl<W: io::Write> Sink for Encoder<W> {
 pub struct SeriesLabels<'a> {
     names: &'a [Box<str>],
     values: &'a [Box<str>],
+    /// `(all pairs but the last, pre-rendered and escaped, then the last name; last value)`:
+    /// what a family renders once per series so encoding writes one pair instead of many.
+    rendered: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> SeriesLabels<'a> {
@@ -66,10 +69,20 @@ impl<'a> SeriesLabels<'a> {
     pub const EMPTY: SeriesLabels<'static> = SeriesLabels {
         names: &[],
         values: &[],
+        rendered: None,
     };
 
-    pub(crate) fn new(names: &'a [Box<str>], values: &'a [Box<str>]) -> Self {
-        SeriesLabels { names, values }
+    /// Labels with an optional pre-rendered form (see [`render_label_prefix`]).
+    pub(crate) fn new(
+        names: &'a [Box<str>],
+        values: &'a [Box<str>],
+        prefix: Option<&'a str>,
+    ) -> Self {
+        SeriesLabels {
+            names,
+            values,
+            rendered: prefix.zip(values.last().map(|v| &**v)),
+        }
     }
 
     /// The `(name, value)` pairs in declaration order.
@@ -164,14 +177,50 @@ impl<'a> MetricWriter<'a> {
         value: Value,
         exemplar: Option<&Exemplar<'_>>,
     ) -> io::Result<()> {
-        let mut it = self
-            .consts
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .chain(labels.iter());
-        self.sink
-            .sample(suffix, &mut it, extra, value, None, exemplar)
+        let consts = self.consts.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        match labels.rendered {
+            // The encoder writes a label name verbatim and escapes only the value, so the
+            // pre-rendered pairs travel as the "name" of the last pair.
+            Some(pair) => {
+                let mut it = consts.chain(std::iter::once(pair));
+                self.sink
+                    .sample(suffix, &mut it, extra, value, None, exemplar)
+            }
+            None => {
+                let mut it = consts.chain(labels.iter());
+                self.sink
+                    .sample(suffix, &mut it, extra, value, None, exemplar)
+            }
+        }
     }
+}
+
+/// Renders `n1="v1",...,n(k-1)="v(k-1)",nk` (values escaped as in both text formats) for a
+/// series with at least two labels; `None` for fewer, where there is nothing to save.
+pub(crate) fn render_label_prefix<S: AsRef<str>>(
+    names: &[Box<str>],
+    values: &[S],
+) -> Option<Box<str>> {
+    let (last, rest) = names.split_last()?;
+    if rest.is_empty() {
+        return None;
+    }
+    let mut s = String::new();
+    for (n, v) in rest.iter().zip(values) {
+        s.push_str(n);
+        s.push_str("=\"");
+        for c in v.as_ref().chars() {
+            match c {
+                '\\' => s.push_str("\\\\"),
+                '"' => s.push_str("\\\""),
+                '\n' => s.push_str("\\n"),
+                c => s.push(c),
+            }
+        }
+        s.push_str("\",");
+    }
+    s.push_str(last);
+    Some(s.into_boxed_str())
 }
 
 /// The fixed description of one family a collector produces, used to validate registration.

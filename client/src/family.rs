@@ -14,7 +14,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use kagari_exposition::MetricType;
 use parking_lot::RwLock;
 
-use crate::collector::{Metric, MetricWriter, Series, SeriesLabels};
+use crate::collector::{render_label_prefix, Metric, MetricWriter, Series, SeriesLabels};
 use crate::{Error, LabelSet};
 
 const SHARDS: usize = 16;
@@ -24,6 +24,8 @@ const ENCODE_BATCH: usize = 64;
 #[derive(Debug)]
 struct Entry<M> {
     values: Box<[Box<str>]>,
+    /// The labels pre-rendered for encoding (see `render_label_prefix`).
+    prefix: Option<Box<str>>,
     metric: M,
 }
 
@@ -231,6 +233,7 @@ impl<M: Series> Family<M> {
                 .iter()
                 .map(|v| Box::<str>::from(v.as_ref()))
                 .collect(),
+            prefix: render_label_prefix(&self.inner.names, values),
             metric: metric.clone(),
         };
         let seed = self.inner.seed;
@@ -420,14 +423,16 @@ impl<M: Series> Metric for Family<M> {
                         e.metric.touch() ^ e.values.iter().map(|v| v.len() as u64).sum::<u64>();
                 }
                 for e in batch.clone() {
-                    for v in e.values.iter() {
-                        touched ^= u64::from(v.as_bytes().first().copied().unwrap_or(0));
-                    }
+                    let first = |v: &str| u64::from(v.as_bytes().first().copied().unwrap_or(0));
+                    touched ^= e.prefix.as_deref().map_or(0, first);
+                    touched ^= e.values.last().map_or(0, |v| first(v));
                 }
                 std::hint::black_box(touched);
                 for e in batch {
-                    e.metric
-                        .encode_series(w, SeriesLabels::new(&self.inner.names, &e.values))?;
+                    e.metric.encode_series(
+                        w,
+                        SeriesLabels::new(&self.inner.names, &e.values, e.prefix.as_deref()),
+                    )?;
                 }
             }
         }
@@ -612,6 +617,33 @@ mod tests {
             .collect();
         seen.sort_unstable();
         assert_eq!(seen, (0..n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn pre_rendered_labels_encode_like_plain_ones() {
+        let r = crate::Registry::builder()
+            .const_label("env", "p\"d")
+            .build()
+            .unwrap();
+        let f: IntCounterVec = r
+            .create_family(crate::Opts::new("m", "M."), &["a", "b", "c"])
+            .unwrap();
+        f.with_label_values(&["q\"\\\n", "ü", "x\"y"])
+            .unwrap()
+            .inc();
+        let h = crate::HistogramVec::with_buckets(&["a", "b"], vec![1.0]).unwrap();
+        r.register(crate::Opts::new("h", "H."), h.clone()).unwrap();
+        h.with_label_values(&["1\\", "2"]).unwrap().observe(0.5);
+        let text = r.encode_to_string(crate::Format::Text).unwrap();
+        assert!(
+            text.contains("m_total{env=\"p\\\"d\",a=\"q\\\"\\\\\\n\",b=\"ü\",c=\"x\\\"y\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("h_bucket{env=\"p\\\"d\",a=\"1\\\\\",b=\"2\",le=\"1\"} 1\n"),
+            "{text}"
+        );
+        assert_eq!(render_label_prefix(&f.inner.names[..1], &["x"]), None);
     }
 
     #[test]

@@ -150,6 +150,16 @@ fn full_registry() -> Registry {
         .with_label_values(&["POST", "/ünïcödé"])
         .expect("2 values")
         .inc_by(4);
+    let tricky: IntCounterVec = r
+        .create_family(
+            Opts::new("escapes", "Escapes in every label position."),
+            &["first", "second", "third"],
+        )
+        .expect("registers");
+    tricky
+        .with_label_values(&["a\"b", "c\\d\ne", "f\"g"])
+        .expect("3 values")
+        .inc();
     let fam_c: CounterVec = r
         .create_family(Opts::new("bytes_sent", "Bytes sent."), &["peer"])
         .expect("registers");
@@ -218,6 +228,7 @@ fn every_metric_type_passes_the_independent_validators() {
         "app_payload_bytes{instance_id=\"i-1\",quantile=\"0.99\"}",
         "app_http_requests_total{instance_id=\"i-1\",method=\"GET\",path=\"/a \\\"quoted\\\" \\\\ path\\nwith newline\"} 1",
         "app_queue_depth{instance_id=\"i-1\",queue=\"slow \\\"batch\\\"\"} 17",
+        "app_escapes_total{instance_id=\"i-1\",first=\"a\\\"b\",second=\"c\\\\d\\ne\",third=\"f\\\"g\"} 1",
         "app_kagari_build_info{instance_id=\"i-1\",",
     ] {
         assert!(text.contains(needle), "text lacks {needle:?}:\n{text}");
