@@ -1,5 +1,6 @@
 //! Interoperability with real promtool 2.42: after a run that appends through the WAL and
-//! cuts a block (so the data dir holds a block, a WAL checkpoint and WAL segments),
+//! cuts blocks (some merged into a level-2 block; the data dir holds blocks, a WAL
+//! checkpoint and WAL segments),
 //! `promtool tsdb dump` (which opens blocks and replays the WAL) prints exactly what we wrote.
 //!
 //! Needs `promtool` on PATH; when missing the test prints a SKIP line and returns, unless
@@ -143,7 +144,7 @@ fn promtool_dump_of_our_data_dir_equals_what_we_wrote() {
         let mut refs = vec![None; series.len()];
         let mut t = T0;
         let mut k = 0u64;
-        while t < T0 + 5 * HOUR {
+        while t < T0 + 13 * HOUR {
             let mut app = db.appender();
             for (i, (l, r)) in series.iter().zip(refs.iter_mut()).enumerate() {
                 // Skip some samples so series have gaps; vary values in magnitude.
@@ -166,6 +167,8 @@ fn promtool_dump_of_our_data_dir_equals_what_we_wrote() {
         }
         let report = db.compact().unwrap();
         assert!(!report.blocks_written.is_empty());
+        // Enough 2 h blocks for the leveled planner to merge some into a 6 h block.
+        assert!(!report.blocks_merged.is_empty(), "{report:?}");
         assert!(report.checkpointed);
         // More appends after the cut go to the new WAL segment only.
         let mut app = db.appender();
@@ -202,7 +205,7 @@ fn promtool_dump_of_our_data_dir_equals_what_we_wrote() {
         );
     }
     println!(
-        "promtool dump of our data dir (block + checkpoint + WAL) matched {} samples of {} series",
+        "promtool dump of our data dir matched {} samples of {} series (level-1 and merged blocks, checkpoint, WAL)",
         expected.lines().count(),
         want.len()
     );
