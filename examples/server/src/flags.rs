@@ -50,6 +50,10 @@ pub(crate) struct Flags {
     #[arg(long = "query.max-samples", default_value_t = 50_000_000)]
     pub(crate) query_max_samples: usize,
 
+    /// Maximum number of queries executed concurrently.
+    #[arg(long = "query.max-concurrency", default_value_t = 20)]
+    pub(crate) query_max_concurrency: usize,
+
     /// The maximum lookback duration for retrieving metrics during expression evaluations.
     #[arg(long = "query.lookback-delta", default_value = "5m")]
     pub(crate) query_lookback_delta: PromDuration,
@@ -82,6 +86,10 @@ impl Flags {
             (
                 "query.lookback-delta",
                 fmt_duration(self.query_lookback_delta),
+            ),
+            (
+                "query.max-concurrency",
+                self.query_max_concurrency.to_string(),
             ),
             ("query.max-samples", self.query_max_samples.to_string()),
             ("query.timeout", fmt_duration(self.query_timeout)),

@@ -25,7 +25,7 @@ use clap::Parser;
 use kagari_promql::engine::EngineOptions;
 use kagari_scrape::{ManagerOptions, ScrapeManager};
 use kagari_tsdb::Db;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::flags::Flags;
 use crate::state::AppState;
@@ -123,6 +123,7 @@ async fn run(flags: Flags) -> Result<(), String> {
     let st = Arc::new(AppState {
         db: db.clone(),
         engine,
+        query_slots: Semaphore::new(flags.query_max_concurrency.max(1)),
         flags,
         config: RwLock::new(loaded),
         scrape: Mutex::new(Some(manager)),
@@ -134,10 +135,18 @@ async fn run(flags: Flags) -> Result<(), String> {
     });
 
     let compactor = tokio::spawn(compact_loop(db.clone()));
+    // Installed before serving, so a SIGHUP after readiness never hits the default action.
+    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| format!("installing the SIGHUP handler: {e}"))?;
+    let reloader = tokio::spawn(reload_on_sighup(st.clone(), hup));
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("installing the SIGTERM handler: {e}"))?;
+    let int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| format!("installing the SIGINT handler: {e}"))?;
     tracing::info!(%addr, "listening; server is ready to receive web requests");
     let app = web::router(st.clone());
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal(st.clone()))
+        .with_graceful_shutdown(shutdown_signal(st.clone(), term, int))
         .await;
     st.quitting
         .store(true, std::sync::atomic::Ordering::Release);
@@ -152,6 +161,7 @@ async fn run(flags: Flags) -> Result<(), String> {
         m.stop().await;
     }
     compactor.abort();
+    reloader.abort();
     tracing::info!("closing storage");
     let closed = tokio::task::spawn_blocking(move || db.close())
         .await
@@ -177,24 +187,27 @@ async fn compact_loop(db: Arc<Db>) {
     }
 }
 
-/// Resolves on SIGINT, SIGTERM or `/-/quit`.
-async fn shutdown_signal(st: Arc<AppState>) {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "installing the SIGINT handler");
-            std::future::pending::<()>().await;
+/// Reloads the configuration on every SIGHUP, as Prometheus does.
+async fn reload_on_sighup(st: Arc<AppState>, mut hup: tokio::signal::unix::Signal) {
+    while hup.recv().await.is_some() {
+        tracing::info!("received SIGHUP, reloading configuration");
+        if let Err(e) = st.reload() {
+            tracing::error!(error = %e, "reloading configuration");
         }
+    }
+}
+
+/// Resolves on SIGINT, SIGTERM or `/-/quit`.
+async fn shutdown_signal(
+    st: Arc<AppState>,
+    mut term: tokio::signal::unix::Signal,
+    mut int: tokio::signal::unix::Signal,
+) {
+    let ctrl_c = async {
+        int.recv().await;
     };
     let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "installing the SIGTERM handler");
-                std::future::pending::<()>().await;
-            }
-        }
+        term.recv().await;
     };
     tokio::select! {
         () = ctrl_c => tracing::warn!("received SIGINT, exiting gracefully"),

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use kagari_promql::engine::EngineOptions;
 use kagari_scrape::ScrapeManager;
 use kagari_tsdb::Db;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::config::{self, Loaded};
 use crate::flags::Flags;
@@ -21,6 +21,8 @@ pub(crate) struct AppState {
     pub(crate) db: Arc<Db>,
     /// Engine defaults from the flags.
     pub(crate) engine: EngineOptions,
+    /// Bounds concurrently running queries (`--query.max-concurrency`).
+    pub(crate) query_slots: Semaphore,
     /// The command line.
     pub(crate) flags: Flags,
     /// The current configuration.

@@ -243,6 +243,14 @@ fn status_endpoints() {
     ] {
         assert!(body.contains(want), "missing {want}");
     }
+    // CORS: Vary always, the allow headers only for requests with an Origin.
+    let (_, h) = s.head_of("/api/v1/status/buildinfo", &[]);
+    assert_eq!(h["vary"], "Origin");
+    assert!(h.get("access-control-allow-origin").is_none());
+    let (_, h) = s.head_of("/api/v1/status/buildinfo", &[("Origin", "http://x")]);
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert_eq!(h["access-control-allow-methods"], "GET, POST, OPTIONS");
+
     let (st, body) = s.get("/");
     assert_eq!(st, 200);
     assert!(body.contains("/api/v1/query"));
@@ -430,4 +438,36 @@ fn admin_api_snapshot_and_delete_series() {
     assert_eq!(s.json(&count).1["data"]["result"], json!([]));
     let (st, _) = s.post_form("/api/v1/admin/tsdb/delete_series", &[]);
     assert_eq!(st, 400);
+}
+
+#[test]
+fn sighup_reloads_the_config() {
+    let s = Server::start("", &[]);
+    let cfg = s.dir.path().join("prometheus.yml");
+    let extra = "  - job_name: other\n    static_configs:\n      - targets: ['127.0.0.1:1']\n";
+    std::fs::write(&cfg, common::self_scrape_config(s.port, extra)).unwrap();
+    s.signal("HUP");
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    loop {
+        let (_, v) = s.json("/api/v1/scrape_pools");
+        if v["data"]["scrapePools"] == json!(["other", "prometheus"]) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not reloaded: {v}\n{}",
+            s.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(s.log().contains("received SIGHUP"));
+}
+
+#[test]
+fn sigint_shuts_down_gracefully() {
+    let mut s = Server::start("", &[]);
+    s.signal("INT");
+    let status = s.wait_exit();
+    assert!(status.success(), "{status:?}\n{}", s.log());
+    assert!(s.log().contains("received SIGINT"));
 }

@@ -65,6 +65,17 @@ async fn run(
             message: "query timed out in query queue".into(),
         });
     }
+    // Waiting for a slot counts against the query's deadline, as upstream's queue does.
+    let _slot = match opts.timeout {
+        Some(t) => tokio::time::timeout(t, st.query_slots.acquire())
+            .await
+            .map_err(|_| ApiError {
+                kind: ErrorType::Timeout,
+                message: "query timed out in query queue".into(),
+            })?,
+        None => st.query_slots.acquire().await,
+    }
+    .map_err(|e| ApiError::internal(e.to_string()))?;
     let db = st.db.clone();
     let cancel = Arc::new(AtomicBool::new(false));
     // If the client goes away, the handler future is dropped: stop the query too.

@@ -30,6 +30,27 @@ fn to_success(v: &Value) -> Result<Success, ApiError> {
         .map_err(|e| ApiError::internal(e.to_string()))
 }
 
+/// The scrape URL with a loopback host replaced by this machine's host name.
+fn global_url(url: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    if host.is_empty() {
+        return url.to_string();
+    }
+    for lo in ["localhost", "127.0.0.1", "[::1]"] {
+        for scheme in ["http://", "https://"] {
+            let prefix = format!("{scheme}{lo}");
+            if let Some(rest) = url.strip_prefix(&prefix) {
+                if rest.is_empty() || rest.starts_with(':') || rest.starts_with('/') {
+                    return format!("{scheme}{host}{rest}");
+                }
+            }
+        }
+    }
+    url.to_string()
+}
+
 /// `/api/v1/targets`.
 pub(crate) async fn targets(st: Arc<AppState>, p: Params) -> Result<Success, ApiError> {
     let state = p.value("state").to_ascii_lowercase();
@@ -55,7 +76,7 @@ pub(crate) async fn targets(st: Arc<AppState>, p: Params) -> Result<Success, Api
                 "labels": labels_json(&t.labels),
                 "scrapePool": t.job,
                 "scrapeUrl": t.scrape_url,
-                "globalUrl": t.scrape_url,
+                "globalUrl": global_url(&t.scrape_url),
                 "lastError": t.health.last_error,
                 "lastScrape": format_system_time(t.health.last_scrape),
                 "lastScrapeDuration": t.health.last_scrape_duration.as_secs_f64(),

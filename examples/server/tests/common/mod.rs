@@ -148,6 +148,30 @@ impl Server {
         self.agent.run(req).unwrap().status().as_u16()
     }
 
+    /// GET with request headers → (status, response headers).
+    pub(crate) fn head_of(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, ureq::http::HeaderMap) {
+        let mut req = self.agent.get(&self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.call().unwrap();
+        (r.status().as_u16(), r.headers().clone())
+    }
+
+    /// Sends a signal (`HUP`, `TERM`, …) to the server.
+    pub(crate) fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().unwrap().id().to_string();
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), pid.as_str()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
     /// GET → (status, parsed JSON).
     pub(crate) fn json(&self, path: &str) -> (u16, Value) {
         let (s, b) = self.get(path);
