@@ -2,10 +2,15 @@
 //!
 //! ```text
 //! kagari-tool check metrics [--format text|openmetrics] [--lint-fatal] [FILE|-]
+//! kagari-tool tsdb list [-r] [DIR]
+//! kagari-tool tsdb dump [--min-time T] [--max-time T] [--match SELECTOR]... [DIR]
+//! kagari-tool tsdb analyze [--limit N] [DIR] [BLOCK_ID]
+//! kagari-tool tsdb create-blocks-from openmetrics [-r] [-q] [--max-block-duration D] FILE [DIR]
 //! ```
 
 mod check_metrics;
 mod lint;
+mod tsdb;
 
 use std::process::ExitCode;
 
@@ -24,6 +29,9 @@ enum Command {
     /// Check resources for validity.
     #[command(subcommand)]
     Check(Check),
+    /// Run TSDB commands (list, dump, analyze, create-blocks-from).
+    #[command(subcommand)]
+    Tsdb(tsdb::TsdbCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,5 +75,6 @@ fn main() -> ExitCode {
             });
             check_metrics::run(args.file.as_deref(), format, args.lint_fatal)
         }
+        Command::Tsdb(cmd) => tsdb::run(cmd),
     }
 }
