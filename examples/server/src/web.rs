@@ -1,6 +1,7 @@
 //! The HTTP server: non-API endpoints (`/-/healthy`, `/-/ready`, `/-/reload`, `/-/quit`,
 //! `/metrics`, the minimal UI), request instrumentation, and the full router.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -96,6 +97,50 @@ async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "404 page not found\n").into_response()
 }
 
+/// The response encoding asked for: the first `Accept-Encoding` token that is exactly `gzip`
+/// or `deflate` (upstream's `util/httputil/compression.go`, quirks included).
+fn pick_encoding(headers: &HeaderMap) -> Option<&'static str> {
+    let v = headers.get(header::ACCEPT_ENCODING)?.to_str().ok()?;
+    v.split(',').find_map(|t| match t.trim() {
+        "gzip" => Some("gzip"),
+        "deflate" => Some("deflate"),
+        _ => None,
+    })
+}
+
+/// Compresses a response body with `encoding` (`deflate` is zlib, as Go's handler writes).
+async fn compress(resp: Response, encoding: &'static str) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+        }
+    };
+    let level = flate2::Compression::default();
+    let out = if encoding == "gzip" {
+        let mut w = flate2::write::GzEncoder::new(Vec::new(), level);
+        w.write_all(&bytes).and_then(|()| w.finish())
+    } else {
+        let mut w = flate2::write::ZlibEncoder::new(Vec::new(), level);
+        w.write_all(&bytes).and_then(|()| w.finish())
+    };
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+        }
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    parts
+        .headers
+        .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    Response::from_parts(parts, axum::body::Body::from(out))
+}
+
 /// Counts and times every request under its route pattern (upstream's `handler` label) and
 /// adds the CORS headers to API answers.
 async fn track(State(st): St, req: Request, next: Next) -> Response {
@@ -104,10 +149,18 @@ async fn track(State(st): St, req: Request, next: Next) -> Response {
         |m| m.as_str().replace("{name}", ":name"),
     );
     let has_origin = req.headers().contains_key(header::ORIGIN);
+    let encoding = pick_encoding(req.headers());
     let t0 = Instant::now();
     let mut resp = next.run(req).await;
     if handler.starts_with("/api/") {
         api::add_cors(&mut resp, has_origin);
+    }
+    if let Some(enc) = encoding {
+        let has_body = resp.status() != StatusCode::NO_CONTENT
+            && !resp.headers().contains_key(header::CONTENT_ENCODING);
+        if has_body && (handler.starts_with("/api/") || handler == "/metrics") {
+            resp = compress(resp, enc).await;
+        }
     }
     st.metrics
         .observe_http(&handler, resp.status().as_u16(), t0.elapsed().as_secs_f64());
@@ -128,4 +181,23 @@ pub(crate) fn router(st: Arc<AppState>) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(st.clone(), track))
         .with_state(st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_is_the_first_exact_token() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::ACCEPT_ENCODING, v.parse().unwrap());
+            pick_encoding(&m)
+        };
+        assert_eq!(h("gzip, deflate, br"), Some("gzip"));
+        assert_eq!(h("br, deflate"), Some("deflate"));
+        assert_eq!(h("gzip;q=0.5"), None);
+        assert_eq!(h("identity"), None);
+        assert_eq!(pick_encoding(&HeaderMap::new()), None);
+    }
 }

@@ -156,6 +156,7 @@ fn metadata_endpoints() {
 
     let (_, v) = s.json("/api/v1/label/job/values");
     assert_eq!(v["data"], json!(["prometheus"]));
+    s.wait_for_vector("prometheus_http_requests_total");
     let (_, v) = s.json("/api/v1/label/__name__/values");
     let metric_names = v["data"].as_array().unwrap();
     assert!(metric_names.contains(&json!("up")), "{v}");
@@ -250,6 +251,18 @@ fn status_endpoints() {
     let (_, h) = s.head_of("/api/v1/status/buildinfo", &[("Origin", "http://x")]);
     assert_eq!(h["access-control-allow-origin"], "*");
     assert_eq!(h["access-control-allow-methods"], "GET, POST, OPTIONS");
+
+    // gzip when asked for (Grafana does).
+    let (st, raw, enc) = s.get_raw("/api/v1/status/buildinfo", &[("Accept-Encoding", "gzip")]);
+    assert_eq!((st, enc.as_deref()), (200, Some("gzip")));
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw[..]), &mut text).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["status"],
+        "success"
+    );
+    let (_, _, enc) = s.get_raw("/api/v1/status/buildinfo", &[]);
+    assert_eq!(enc, None);
 
     let (st, body) = s.get("/");
     assert_eq!(st, 200);

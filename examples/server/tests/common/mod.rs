@@ -162,6 +162,28 @@ impl Server {
         (r.status().as_u16(), r.headers().clone())
     }
 
+    /// GET with request headers → (status, raw body, Content-Encoding).
+    pub(crate) fn get_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, Vec<u8>, Option<String>) {
+        let mut req = self.agent.get(&self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut r = req.call().unwrap();
+        let enc = r
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_string());
+        (
+            r.status().as_u16(),
+            r.body_mut().read_to_vec().unwrap(),
+            enc,
+        )
+    }
+
     /// Sends a signal (`HUP`, `TERM`, …) to the server.
     pub(crate) fn signal(&self, sig: &str) {
         let pid = self.child.as_ref().unwrap().id().to_string();
