@@ -35,10 +35,10 @@ pub mod rulefmt;
 pub mod rules;
 pub mod template;
 
-pub use rulefmt::{parse_rule_file, ParseOptions, Rule, RuleFile, RuleFileError, RuleGroup};
+pub use rulefmt::{parse_rule_file, ParseOptions, RuleFile, RuleFileError, RuleGroup};
 pub use rules::{
-    Alert, AlertState, AlertingRule, Appender, EvalEnv, Group, Health, RecordingRule, RuleError,
-    RuleSample, RuleStore,
+    Alert, AlertState, AlertingRule, Appender, EvalEnv, Group, Health, RecordingRule, Rule,
+    RuleError, RuleSample, RuleStore,
 };
 pub use template::{
     expand_alert_template, AlertTemplateData, Context, QueryFn, Template, TemplateError,

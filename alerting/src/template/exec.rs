@@ -112,11 +112,12 @@ impl<'a> Exec<'a> {
                         Value::Int(n) => (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect(),
                         Value::Nil => Vec::new(),
                         other => {
-                            return Err(self.err(
-                                p.pos,
-                                "range",
-                                format!("range can't iterate over {}", other.to_go_string()),
-                            ))
+                            let (pos, at) = p
+                                .cmds
+                                .last()
+                                .map_or((p.pos, ""), |c| (c.pos, c.src.as_str()));
+                            let msg = format!("range can't iterate over {}", other.to_go_string());
+                            return Err(self.err(pos, at, msg));
                         }
                     };
                     if items.is_empty() {

@@ -408,15 +408,17 @@ pub(super) fn call_function(
                         .cloned()
                         .unwrap_or_else(|| m.missing.clone()),
                     (Value::Nil, _) => return Err(calling(name, "index of untyped nil")),
-                    (c, i) => {
-                        return Err(calling(
-                            name,
-                            format!(
-                                "can't index item of type {} with {}",
-                                c.type_name(),
-                                i.type_name()
-                            ),
-                        ))
+                    (Value::Map(_), i) => {
+                        let msg = format!("value has type {}; should be string", i.type_name());
+                        return Err(calling(name, msg));
+                    }
+                    (Value::List(_), i) => {
+                        let msg = format!("cannot index slice/array with type {}", i.type_name());
+                        return Err(calling(name, msg));
+                    }
+                    (c, _) => {
+                        let msg = format!("can't index item of type {}", c.type_name());
+                        return Err(calling(name, msg));
                     }
                 };
             }

@@ -147,7 +147,7 @@ impl AlertTemplateData {
     pub fn to_value(&self) -> Value {
         let map = |l: &Labels| Value::string_map(l.iter().map(|l| (&*l.name, &*l.value)));
         Value::Struct(Arc::new(StructValue {
-            type_name: "template.tmplData",
+            type_name: "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value interface {} }",
             fields: vec![
                 ("Labels", map(&self.labels)),
                 ("ExternalLabels", map(&self.external_labels)),

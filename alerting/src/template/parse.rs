@@ -354,6 +354,9 @@ impl Parser<'_> {
         allow_decl: bool,
         in_paren: bool,
     ) -> Result<Pipe, TemplateError> {
+        while self.peek() == Some(&Tok::Space) {
+            self.i += 1;
+        }
         let start_i = self.i;
         let pos = self.toks.get(self.i).map_or(self.src.len(), |t| t.pos);
         let mut decl = Vec::new();

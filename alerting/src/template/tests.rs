@@ -194,7 +194,7 @@ fn exec_errors() {
         ),
         (
             "{{ .Nope }}",
-            "can't evaluate field Nope in type template.tmplData",
+            "can't evaluate field Nope in type struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value interface {} }",
         ),
         ("{{ query \"bad\" }}", "error calling query: bad query"),
         (
