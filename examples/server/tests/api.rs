@@ -227,6 +227,28 @@ fn status_endpoints() {
     assert!(warnings[1].as_str().unwrap().contains("remote_write"));
     assert!(s.log().contains("rule_files"), "the warning is logged too");
 
+    let (st, v) = s.json("/api/v1/status/tsdb?limit=2");
+    assert_eq!(st, 200, "{v}");
+    assert!(
+        v["data"]["headStats"]["numSeries"].as_u64().unwrap() > 5,
+        "{v}"
+    );
+    let by_pair = v["data"]["seriesCountByLabelValuePair"].as_array().unwrap();
+    assert_eq!(by_pair.len(), 2);
+    // Every series has the same instance and job: a tie, ordered by name.
+    assert_eq!(
+        by_pair[0]["name"],
+        format!("instance=127.0.0.1:{}", s.port),
+        "{v}"
+    );
+    assert_eq!(by_pair[1]["name"], "job=prometheus", "{v}");
+    assert_eq!(by_pair[0]["value"], by_pair[1]["value"]);
+    assert_eq!(
+        v["data"]["labelValueCountByLabelName"][0]["name"],
+        "__name__"
+    );
+    assert_eq!(s.json("/api/v1/status/tsdb?limit=0").0, 400);
+
     let (_, v) = s.json("/api/v1/status/flags");
     assert_eq!(v["data"]["query.lookback-delta"], "5m");
     assert_eq!(

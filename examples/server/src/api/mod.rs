@@ -14,6 +14,7 @@ mod query;
 mod response;
 mod status;
 pub(crate) mod time;
+mod tsdb;
 
 use std::sync::Arc;
 
@@ -128,6 +129,10 @@ async fn flags(State(st): St) -> Result<Success, ApiError> {
     status::flags(st).await
 }
 
+async fn tsdb_status(State(st): St, p: Params) -> Result<Success, ApiError> {
+    tsdb::status(st, p).await
+}
+
 async fn runtimeinfo(State(st): St) -> Result<Success, ApiError> {
     status::runtimeinfo(st).await
 }
@@ -180,6 +185,7 @@ pub(crate) fn routes(admin: bool) -> Router<Arc<AppState>> {
         .route("/api/v1/status/config", get_only(config))
         .route("/api/v1/status/flags", get_only(flags))
         .route("/api/v1/status/runtimeinfo", get_only(runtimeinfo))
+        .route("/api/v1/status/tsdb", get_only(tsdb_status))
 }
 
 /// CORS headers of API answers (`util/httputil/cors.go` with the default origin `.*`).
