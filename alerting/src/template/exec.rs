@@ -109,7 +109,31 @@ impl<'a> Exec<'a> {
                             .iter()
                             .map(|(k, v)| (Value::Str(k.clone()), v.clone()))
                             .collect(),
-                        Value::Int(n) => (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect(),
+                        Value::Int(n) => {
+                            // Go 1.22 range over an integer, without materialising it.
+                            let mark = self.vars.len();
+                            if *n <= 0 {
+                                if let Some(e) = els {
+                                    let f = self.walk(e, dot)?;
+                                    self.vars.truncate(mark);
+                                    if !matches!(f, Flow::Normal) {
+                                        return Ok(f);
+                                    }
+                                }
+                                continue;
+                            }
+                            for i in 0..*n {
+                                for name in p.decl.iter().take(2) {
+                                    self.vars.push((name.clone(), Value::Int(i)));
+                                }
+                                let f = self.walk(body, &Value::Int(i))?;
+                                self.vars.truncate(mark);
+                                if matches!(f, Flow::Break) {
+                                    break;
+                                }
+                            }
+                            continue;
+                        }
                         Value::Nil => Vec::new(),
                         other => {
                             let (pos, at) = p

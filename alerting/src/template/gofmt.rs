@@ -122,6 +122,9 @@ pub(super) fn format_float(f: f64, verb: char, prec: Option<usize>) -> String {
     out
 }
 
+/// Go's fmt rejects widths and precisions above 1e6 (`%!(BADWIDTH)`, `%!(BADPREC)`).
+const MAX_WIDTH: usize = 1_000_000;
+
 #[derive(Default, Clone, Copy)]
 struct Flags {
     plus: bool,
@@ -300,9 +303,17 @@ pub(super) fn sprintf(format: &str, args: &[Value]) -> String {
             n
         };
         fl.width = num(&mut chars, &mut argi);
+        if fl.width.is_some_and(|w| w > MAX_WIDTH) {
+            out.push_str("%!(BADWIDTH)");
+            fl.width = None;
+        }
         if chars.peek() == Some(&'.') {
             chars.next();
             fl.prec = Some(num(&mut chars, &mut argi).unwrap_or(0));
+            if fl.prec.is_some_and(|p| p > MAX_WIDTH) {
+                out.push_str("%!(BADPREC)");
+                fl.prec = None;
+            }
         }
         let Some(verb) = chars.next() else {
             out.push_str("%!(NOVERB)");

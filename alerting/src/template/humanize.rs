@@ -97,7 +97,10 @@ pub(super) fn percentage(v: f64) -> String {
 pub(super) fn unix_float_to_ns(v: f64) -> i128 {
     let secs = v.trunc();
     let nanos = ((v - secs) * 1e9) as i128;
-    (secs as i128) * 1_000_000_000 + nanos
+    // Far outside Go's time range: saturate instead of overflowing.
+    (secs as i128)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(nanos)
 }
 
 /// Unix seconds as Go's `time.Time.String()` in UTC.

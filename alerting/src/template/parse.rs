@@ -93,7 +93,11 @@ struct Parser<'a> {
     vars: Vec<String>,
     defines: HashMap<String, List>,
     in_range: usize,
+    depth: usize,
 }
+
+/// Deepest nesting of control structures and parentheses accepted (keeps recursion bounded).
+const MAX_NESTING: usize = 100;
 
 enum Stop {
     End,
@@ -117,6 +121,7 @@ pub(super) fn parse(
         vars: vec!["$".into()],
         defines: HashMap::new(),
         in_range: 0,
+        depth: 0,
     };
     let (root, end) = p.list(true)?;
     match end {
@@ -297,6 +302,16 @@ impl Parser<'_> {
     }
 
     fn control(&mut self, kw: &str) -> Result<Node, TemplateError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.err_at(self.pos(), "max nesting depth exceeded"));
+        }
+        let r = self.control_inner(kw);
+        self.depth -= 1;
+        r
+    }
+
+    fn control_inner(&mut self, kw: &str) -> Result<Node, TemplateError> {
         let nvars = self.vars.len();
         let pipe = self.pipeline(kw, true)?;
         if kw == "range" {
@@ -504,8 +519,13 @@ impl Parser<'_> {
                 }
             },
             Some(Tok::LParen) => {
-                let p = self.pipeline_inner("parenthesized pipeline", true, true)?;
-                Arg::Pipe(Box::new(p), self.fields())
+                self.depth += 1;
+                if self.depth > MAX_NESTING {
+                    return Err(self.err_at(pos, "max nesting depth exceeded"));
+                }
+                let p = self.pipeline_inner("parenthesized pipeline", true, true);
+                self.depth -= 1;
+                Arg::Pipe(Box::new(p?), self.fields())
             }
             Some(Tok::Str(s)) => Arg::Str(s),
             Some(Tok::Char(c)) => Arg::Number(Some(c as i64), c as u32 as f64, false),

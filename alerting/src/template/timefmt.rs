@@ -29,7 +29,9 @@ struct Parts {
 }
 
 fn parts(ns: i128) -> Parts {
-    let secs = ns.div_euclid(1_000_000_000) as i64;
+    let secs = ns
+        .div_euclid(1_000_000_000)
+        .clamp(i128::from(i64::MIN / 2), i128::from(i64::MAX / 2)) as i64;
     let nanos = ns.rem_euclid(1_000_000_000) as u32;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400) as u32;
