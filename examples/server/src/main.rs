@@ -82,18 +82,10 @@ async fn run(flags: Flags) -> Result<(), String> {
         retention_size: flags.retention_size.bytes(),
         ..kagari_tsdb::Options::default()
     };
-    let path = flags.storage_path.clone();
-    let db = tokio::task::spawn_blocking(move || Db::open(&path, db_opts))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("opening storage at {}: {e}", flags.storage_path.display()))?;
-    let db = Arc::new(db);
-    tracing::info!(path = %flags.storage_path.display(), series = db.head().num_series(), "storage opened");
-
-    let listener = tokio::net::TcpListener::bind(&flags.listen_address)
-        .await
+    let std_listener = std::net::TcpListener::bind(&flags.listen_address)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(|e| format!("listening on {}: {e}", flags.listen_address))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let addr = std_listener.local_addr().map_err(|e| e.to_string())?;
     let self_target = self_target(addr);
 
     let loaded = match &flags.config_file {
@@ -104,6 +96,31 @@ async fn run(flags: Flags) -> Result<(), String> {
     if flags.config_file.is_none() {
         tracing::info!(target = %self_target, "no --config.file: using the embedded config that scrapes this server every 5s");
     }
+
+    // While the WAL replays, answer 503 (and /-/healthy) on the same socket, as upstream.
+    let early =
+        tokio::net::TcpListener::from_std(std_listener.try_clone().map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    let (opened_tx, opened_rx) = tokio::sync::oneshot::channel::<()>();
+    let starting = tokio::spawn(async move {
+        axum::serve(early, web::starting_router())
+            .with_graceful_shutdown(async {
+                let _ = opened_rx.await;
+            })
+            .await
+    });
+    let path = flags.storage_path.clone();
+    let db = tokio::task::spawn_blocking(move || Db::open(&path, db_opts))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("opening storage at {}: {e}", flags.storage_path.display()))?;
+    let db = Arc::new(db);
+    tracing::info!(path = %flags.storage_path.display(), series = db.head().num_series(), "storage opened");
+    let _ = opened_tx.send(());
+    if let Ok(Err(e)) = starting.await {
+        tracing::warn!(error = %e, "start-up responder");
+    }
+    let listener = tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
 
     let appendable = storage::DbAppendable::new(db.clone());
     let metrics = metrics::Metrics::new(db.clone(), appendable.stats().clone())

@@ -167,6 +167,20 @@ async fn track(State(st): St, req: Request, next: Next) -> Response {
     resp
 }
 
+async fn not_ready() -> Response {
+    let mut r = (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
+    r.headers_mut()
+        .insert("X-Prometheus-Stopping", HeaderValue::from_static("false"));
+    r
+}
+
+/// What answers while storage is opening (WAL replay): `/-/healthy`, and 503 for the rest.
+pub(crate) fn starting_router() -> Router {
+    Router::new()
+        .route("/-/healthy", get(healthy))
+        .fallback(not_ready)
+}
+
 /// The whole application.
 pub(crate) fn router(st: Arc<AppState>) -> Router {
     Router::new()
@@ -186,6 +200,32 @@ pub(crate) fn router(st: Arc<AppState>) -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn starting_router_is_healthy_but_not_ready() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = tokio::spawn(async move { axum::serve(l, starting_router()).await });
+        let answers = tokio::task::spawn_blocking(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into();
+            ["/-/healthy", "/-/ready", "/api/v1/query?query=1"].map(|p| {
+                let r = agent.get(&format!("http://{addr}{p}")).call().unwrap();
+                let stopping = r
+                    .headers()
+                    .get("x-prometheus-stopping")
+                    .map(|v| v.to_str().unwrap().to_string());
+                (r.status().as_u16(), stopping)
+            })
+        })
+        .await
+        .unwrap();
+        server.abort();
+        let not_ready = (503, Some("false".to_string()));
+        assert_eq!(answers, [(200, None), not_ready.clone(), not_ready]);
+    }
 
     #[test]
     fn encoding_is_the_first_exact_token() {
