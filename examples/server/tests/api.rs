@@ -73,6 +73,13 @@ fn query_shapes() {
     assert!(!values.is_empty());
     assert!(values[0][0].is_number() && values[0][1].is_string());
 
+    let (_, v) = s.json("/api/v1/query?query=up&stats=true");
+    let samples = &v["data"]["stats"]["samples"]["totalQueryableSamples"];
+    assert!(samples.as_u64().unwrap() >= 1, "{v}");
+    assert!(v["data"]["stats"]["timings"]["execTotalTime"].is_number());
+    let (_, v) = s.json("/api/v1/query?query=up");
+    assert!(v["data"].get("stats").is_none());
+
     let (_, v) = s.json("/api/v1/query?query=%7Bjob%3D%22prometheus%22%7D&limit=1");
     assert_eq!(v["data"]["result"].as_array().unwrap().len(), 1);
     assert_eq!(v["warnings"], json!(["results truncated due to limit"]));

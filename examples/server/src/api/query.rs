@@ -93,8 +93,23 @@ async fn run(
     Ok(res)
 }
 
-/// Encodes a result, applying `limit` (truncation plus a warning).
-fn answer(mut res: QueryResult, limit: usize) -> Success {
+/// Appends `"stats"` (upstream's basic shape; `peakSamples` is approximated by the samples
+/// loaded, and the queue time is not measured).
+fn push_stats(data: &mut String, res: &QueryResult) {
+    use std::fmt::Write;
+    let prep = res.stats.prepare_time.as_secs_f64();
+    let eval = res.stats.eval_time.as_secs_f64();
+    let n = res.stats.samples_loaded;
+    let _ = write!(
+        data,
+        ",\"stats\":{{\"timings\":{{\"evalTotalTime\":{},\"resultSortTime\":0,\"queryPreparationTime\":{prep},\"innerEvalTime\":{eval},\"execQueueTime\":0,\"execTotalTime\":{}}},\"samples\":{{\"totalQueryableSamples\":{n},\"peakSamples\":{n}}}}}",
+        prep + eval,
+        prep + eval,
+    );
+}
+
+/// Encodes a result, applying `limit` (truncation plus a warning) and `stats`.
+fn answer(mut res: QueryResult, limit: usize, stats: bool) -> Success {
     let mut warnings = std::mem::take(&mut res.annotations.warnings);
     let truncated = match &mut res.value {
         Value::Vector(v) if limit > 0 && v.len() > limit => {
@@ -112,6 +127,10 @@ fn answer(mut res: QueryResult, limit: usize) -> Success {
     }
     let mut data = String::new();
     push_query_data(&mut data, &res.value);
+    if stats && data.pop() == Some('}') {
+        push_stats(&mut data, &res);
+        data.push('}');
+    }
     Success {
         data,
         warnings,
@@ -126,7 +145,7 @@ pub(crate) async fn instant(st: Arc<AppState>, p: Params) -> Result<Success, Api
     let limit = params::limit(&p)?;
     let opts = request_options(&st, &p)?;
     let res = run(&st, opts, expr, QueryTime::Instant(t)).await?;
-    Ok(answer(res, limit))
+    Ok(answer(res, limit, !p.value("stats").is_empty()))
 }
 
 /// `/api/v1/query_range`.
@@ -154,7 +173,7 @@ pub(crate) async fn range(st: Arc<AppState>, p: Params) -> Result<Success, ApiEr
     let limit = params::limit(&p)?;
     let opts = request_options(&st, &p)?;
     let res = run(&st, opts, expr, QueryTime::Range { start, end, step }).await?;
-    Ok(answer(res, limit))
+    Ok(answer(res, limit, !p.value("stats").is_empty()))
 }
 
 /// `/api/v1/format_query`.
