@@ -41,5 +41,6 @@ pub use rules::{
     RuleError, RuleSample, RuleStore,
 };
 pub use template::{
-    expand_alert_template, AlertTemplateData, Context, QueryFn, Template, TemplateError,
+    expand_alert_template, AlertTemplate, AlertTemplateData, Context, QueryFn, Template,
+    TemplateError,
 };

@@ -8,7 +8,7 @@ use kagari_promql::storage::Queryable;
 use kagari_promql::Expr;
 
 use super::{query_vector, EvalEnv, RuleError, RuleSample, TemplateQuery};
-use crate::template::{expand_alert_template, AlertTemplateData, Context};
+use crate::template::{AlertTemplate, AlertTemplateData, Context};
 
 /// How long resolved alerts are kept (and re-sent as resolved): 15 minutes.
 pub const RESOLVED_RETENTION_MS: i64 = 15 * 60 * 1000;
@@ -86,6 +86,8 @@ pub struct AlertingRule {
     keep_firing_for_ms: i64,
     labels: BTreeMap<String, String>,
     annotations: BTreeMap<String, String>,
+    label_templates: Vec<(String, AlertTemplate)>,
+    annotation_templates: Vec<(String, AlertTemplate)>,
     active: HashMap<Labels, Alert>,
     restored: bool,
 }
@@ -101,7 +103,14 @@ impl AlertingRule {
         labels: BTreeMap<String, String>,
         annotations: BTreeMap<String, String>,
     ) -> AlertingRule {
+        let parse = |m: &BTreeMap<String, String>| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), AlertTemplate::new(name, v)))
+                .collect()
+        };
         AlertingRule {
+            label_templates: parse(&labels),
+            annotation_templates: parse(&annotations),
             name: name.to_string(),
             expr,
             for_ms,
@@ -194,11 +203,12 @@ impl AlertingRule {
                 external_labels: env.external_labels.clone(),
                 external_url: env.external_url.clone(),
                 value,
-            };
+            }
+            .to_value();
             let mut b = metric.to_builder();
             b.del("__name__");
-            for (k, tmpl) in &self.labels {
-                let v = expand_alert_template(&self.name, tmpl, &data, &ctx);
+            for (k, tmpl) in &self.label_templates {
+                let v = tmpl.expand(&data, &ctx);
                 if v.is_empty() {
                     b.del(k);
                 } else {
@@ -208,14 +218,9 @@ impl AlertingRule {
             b.set("alertname", &self.name);
             let labels = b.build();
             let annotations = self
-                .annotations
+                .annotation_templates
                 .iter()
-                .map(|(k, tmpl)| {
-                    (
-                        k.clone(),
-                        expand_alert_template(&self.name, tmpl, &data, &ctx),
-                    )
-                })
+                .map(|(k, tmpl)| (k.clone(), tmpl.expand(&data, &ctx)))
                 .collect();
             if current.contains_key(&labels) {
                 return Err(RuleError::DuplicateAlertLabelset);

@@ -15,6 +15,7 @@ mod gofmt;
 mod humanize;
 mod lex;
 mod parse;
+mod text;
 mod timefmt;
 mod value;
 
@@ -171,7 +172,39 @@ pub fn check_alert_template(alert: &str, text: &str) -> Result<(), TemplateError
     .map(|_| ())
 }
 
-/// Expands an alert label/annotation template; failures give
+/// An alert label/annotation template parsed once (with the `$labels`… definitions), for
+/// expanding at every evaluation.
+#[derive(Debug, Clone)]
+pub struct AlertTemplate {
+    name: String,
+    parsed: Result<Template, TemplateError>,
+}
+
+impl AlertTemplate {
+    /// Parses `text` for alert `alert`; a parse error is kept and reported on expansion.
+    pub fn new(alert: &str, text: &str) -> AlertTemplate {
+        let name = alert_template_name(alert);
+        let parsed = Template::parse(&name, &format!("{ALERT_TEMPLATE_DEFS}{text}"));
+        AlertTemplate { name, parsed }
+    }
+
+    /// Expands over `data` (from [`AlertTemplateData::to_value`]); failures give
+    /// `<error expanding template: …>` as upstream does.
+    pub fn expand(&self, data: &Value, ctx: &Context<'_>) -> String {
+        let name = &self.name;
+        match &self.parsed {
+            Err(e) => format!("<error expanding template: error parsing template {name}: {e}>"),
+            Ok(t) => match t.execute(data, ctx) {
+                Ok(s) => s,
+                Err(e) => {
+                    format!("<error expanding template: error executing template {name}: {e}>")
+                }
+            },
+        }
+    }
+}
+
+/// Expands an alert label/annotation template once (parse and execute); failures give
 /// `<error expanding template: …>` as upstream does.
 pub fn expand_alert_template(
     alert: &str,
@@ -179,15 +212,7 @@ pub fn expand_alert_template(
     data: &AlertTemplateData,
     ctx: &Context<'_>,
 ) -> String {
-    let name = alert_template_name(alert);
-    let t = match Template::parse(&name, &format!("{ALERT_TEMPLATE_DEFS}{text}")) {
-        Ok(t) => t,
-        Err(e) => return format!("<error expanding template: error parsing template {name}: {e}>"),
-    };
-    match t.execute(&data.to_value(), ctx) {
-        Ok(s) => s,
-        Err(e) => format!("<error expanding template: error executing template {name}: {e}>"),
-    }
+    AlertTemplate::new(alert, text).expand(&data.to_value(), ctx)
 }
 
 #[cfg(test)]
