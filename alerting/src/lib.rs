@@ -37,8 +37,8 @@ pub mod template;
 
 pub use rulefmt::{parse_rule_file, ParseOptions, RuleFile, RuleFileError, RuleGroup};
 pub use rules::{
-    Alert, AlertState, AlertingRule, Appender, EvalEnv, Group, Health, RecordingRule, Rule,
-    RuleError, RuleSample, RuleStore,
+    Alert, AlertState, AlertingRule, Appender, EvalEnv, Group, Health, NotifierAlert,
+    RecordingRule, Rule, RuleError, RuleSample, RuleStore,
 };
 pub use template::{
     expand_alert_template, AlertTemplate, AlertTemplateData, Context, QueryFn, Template,

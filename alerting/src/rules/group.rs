@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use kagari_model::{Labels, Timestamp, STALE_NAN};
 
-use super::{AlertingRule, EvalEnv, Health, RecordingRule, RuleError, RuleStore};
+use super::{AlertingRule, EvalEnv, Health, NotifierAlert, RecordingRule, RuleError, RuleStore};
 use crate::rulefmt;
 
 /// A recording or alerting rule.
@@ -143,6 +143,23 @@ impl Group {
         self.status
             .get(i)
             .map(|s| (s.health, s.last_error.as_deref()))
+    }
+
+    /// After [`Group::eval`] at `ts`: the alerts of successfully evaluated alerting rules
+    /// that need (re)sending, marked as sent.
+    pub fn alerts_to_send(
+        &mut self,
+        ts: Timestamp,
+        resend_delay_ms: i64,
+        external_url: &str,
+    ) -> Vec<NotifierAlert> {
+        let mut out = Vec::new();
+        for (rule, status) in self.rules.iter_mut().zip(&self.status) {
+            if let (Rule::Alerting(a), Health::Ok) = (rule, status.health) {
+                out.extend(a.alerts_to_send(ts, resend_delay_ms, self.interval_ms, external_url));
+            }
+        }
+        out
     }
 
     /// Evaluates every rule in order at `ts`, writing results (and stale markers for series

@@ -10,6 +10,7 @@
 
 mod alerting;
 mod group;
+mod notify;
 mod recording;
 mod store;
 
@@ -20,6 +21,7 @@ use kagari_promql::storage::Queryable;
 
 pub use alerting::{Alert, AlertState, AlertingRule, RESOLVED_RETENTION_MS};
 pub use group::{Group, Rule};
+pub use notify::NotifierAlert;
 pub use recording::RecordingRule;
 pub use store::{MemAppender, RuleStore};
 

@@ -380,3 +380,46 @@ fn needs_sending_rules() {
     a.state = AlertState::Pending;
     assert!(!a.needs_sending(5 * MIN, MIN));
 }
+
+#[test]
+fn notifications_follow_resend_rules() {
+    let mut st = MemStorage::new();
+    let l = labels(r#"up{job="a"}"#);
+    for m in 0..=3 {
+        st.append(&l, m * MIN, 0.0).unwrap();
+    }
+    st.append(&l, 4 * MIN, 1.0).unwrap();
+    let mut g = group(
+        "groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: vector(1) > 0 and on() up == 0\n",
+    );
+    let env = env();
+    let mut sent = Vec::new();
+    for m in 0..=6 {
+        g.eval(m * MIN, &env, &mut st);
+        let n = g.alerts_to_send(m * MIN, MIN, "http://prom:9090");
+        sent.push(
+            n.iter()
+                .map(|a| (a.starts_at, a.ends_at))
+                .collect::<Vec<_>>(),
+        );
+        if m == 0 {
+            assert_eq!(
+                n[0].generator_url,
+                "http://prom:9090/graph?g0.expr=vector%281%29+%3E+0+and+on+%28%29+up+%3D%3D+0&g0.tab=1"
+            );
+        }
+    }
+    let f = Some(0);
+    assert_eq!(
+        sent,
+        [
+            vec![(f, Some(4 * MIN))], // new firing alert: sent at once, endsAt = ts + 4m
+            vec![],                   // +1m: lastSent + resend == ts, not less
+            vec![(f, Some(6 * MIN))],
+            vec![],
+            vec![(f, Some(4 * MIN))], // resolved at 4m: sent at once with endsAt = resolvedAt
+            vec![],
+            vec![(f, Some(4 * MIN))], // re-sent as resolved every resend period
+        ]
+    );
+}

@@ -15,7 +15,7 @@ mod gofmt;
 mod humanize;
 mod lex;
 mod parse;
-mod text;
+pub(crate) mod text;
 mod timefmt;
 mod value;
 

@@ -2,7 +2,7 @@
 //! `strings.Title`, `net.SplitHostPort`.
 
 /// Go's `url.QueryEscape`.
-pub(super) fn query_escape(s: &str) -> String {
+pub(crate) fn query_escape(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
