@@ -9,6 +9,7 @@
 
 mod api;
 mod config;
+mod federate;
 mod flags;
 mod metrics;
 mod state;

@@ -190,6 +190,7 @@ pub(crate) fn router(st: Arc<AppState>) -> Router {
         .route("/-/reload", get(post_only).post(reload).put(reload))
         .route("/-/quit", get(post_only).post(quit).put(quit))
         .route("/metrics", get(metrics))
+        .route("/federate", get(crate::federate::federate))
         .route("/", get(ui))
         .route("/graph", get(ui))
         .fallback(not_found)

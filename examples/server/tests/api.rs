@@ -513,3 +513,23 @@ fn sigint_shuts_down_gracefully() {
     assert!(status.success(), "{status:?}\n{}", s.log());
     assert!(s.log().contains("received SIGINT"));
 }
+
+#[test]
+fn federate_latest_samples_with_external_labels() {
+    let s = Server::start("", &[]);
+    s.wait_for_vector("up");
+    let (st, body) = s.get(&format!("/federate?match[]={}", encode("up")));
+    assert_eq!(st, 200, "{body}");
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines.len(), 2, "{body}");
+    assert_eq!(lines[0], "# TYPE up untyped");
+    let want = format!(
+        "up{{instance=\"127.0.0.1:{}\",job=\"prometheus\",replica=\"a\"}} 1 ",
+        s.port
+    );
+    assert!(lines[1].starts_with(&want), "{body}");
+    let ts: i64 = lines[1][want.len()..].parse().unwrap();
+    assert!(ts > 1_600_000_000_000);
+    assert_eq!(s.get("/federate"), (200, String::new()));
+    assert_eq!(s.get("/federate?match[]=up%7B").0, 400);
+}

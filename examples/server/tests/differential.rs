@@ -234,6 +234,27 @@ fn same_answers_as_prometheus() {
     }
     assert_eq!(gv["data"]["droppedTargets"], wv["data"]["droppedTargets"]);
 
+    // Federation: the same lines for `up` once values and timestamps are cut off.
+    let strip = |body: String| -> Vec<String> {
+        body.lines()
+            .map(|l| match l.starts_with('#') {
+                true => l.to_string(),
+                false => l.rsplitn(3, ' ').last().unwrap().to_string(),
+            })
+            .collect()
+    };
+    let fed = format!(
+        "/federate?match[]={}",
+        encode("{__name__=~\"up|prometheus_build_info\"}")
+    );
+    let text = |base: &str| {
+        let mut r = agent.get(&format!("{base}{fed}")).call().unwrap();
+        r.body_mut().read_to_string().unwrap()
+    };
+    let want = strip(text(&p));
+    assert_eq!(want.len(), 4, "{want:?}");
+    assert_eq!(strip(text(&k)), want);
+
     // buildinfo carries the same keys.
     let (_, wv) = get(&agent, &format!("{p}/api/v1/status/buildinfo"));
     let (_, gv) = get(&agent, &format!("{k}/api/v1/status/buildinfo"));
