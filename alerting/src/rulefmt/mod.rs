@@ -266,7 +266,7 @@ pub fn parse_rule_file(
             Err(e) => {
                 return Err(vec![RuleFileError::Yaml {
                     file: file.to_string(),
-                    message: e.to_string(),
+                    message: go_yaml_message(&e),
                 }])
             }
         },
@@ -276,6 +276,16 @@ pub fn parse_rule_file(
             "{file}: only the first YAML document is used, the others are ignored"
         ));
     }
+    // Durations are decoded by the YAML unmarshaller upstream: a bad one is the only error.
+    if let Some(bad) = validate::first_bad_duration(&raw) {
+        return Err(vec![RuleFileError::Yaml {
+            file: file.to_string(),
+            message: format!(
+                "not a valid duration string: {}",
+                kagari_model::quote_go(&bad)
+            ),
+        }]);
+    }
     let locs = Locations::scan(content, raw.groups.iter().map(|g| g.rules.len()).sum());
     let mut errs = Vec::new();
     let groups = validate::validate(file, raw, &locs, opts, &mut errs);
@@ -283,6 +293,33 @@ pub fn parse_rule_file(
         Ok(RuleFile { groups, warnings })
     } else {
         Err(errs)
+    }
+}
+
+/// Rewords serde's unknown-field error as Go's yaml.v3 does
+/// (`yaml: unmarshal errors:\n  line 6: field x not found in type rulefmt.RuleNode`).
+fn go_yaml_message(e: &serde_yaml_ng::Error) -> String {
+    let msg = e.to_string();
+    let field = msg
+        .split_once("unknown field `")
+        .and_then(|(_, r)| r.split_once('`'))
+        .map(|(f, _)| f);
+    match (field, e.location()) {
+        (Some(f), Some(loc)) => {
+            let path = msg.split_once(": unknown field").map_or("", |(p, _)| p);
+            let ty = if path.contains(".rules[") {
+                "rulefmt.RuleNode"
+            } else if path.starts_with("groups[") {
+                "rulefmt.RuleGroup"
+            } else {
+                "rulefmt.RuleGroups"
+            };
+            format!(
+                "yaml: unmarshal errors:\n  line {}: field {f} not found in type {ty}",
+                loc.line()
+            )
+        }
+        _ => msg,
     }
 }
 

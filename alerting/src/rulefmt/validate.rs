@@ -17,6 +17,25 @@ fn duration(s: &Option<String>) -> Result<Option<i64>, String> {
     }
 }
 
+/// The first duration field that does not parse, in file order.
+pub(super) fn first_bad_duration(raw: &RawFile) -> Option<String> {
+    for g in &raw.groups {
+        for d in [&g.interval, &g.query_offset] {
+            if let Err(s) = duration(d) {
+                return Some(s);
+            }
+        }
+        for r in &g.rules {
+            for d in [&r.for_, &r.keep_firing_for] {
+                if let Err(s) = duration(d) {
+                    return Some(s);
+                }
+            }
+        }
+    }
+    None
+}
+
 pub(super) fn validate(
     file: &str,
     raw: RawFile,
