@@ -356,3 +356,44 @@ fn backfill_respects_max_block_duration() {
         assert!(dump.contains("{__name__=\"g\", k=\"v\"} 599 1700035140000\n"));
     }
 }
+
+/// `analyze --extended`'s chunk fullness histogram equals promtool's, on promtool-written
+/// chunks of 50, 120 + 10 and 120 + 80 samples.
+#[test]
+fn analyze_extended_histogram_matches_promtool() {
+    if !peers_present("analyze_extended_histogram_matches_promtool") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("in.om");
+    let mut text = String::from("# TYPE g gauge\n");
+    for (name, n) in [("a", 50), ("b", 130), ("c", 200)] {
+        for i in 0..n {
+            text.push_str(&format!(
+                "g{{s=\"{name}\"}} {i} {}\n",
+                1_699_999_200 + i * 15
+            ));
+        }
+    }
+    text.push_str("# EOF\n");
+    std::fs::write(&file, text).expect("write");
+    let dir = tmp.path().join("theirs");
+    promtool(&[
+        "tsdb",
+        "create-blocks-from",
+        "openmetrics",
+        "-q",
+        s(&file),
+        s(&dir),
+    ]);
+    std::fs::create_dir_all(dir.join("wal")).expect("wal dir");
+    let args = ["tsdb", "analyze", "--extended", s(&dir)];
+    let (o, t) = (ours(&args), promtool(&args));
+    let tail = |out: &str| {
+        out.split("\nCompaction analysis:\n")
+            .nth(1)
+            .map(String::from)
+    };
+    assert!(tail(&o).is_some_and(|h| h.contains("     10%: #") && h.contains("     20%: \n")), "{o}");
+    assert_eq!(tail(&o), tail(&t));
+}

@@ -1,5 +1,5 @@
-//! `tsdb analyze`: cardinality and churn statistics of one block, as promtool 2.42 prints them
-//! (without `--extended` chunk statistics).
+//! `tsdb analyze`: cardinality and churn statistics of one block, and with `--extended` the
+//! chunk fullness histogram, as promtool 2.42 prints them.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -12,7 +12,12 @@ use super::format::go_duration;
 use super::ToolError;
 
 /// Prints the statistics of block `block_id` (default: the last block by time) of `dir`.
-pub(super) fn run(dir: &Path, block_id: Option<&str>, limit: usize) -> Result<(), ToolError> {
+pub(super) fn run(
+    dir: &Path,
+    block_id: Option<&str>,
+    limit: usize,
+    extended: bool,
+) -> Result<(), ToolError> {
     let blocks = open_blocks(dir)?;
     let block = match block_id {
         Some(id) => blocks
@@ -25,7 +30,10 @@ pub(super) fn run(dir: &Path, block_id: Option<&str>, limit: usize) -> Result<()
             .last()
             .ok_or_else(|| ToolError::Usage(format!("no blocks found in {}", dir.display())))?,
     };
-    let out = analyze(block, limit)?;
+    let mut out = analyze(block, limit)?;
+    if extended {
+        compaction(block, &mut out)?;
+    }
     std::io::stdout()
         .write_all(out.as_bytes())
         .map_err(|e| ToolError::io("write", "stdout", e))
@@ -128,4 +136,44 @@ fn analyze(block: &Block, limit: usize) -> Result<String, ToolError> {
     }
     section(&mut out, "Highest cardinality metric names", metrics);
     Ok(out)
+}
+
+/// Appends promtool's "Compaction analysis": a histogram of chunk fullness in 10% buckets of
+/// 120 samples, one `#` per percent of the chunks.
+fn compaction(block: &Block, out: &mut String) -> Result<(), ToolError> {
+    const MAX_SAMPLES: u64 = 120;
+    let ir = block.index();
+    let mut histogram = [0u64; 10];
+    let mut total = 0u64;
+    let mut chunks = Vec::new();
+    for r in ir.all_postings()? {
+        ir.series(r, &mut chunks)?;
+        for c in &chunks {
+            let (_, data) = block.chunks().chunk(c.chunk_ref)?;
+            // Every chunk encoding starts with its big-endian 16-bit sample count.
+            let n = match data {
+                [a, b, ..] => u64::from(u16::from_be_bytes([*a, *b])),
+                _ => 0,
+            };
+            let bucket = (10 * n.min(MAX_SAMPLES))
+                .div_ceil(MAX_SAMPLES)
+                .saturating_sub(1);
+            if let Some(h) = histogram.get_mut(bucket as usize) {
+                *h += 1;
+            }
+            total += 1;
+        }
+    }
+    let _ = writeln!(out, "\nCompaction analysis:");
+    let _ = writeln!(
+        out,
+        "Fullness: Amount of samples in chunks (100% is 120 samples)"
+    );
+    for (i, count) in histogram.iter().enumerate() {
+        let pct = (100 * count).checked_div(total).unwrap_or(0);
+        let _ = write!(out, "{:7}%: ", (i + 1) * 10);
+        out.extend(std::iter::repeat_n('#', pct as usize));
+        out.push('\n');
+    }
+    Ok(())
 }

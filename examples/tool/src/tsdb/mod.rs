@@ -91,6 +91,9 @@ pub(crate) enum TsdbCommand {
         /// How many entries to show in each list.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Also print the chunk fullness histogram.
+        #[arg(long)]
+        extended: bool,
         /// The database directory.
         #[arg(default_value = "data/")]
         dir: PathBuf,
@@ -139,9 +142,10 @@ pub(crate) fn run(cmd: TsdbCommand) -> ExitCode {
         } => dump::run(&dir, min_time, max_time, &matches),
         TsdbCommand::Analyze {
             limit,
+            extended,
             dir,
             block_id,
-        } => analyze::run(&dir, block_id.as_deref(), limit),
+        } => analyze::run(&dir, block_id.as_deref(), limit, extended),
         TsdbCommand::CreateBlocksFrom(CreateBlocksFrom::Openmetrics {
             human_readable,
             quiet,
