@@ -6,7 +6,7 @@
 
 use std::io;
 
-use kagari_exposition::{Encoder, Exemplar, MetricType, Value};
+use kagari_exposition::{Encoder, Exemplar, Format, MetricType, Value};
 
 /// Object-safe front of the exposition encoder, so collectors need not be generic over `W`.
 pub(crate) trait Sink {
@@ -103,6 +103,7 @@ pub struct MetricWriter<'a> {
     prefix: &'a str,
     name_buf: &'a mut String,
     consts: &'a [(String, String)],
+    format: Format,
 }
 
 impl std::fmt::Debug for MetricWriter<'_> {
@@ -120,13 +121,28 @@ impl<'a> MetricWriter<'a> {
         prefix: &'a str,
         name_buf: &'a mut String,
         consts: &'a [(String, String)],
+        format: Format,
     ) -> Self {
         MetricWriter {
             sink,
             prefix,
             name_buf,
             consts,
+            format,
         }
+    }
+
+    /// Whether the output keeps exemplars (OpenMetrics); the text format drops them, so
+    /// metrics can skip reading theirs.
+    #[inline]
+    pub(crate) fn keeps_exemplars(&self) -> bool {
+        self.format == Format::OpenMetrics
+    }
+
+    /// The text format has no `_created` samples: skip them before any work.
+    #[inline]
+    fn skipped(&self, suffix: &str) -> bool {
+        self.format == Format::Text && suffix == "_created"
     }
 
     /// Starts a family; `name` is prefixed with the registry prefix (if any) and, for a counter,
@@ -159,6 +175,9 @@ impl<'a> MetricWriter<'a> {
         timestamp_ms: Option<i64>,
         exemplar: Option<&Exemplar<'_>>,
     ) -> io::Result<()> {
+        if self.skipped(suffix) {
+            return Ok(());
+        }
         let mut it = self
             .consts
             .iter()
@@ -177,6 +196,9 @@ impl<'a> MetricWriter<'a> {
         value: Value,
         exemplar: Option<&Exemplar<'_>>,
     ) -> io::Result<()> {
+        if self.skipped(suffix) {
+            return Ok(());
+        }
         let consts = self.consts.iter().map(|(n, v)| (n.as_str(), v.as_str()));
         match labels.rendered {
             // The encoder writes a label name verbatim and escapes only the value, so the

@@ -117,9 +117,13 @@ impl<N: Number> Series for GenericCounter<N> {
 
     fn encode_series(&self, w: &mut MetricWriter<'_>, labels: SeriesLabels<'_>) -> io::Result<()> {
         let value = N::to_value(self.get());
-        self.0
-            .exemplar
-            .with(|ex| w.series_sample("_total", labels, None, value, ex))?;
+        if w.keeps_exemplars() {
+            self.0
+                .exemplar
+                .with(|ex| w.series_sample("_total", labels, None, value, ex))?;
+        } else {
+            w.series_sample("_total", labels, None, value, None)?;
+        }
         w.series_sample("_created", labels, None, Value::Float(self.created()), None)
     }
 

@@ -395,7 +395,7 @@ impl Registry {
                     consts,
                     metric,
                 } => {
-                    let mut w = MetricWriter::new(&mut enc, "", &mut name_buf, consts);
+                    let mut w = MetricWriter::new(&mut enc, "", &mut name_buf, consts, format);
                     w.family(name, metric.metric_type(), help, unit.as_deref())
                         .map_err(io_err)?;
                     metric.encode_samples(&mut w).map_err(io_err)?;
@@ -406,6 +406,7 @@ impl Registry {
                         &self.0.prefix,
                         &mut name_buf,
                         &self.0.const_labels,
+                        format,
                     );
                     collector.collect(&mut w).map_err(io_err)?;
                 }
