@@ -12,6 +12,7 @@ mod alerting;
 mod group;
 mod notify;
 mod recording;
+mod restore;
 mod store;
 
 use kagari_model::{Labels, Timestamp};

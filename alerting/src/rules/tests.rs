@@ -423,3 +423,37 @@ fn notifications_follow_resend_rules() {
         ]
     );
 }
+
+#[test]
+fn for_state_restored_after_restart() {
+    let yaml = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: cond == 1\n    for: 10m\n";
+    let l = labels(r#"cond{i="1"}"#);
+    let env = env();
+    // Run 0..=3m, "crash", restart at `now` with the condition still true.
+    let run = |now: i64, grace: i64| {
+        let mut st = MemStorage::new();
+        for m in 0..=70 {
+            st.append(&l, m * MIN, 1.0).unwrap();
+        }
+        let mut g = group(yaml);
+        for m in 0..=3 {
+            g.eval(m * MIN, &env, &mut st);
+        }
+        let mut g2 = group(yaml);
+        if let Rule::Alerting(a) = &mut g2.rules_mut()[0] {
+            a.set_restored(false);
+        }
+        g2.eval(now, &env, &mut st);
+        assert_eq!(query(&st, "ALERTS_FOR_STATE", now), [], "not restored yet");
+        g2.restore_for_state(now, &st, grace, 60 * MIN).unwrap();
+        alerting(&g2, 0).alerts()[0].active_at
+    };
+    // 3m spent, 7m remaining >= grace 1m: downtime (3m..20m) does not count.
+    assert_eq!(run(20 * MIN, MIN), 17 * MIN);
+    // 7m remaining < grace 8m: fires one grace period from now.
+    assert_eq!(run(20 * MIN, 8 * MIN), 20 * MIN + 8 * MIN - 10 * MIN);
+    // Outside the outage tolerance (last sample at 3m, window starts at 4m): nothing found.
+    assert_eq!(run(64 * MIN, MIN), 64 * MIN);
+    // `for` below the grace period: only marked restored.
+    assert_eq!(run(20 * MIN, 11 * MIN), 20 * MIN);
+}
