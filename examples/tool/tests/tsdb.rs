@@ -394,6 +394,67 @@ fn analyze_extended_histogram_matches_promtool() {
             .nth(1)
             .map(String::from)
     };
-    assert!(tail(&o).is_some_and(|h| h.contains("     10%: #") && h.contains("     20%: \n")), "{o}");
+    assert!(
+        tail(&o).is_some_and(|h| h.contains("     10%: #") && h.contains("     20%: \n")),
+        "{o}"
+    );
     assert_eq!(tail(&o), tail(&t));
+}
+
+/// A directory with backfilled blocks and a WAL holding later samples: dump shows both, in
+/// one series per label set, as promtool does.
+#[test]
+fn dump_merges_blocks_and_head() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("in.om");
+    let mut text = String::from("# TYPE g gauge\n");
+    for i in 0..300 {
+        text.push_str(&format!("g{{s=\"old\"}} {i} {}\n", 1_699_999_200 + i * 30));
+    }
+    text.push_str("# EOF\n");
+    std::fs::write(&file, text).expect("write");
+    let dir = tmp.path().join("db");
+    ours(&[
+        "tsdb",
+        "create-blocks-from",
+        "openmetrics",
+        "-q",
+        s(&file),
+        s(&dir),
+    ]);
+
+    let db = Db::open(&dir, Options::default()).expect("open db");
+    assert_eq!(db.blocks().len(), 2);
+    let old = Labels::from_pairs([("__name__", "g"), ("s", "old")]).expect("labels");
+    let new = Labels::from_pairs([("__name__", "g"), ("s", "new")]).expect("labels");
+    let t0 = (1_699_999_200 + 300 * 30) * 1000;
+    let mut app = db.appender();
+    for k in 0..20i64 {
+        app.append(None, &old, t0 + k * 30_000, 1000.0 + k as f64)
+            .expect("append");
+        app.append(None, &new, t0 + k * 30_000, -0.5)
+            .expect("append");
+    }
+    app.commit().expect("commit");
+    db.close().expect("close");
+    drop(db);
+
+    let out = ours(&["tsdb", "dump", s(&dir)]);
+    assert_eq!(out.lines().count(), 340);
+    let old_lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("{__name__=\"g\", s=\"old\"}"))
+        .collect();
+    assert_eq!(old_lines.len(), 320);
+    assert_eq!(
+        old_lines.last().copied(),
+        Some(format!("{{__name__=\"g\", s=\"old\"}} 1019 {}", t0 + 19 * 30_000).as_str())
+    );
+    let head_only = ours(&["tsdb", "dump", "--min-time", &t0.to_string(), s(&dir)]);
+    assert_eq!(head_only.lines().count(), 40);
+
+    if Path::new(PROMTOOL).exists() {
+        let theirs = promtool(&["tsdb", "dump", s(&dir)]);
+        assert_eq!(sorted_lines(&out), sorted_lines(&theirs));
+    }
 }
