@@ -204,6 +204,7 @@ fn status_endpoints() {
     assert!(t["lastScrape"].as_str().unwrap().ends_with('Z'));
     assert!(t["lastScrapeDuration"].is_number());
     assert_eq!(v["data"]["droppedTargets"], json!([]));
+    assert_eq!(v["data"]["droppedTargetCounts"], json!({"prometheus": 0}));
     let (_, v) = s.json("/api/v1/targets?state=dropped");
     assert_eq!(v["data"]["activeTargets"], json!([]));
     let (_, v) = s.json("/api/v1/targets?state=active");

@@ -62,8 +62,8 @@ pub(crate) async fn targets(st: Arc<AppState>, p: Params) -> Result<Success, Api
     };
     let pool = p.get("scrapePool").filter(|s| !s.is_empty());
     let keep = |job: &str| pool.is_none_or(|p| p == job);
-    let (mut active, mut dropped) = st
-        .with_scrape(|m| (m.active_targets(), m.dropped_targets()))
+    let (mut active, mut dropped, pools) = st
+        .with_scrape(|m| (m.active_targets(), m.dropped_targets(), m.job_names()))
         .unwrap_or_default();
     active.sort_by(|a, b| a.job.cmp(&b.job));
     dropped.sort_by(|a, b| a.job.cmp(&b.job));
@@ -86,7 +86,12 @@ pub(crate) async fn targets(st: Arc<AppState>, p: Params) -> Result<Success, Api
             })
         })
         .collect();
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    // Every pool has a count, zero included (upstream's `TargetsDroppedCounts`).
+    let mut counts: BTreeMap<&str, u64> = pools
+        .iter()
+        .filter(|p| keep(p))
+        .map(|p| (p.as_str(), 0))
+        .collect();
     let dropped: Vec<Value> = dropped
         .iter()
         .filter(|t| show_dropped && keep(&t.job))
