@@ -128,6 +128,28 @@ impl Group {
         self.query_offset_ms
     }
 
+    /// The group's deterministic evaluation offset within its interval: a stable hash of
+    /// `{name, file}` modulo the interval, so groups spread out and keep their slots across
+    /// restarts.
+    pub fn eval_offset_ms(&self) -> i64 {
+        if self.interval_ms <= 0 {
+            return 0;
+        }
+        let key = Labels::from_pairs([("name", self.name.as_str()), ("file", self.file.as_str())])
+            .map(|l| l.stable_hash())
+            .unwrap_or(0);
+        (key % self.interval_ms as u64) as i64
+    }
+
+    /// The first evaluation timestamp strictly after the latest slot at or before `now`:
+    /// `slot(now) + interval`, where slots are `offset + k * interval`.
+    pub fn first_eval_ts(&self, now: Timestamp) -> Timestamp {
+        let iv = self.interval_ms.max(1);
+        let off = self.eval_offset_ms();
+        let slot = (now - off) - (now - off).rem_euclid(iv) + off;
+        slot + iv
+    }
+
     /// The rules in order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules

@@ -1,12 +1,13 @@
 //! Rule evaluation: recording rules, alerting rules with the alert state machine, and
 //! groups that evaluate their rules in order at one timestamp.
 //!
-//! Queries go through any [`Queryable`] with a [`kagari_promql::Engine`]; results are
+//! Queries go through any [`Queryable`] with a [`Engine`]; results are
 //! written through the small [`Appender`] trait that a [`RuleStore`] hands out, so a later
 //! rule of a group sees what an earlier one wrote at the same timestamp.
 //!
-//! Not here yet: the group scheduler (evaluation slots), `for`-state restoration after a
-//! restart, the notifier and reloads.
+//! Also here: `for`-state restoration after a restart ([`Group::restore_for_state`]), the
+//! sending decisions ([`Group::alerts_to_send`]) and evaluation slots ([`Group::eval_offset_ms`]).
+//! Not here yet: the scheduler loop itself, the HTTP notifier and reloads.
 
 mod alerting;
 mod group;

@@ -457,3 +457,21 @@ fn for_state_restored_after_restart() {
     // `for` below the grace period: only marked restored.
     assert_eq!(run(20 * MIN, 11 * MIN), 20 * MIN);
 }
+
+#[test]
+fn evaluation_slots_are_stable_and_aligned() {
+    let a = group("groups:\n- name: a\n  rules: []\n");
+    let b = group("groups:\n- name: b\n  rules: []\n");
+    let off = a.eval_offset_ms();
+    assert!((0..MIN).contains(&off));
+    assert_eq!(
+        off,
+        group("groups:\n- name: a\n  rules: []\n").eval_offset_ms()
+    );
+    assert_ne!(off, b.eval_offset_ms(), "different groups spread out");
+    for now in [0, 1, off, off + 1, 10 * MIN + 7] {
+        let first = a.first_eval_ts(now);
+        assert!(first > now && first - now <= MIN, "{now} -> {first}");
+        assert_eq!((first - off).rem_euclid(MIN), 0);
+    }
+}
