@@ -257,6 +257,13 @@ fn status_endpoints() {
     );
     assert_eq!(s.json("/api/v1/status/tsdb?limit=0").0, 400);
 
+    // No rules or alerting yet: empty, well-formed answers.
+    assert_eq!(s.json("/api/v1/rules").1["data"], json!({"groups": []}));
+    assert_eq!(s.json("/api/v1/rules?type=bogus").0, 400);
+    assert_eq!(s.json("/api/v1/alerts").1["data"], json!({"alerts": []}));
+    let (_, v) = s.json("/api/v1/alertmanagers");
+    assert_eq!(v["data"]["activeAlertmanagers"], json!([]));
+
     let (_, v) = s.json("/api/v1/status/flags");
     assert_eq!(v["data"]["query.lookback-delta"], "5m");
     assert_eq!(

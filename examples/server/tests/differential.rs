@@ -148,6 +148,9 @@ fn same_answers_as_prometheus() {
         "/api/v1/query_range?query=vector(2)*time()&start=0&end=60&step=15",
         "/api/v1/query_range?query=vector(1)&start=0&end=0.5&step=0.1",
         "/api/v1/label/no_such_label/values",
+        "/api/v1/rules",
+        "/api/v1/alerts",
+        "/api/v1/alertmanagers",
     ];
     for path in exact {
         let want = get(&agent, &format!("{p}{path}"));

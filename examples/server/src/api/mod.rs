@@ -105,6 +105,26 @@ async fn label_values(
     meta::label_values(st, p, name).await
 }
 
+/// No rule evaluation yet (`rule_files` are ignored with a warning): no groups.
+async fn rules(p: Params) -> Result<Success, ApiError> {
+    match p.value("type").to_ascii_lowercase().as_str() {
+        "" | "alert" | "record" => Ok(Success::data("{\"groups\":[]}".into())),
+        other => Err(ApiError::bad_data(format!(
+            "invalid parameter \"type\": unsupported value {other:?}"
+        ))),
+    }
+}
+
+/// No alerting yet: no alerts.
+async fn alerts() -> Success {
+    Success::data("{\"alerts\":[]}".into())
+}
+
+/// No alerting yet: no Alertmanagers.
+async fn alertmanagers() -> Success {
+    Success::data("{\"activeAlertmanagers\":[],\"droppedAlertmanagers\":[]}".into())
+}
+
 async fn metadata() -> Success {
     Success::data("{}".into())
 }
@@ -179,6 +199,9 @@ pub(crate) fn routes(admin: bool) -> Router<Arc<AppState>> {
         .route("/api/v1/labels", get_post(labels))
         .route("/api/v1/label/{name}/values", get_only(label_values))
         .route("/api/v1/metadata", get_only(metadata))
+        .route("/api/v1/rules", get_only(rules))
+        .route("/api/v1/alerts", get_only(alerts))
+        .route("/api/v1/alertmanagers", get_only(alertmanagers))
         .route("/api/v1/targets", get_only(targets))
         .route("/api/v1/scrape_pools", get_only(scrape_pools))
         .route("/api/v1/status/buildinfo", get_only(buildinfo))
