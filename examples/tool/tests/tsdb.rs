@@ -312,6 +312,28 @@ fn backfill_errors_name_the_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.om:3:"), "{err}");
     assert!(err.contains("expected timestamp"), "{err}");
+    assert!(
+        !tmp.path().join("out").exists(),
+        "no output dir on a parse error"
+    );
+
+    std::fs::write(
+        &file,
+        "a 1 1700000000\na{x=\"1\"} 2 1700000000\na 3 1700000000\n# EOF\n",
+    )
+    .expect("write");
+    let out = tool()
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&file)
+        .arg(tmp.path().join("out"))
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("two values at timestamp 1700000000000"),
+        "{err}"
+    );
 
     let out = tool()
         .args(["tsdb", "dump", "--match", "rate(x[5m])"])

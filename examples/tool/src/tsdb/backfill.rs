@@ -42,13 +42,13 @@ pub(super) fn run(
     })?;
     let block_duration = compatible_block_duration(max);
     let data = std::fs::read(input).map_err(|e| ToolError::io("read", input, e))?;
-    std::fs::create_dir_all(output).map_err(|e| ToolError::io("create dir", output, e))?;
 
     let progress = ProgressBar::new_spinner();
     progress.set_message(format!("reading {}", input.display()));
     let series = read_series(&data, input, &progress)?;
     drop(data);
     progress.finish_and_clear();
+    std::fs::create_dir_all(output).map_err(|e| ToolError::io("create dir", output, e))?;
 
     let metas = write_blocks(&series, output, block_duration)?;
     if !quiet && !metas.is_empty() {
@@ -79,9 +79,10 @@ fn read_series(
     file: &Path,
     progress: &ProgressBar,
 ) -> Result<Vec<SeriesData>, ToolError> {
-    let parse_err = |line: usize, reason: String| ToolError::Parse {
+    let parse_err = |line: usize, column: usize, reason: String| ToolError::Parse {
         file: file.to_path_buf(),
         line,
+        column,
         reason,
     };
     let mut by_text: HashMap<(&str, &str), usize> = HashMap::new();
@@ -92,7 +93,7 @@ fn read_series(
     loop {
         let entry = parser
             .next_entry()
-            .map_err(|e| parse_err(e.line, e.to_string()))?;
+            .map_err(|e| parse_err(e.line, e.column, e.reason.to_string()))?;
         let s = match entry {
             Entry::Sample(s) => s,
             Entry::Eof => break,
@@ -102,14 +103,16 @@ fn read_series(
             Some(Timestamp::Seconds(secs)) => (secs * 1000.0) as i64,
             Some(Timestamp::Millis(ms)) => ms,
             None => {
+                let series = if s.labels.is_empty() {
+                    s.name.to_string()
+                } else {
+                    format!("{}{{{}}}", s.name, s.labels.raw())
+                };
                 return Err(parse_err(
                     parser.line(),
-                    format!(
-                        "expected timestamp for series {}{{{}}}",
-                        s.name,
-                        s.labels.raw()
-                    ),
-                ))
+                    1,
+                    format!("expected timestamp for series {series}"),
+                ));
             }
         };
         let idx = match by_text.get(&(s.name, s.labels.raw())) {
@@ -118,7 +121,7 @@ fn read_series(
                 let pairs = std::iter::once(("__name__", std::borrow::Cow::Borrowed(s.name)))
                     .chain(s.labels.iter());
                 let labels = Labels::from_pairs(pairs)
-                    .map_err(|e| parse_err(parser.line(), e.to_string()))?;
+                    .map_err(|e| parse_err(parser.line(), 1, e.to_string()))?;
                 let i = *by_labels.entry(labels.clone()).or_insert_with(|| {
                     series.push(SeriesData {
                         labels,
@@ -140,7 +143,10 @@ fn read_series(
         }
     }
     for sd in &mut series {
-        normalise(sd).map_err(|reason| parse_err(0, reason))?;
+        normalise(sd).map_err(|reason| ToolError::Input {
+            file: file.to_path_buf(),
+            reason,
+        })?;
     }
     Ok(series)
 }

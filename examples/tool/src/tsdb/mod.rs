@@ -35,12 +35,22 @@ pub(crate) enum ToolError {
         source: std::io::Error,
     },
     /// The input file does not parse.
-    #[error("{file}:{line}: {reason}")]
+    #[error("{file}:{line}:{column}: {reason}")]
     Parse {
         /// The input file.
         file: PathBuf,
         /// 1-based line.
         line: usize,
+        /// 1-based byte column.
+        column: usize,
+        /// Why.
+        reason: String,
+    },
+    /// The input file parses but its samples cannot be stored (e.g. two values at one time).
+    #[error("{file}: {reason}")]
+    Input {
+        /// The input file.
+        file: PathBuf,
         /// Why.
         reason: String,
     },
