@@ -85,7 +85,7 @@ pub(super) fn run(dir: &Path, mint: i64, maxt: i64, selectors: &[String]) -> Res
 /// Parses each selector into its matchers; no selectors means all series.
 fn parse_selectors(selectors: &[String]) -> Result<Vec<Vec<Matcher>>, ToolError> {
     if selectors.is_empty() {
-        let all = Matcher::new(MatchType::Regex, "__name__", ".+")
+        let all = Matcher::new(MatchType::Regex, "__name__", "(?s:.*)")
             .map_err(|e| ToolError::Usage(format!("matcher: {e}")))?;
         return Ok(vec![vec![all]]);
     }
