@@ -151,6 +151,122 @@ const CASES: &[(&str, &str)] = &[
         r#"{{ range 1.5 }}{{ end }}"#,
         r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:121: executing "__alert_T" at <1.5>: range can't iterate over 1.5>"#,
     ),
+    (
+        r#"{{ with $labels.nope }}yes{{ else }}no{{ end }} {{ range $labels.nope }}x{{ else }}empty{{ end }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:176: executing "__alert_T" at <$labels.nope>: range can't iterate over >"#,
+    ),
+    (
+        r#"{{ define "x" }}{{ $ }}/{{ . }}{{ end }}{{ template "x" 5 }} {{ template "x" }}"#,
+        r#"5/5 <no value>/<no value>"#,
+    ),
+    (
+        r#"{{ printf "%s" $labels }} {{ printf "%d" $value }} {{ "a" | printf "%s-%s" "b" }}"#,
+        r#"map[__name__:m instance:db-1.example.com:9100 job:node] %!d(float64=0.0734) b-a"#,
+    ),
+    (
+        r#"{{ printf "%q|%5t|%-7v|" 65 true 1.5 }}{{ printf "%08.3f|% d|%+.2e" -3.14159 5 -0.000123 }}"#,
+        r#"'A'| true|1.5    |-003.142| 5|-1.23e-04"#,
+    ),
+    (
+        r#"{{ printf "%x|%10.4v|%X" -255 3.14159265 "hi" }}"#,
+        r#"-ff|     3.142|6869"#,
+    ),
+    (
+        r#"{{ humanize 1e-30 }} {{ humanize1024 -1 }} {{ humanizeDuration 0.5 }} {{ humanizeDuration 1e-10 }}"#,
+        r#"1e-06y -1 500ms 100ps"#,
+    ),
+    (
+        r#"{{ humanizePercentage "0.5" }} {{ humanizeTimestamp 0 }} {{ humanizeTimestamp -1.5 }} {{ (toTime 1.6e9).Unix }}"#,
+        r#"50% 1970-01-01 00:00:00 +0000 UTC 1969-12-31 23:59:58.5 +0000 UTC 1600000000"#,
+    ),
+    (
+        r#"{{ title "élan vital" }} {{ toUpper "straße" }} {{ urlquery "é ~" }} {{ js "é" }}"#,
+        r#"Élan Vital STRAßE %C3%A9+~ é"#,
+    ),
+    (
+        r#"{{ reReplaceAll "a(?P<n>b)" "${n}x" "abab" }} {{ stripDomain "[::1]:80" }} {{ stripDomain "a.b" }} {{ stripPort "a:b:c" }}"#,
+        r#"bxbx [::1]:80 a a:b:c"#,
+    ),
+    (
+        r#"{{ parseDuration "1d" }} {{ parseDuration "1h0m30s" }} {{ eq "a" "a" "b" }} {{ lt "a" "b" }} {{ eq true true }}"#,
+        r#"86400 3630 true true true"#,
+    ),
+    (
+        r#"{{ 1.5e300 }} {{ 0.000001 }} {{ 1e20 }} {{ 123456789012 }} {{ -0.0 }} {{ 0.1e1 }}"#,
+        r#"1.5e+300 1e-06 1e+20 123456789012 -0 1"#,
+    ),
+    (
+        r#"{{ slice $labels.instance 0 4 }} {{ len (args) }} {{ index (args 1 2) "arg5" }} {{ print nil }}"#,
+        r#"db-1 0 <no value> <nil>"#,
+    ),
+    (
+        r#"{{- range $i, $e := args "a" "b" -}} [{{ $i }}:{{ $e }}] {{- end }}"#,
+        r#"[arg0:a][arg1:b]"#,
+    ),
+    (
+        r#"{{ $a := 1 }}{{ $b := "x" }}{{ print $a $b $a $a }} {{ println }}|"#,
+        "1x1 1 \n|",
+    ),
+    (
+        r#"{{ if and (gt $value 0.01) (lt $value 1.0) }}in{{ end }} {{ not (eq $labels.job "node") }}"#,
+        r#"in false"#,
+    ),
+    (
+        r#"{{ humanize 1e300 }} {{ humanizeDuration 1e12 }} {{ humanize1024 1e30 }}"#,
+        r#"1e+276Y 11574074d 1h 46m 40s 8.272e+05Yi"#,
+    ),
+    (
+        r#"{{ printf "%v %v" (toTime 0) (args 1) }}"#,
+        r#"1970-01-01 00:00:00 +0000 UTC map[arg0:1]"#,
+    ),
+    (
+        r#"{{ eq 1 1.0 }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <eq 1 1.0>: error calling eq: incompatible types for comparison>"#,
+    ),
+    (
+        r#"{{ match "[" "x" }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <match "[" "x">: error calling match: error parsing regexp: missing closing ]: `[`>"#,
+    ),
+    (
+        r#"{{ parseDuration "1.5h" }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <parseDuration "1.5h">: error calling parseDuration: not a valid duration string: "1.5h">"#,
+    ),
+    (
+        r#"{{ index $labels }}"#,
+        r#"map[__name__:m instance:db-1.example.com:9100 job:node]"#,
+    ),
+    (
+        r#"{{ len $value }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <len $value>: error calling len: len of type float64>"#,
+    ),
+    (
+        r#"{{ match "[" "x" }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <match "[" "x">: error calling match: error parsing regexp: missing closing ]: `[`>"#,
+    ),
+    (
+        r#"{{ match "a[b" "x" }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <match "a[b" "x">: error calling match: error parsing regexp: missing closing ]: `[b`>"#,
+    ),
+    (
+        r#"{{ match "(a" "x" }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <match "(a" "x">: error calling match: error parsing regexp: missing closing ): `(a`>"#,
+    ),
+    (
+        r#"{{ match "a)" "x" }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <match "a)" "x">: error calling match: error parsing regexp: unexpected ): `a)`>"#,
+    ),
+    (
+        r#"{{ match "*a" "x" }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <match "*a" "x">: error calling match: error parsing regexp: missing argument to repetition operator: `*`>"#,
+    ),
+    (
+        r#"{{ reReplaceAll "a(b" "" "x" }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <reReplaceAll "a(b" "" "x">: error calling reReplaceAll: regexp: Compile(`a(b`): error parsing regexp: missing closing ): `a(b`>"#,
+    ),
+    (
+        r#"{{ printf "%s|%d" (args "x" 1) (args 2) }}"#,
+        r#"map[arg0:x arg1:%!s(int=1)]|map[%!d(string=arg0):2]"#,
+    ),
 ];
 
 #[test]

@@ -247,7 +247,70 @@ fn eval_args(args: &[Value]) -> String {
 }
 
 fn compile(name: &str, pattern: &str) -> Result<regex::Regex, Fail> {
-    regex::Regex::new(pattern).map_err(|e| calling(name, format!("error parsing regexp: {e}")))
+    regex::Regex::new(pattern).map_err(|e| calling(name, go_regex_error(pattern, &e)))
+}
+
+/// Words the common regex syntax errors as Go's `regexp` does
+/// (`error parsing regexp: missing closing ]: `[``).
+fn go_regex_error(pattern: &str, e: &regex::Error) -> String {
+    let msg = e.to_string();
+    let lines: Vec<&str> = msg.lines().collect();
+    // Rust prints the pattern, a caret line under the offending span, then `error: …`.
+    let caret = if pattern.contains('\n') {
+        None
+    } else {
+        lines
+            .iter()
+            .find(|l| l.trim_start().starts_with('^'))
+            .and_then(|l| l.find('^'))
+            .and_then(|c| c.checked_sub(4))
+    };
+    let kind = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("error: "))
+        .unwrap_or("");
+    let from_caret = caret.and_then(|c| pattern.get(c..)).unwrap_or(pattern);
+    let go = match kind {
+        "unclosed character class" => Some(format!("missing closing ]: `{from_caret}`")),
+        "unclosed group" => Some(format!("missing closing ): `{pattern}`")),
+        "unopened group" => Some(format!("unexpected ): `{pattern}`")),
+        "repetition operator missing expression" => {
+            let op: String = from_caret.chars().take(1).collect();
+            Some(format!("missing argument to repetition operator: `{op}`"))
+        }
+        _ => None,
+    };
+    match go {
+        Some(g) => format!("error parsing regexp: {g}"),
+        None => format!("error parsing regexp: {}", kind_or(kind, &msg)),
+    }
+}
+
+fn kind_or<'a>(kind: &'a str, msg: &'a str) -> &'a str {
+    if kind.is_empty() {
+        msg
+    } else {
+        kind
+    }
+}
+
+/// Go's `strings.ToUpper`/`ToLower`: one-to-one (simple) case mapping, so `ß` stays `ß`
+/// where Rust's full mapping would give `SS`.
+fn simple_case(s: &str, upper: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let mut m = if upper {
+            c.to_uppercase().collect::<Vec<char>>()
+        } else {
+            c.to_lowercase().collect::<Vec<char>>()
+        };
+        match (m.len(), c) {
+            (1, _) => out.push(m.pop().unwrap_or(c)),
+            (_, '\u{130}') if !upper => out.push('i'),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Calls function `name` with evaluated `args`.
@@ -405,11 +468,11 @@ pub(super) fn call_function(
         }
         "toUpper" => {
             arity(name, &args, 1)?;
-            Value::Str(string_arg(&a0)?.to_uppercase())
+            Value::Str(simple_case(string_arg(&a0)?, true))
         }
         "toLower" => {
             arity(name, &args, 1)?;
-            Value::Str(string_arg(&a0)?.to_lowercase())
+            Value::Str(simple_case(string_arg(&a0)?, false))
         }
         "title" => {
             arity(name, &args, 1)?;
@@ -433,7 +496,12 @@ pub(super) fn call_function(
         }
         "reReplaceAll" => {
             arity(name, &args, 3)?;
-            let re = compile(name, string_arg(&a0)?)?;
+            // Upstream uses regexp.MustCompile: the panic text becomes the error.
+            let pattern = string_arg(&a0)?;
+            let re = regex::Regex::new(pattern).map_err(|e| {
+                let go = go_regex_error(pattern, &e);
+                calling(name, format!("regexp: Compile(`{pattern}`): {go}"))
+            })?;
             let text = string_arg(args.get(2).unwrap_or(&Value::Nil))?;
             Value::Str(re.replace_all(text, string_arg(&a1)?).into_owned())
         }

@@ -212,7 +212,34 @@ fn int_verb(i: i64, verb: char, fl: Flags) -> Option<String> {
 }
 
 fn one(out: &mut String, verb: char, fl: Flags, v: &Value) {
+    // Go applies the verb to the elements of maps, slices and structs.
+    let elem = |out: &mut String, x: &Value| match x {
+        Value::Nil => out.push_str("<nil>"),
+        x => one(out, verb, Flags::default(), x),
+    };
     match (verb, v) {
+        (_, Value::Map(m)) if verb != 'T' => {
+            out.push_str("map[");
+            for (i, (k, x)) in m.entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                elem(out, &Value::Str(k.clone()));
+                out.push(':');
+                elem(out, x);
+            }
+            out.push(']');
+        }
+        (_, Value::List(l)) => {
+            out.push('[');
+            for (i, x) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                elem(out, x);
+            }
+            out.push(']');
+        }
         ('v', Value::Float(f)) => {
             let s = format_float(*f, 'g', fl.prec);
             let neg = s.starts_with('-');

@@ -479,6 +479,11 @@ impl Parser<'_> {
         }
         let end = self.toks.get(self.i).map_or(self.src.len(), |t| t.pos);
         let src = self.src.get(pos..end).unwrap_or("").trim().to_string();
+        // Go reports a `$var.Field` command at its field part.
+        let pos = match args.first() {
+            Some(Arg::Var(v, fs)) if !fs.is_empty() => pos + v.len(),
+            _ => pos,
+        };
         Ok(Cmd { pos, src, args })
     }
 

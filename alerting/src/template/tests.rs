@@ -203,7 +203,7 @@ fn exec_errors() {
         ),
         (
             "{{ reReplaceAll \"(\" \"\" \"\" }}",
-            "error calling reReplaceAll: error parsing regexp",
+            "error calling reReplaceAll: regexp: Compile(`(`): error parsing regexp: missing closing ): `(`",
         ),
         ("{{ template \"nope\" }}", "no such template \"nope\""),
         (
