@@ -1,8 +1,9 @@
 //! [`Db`]: a data directory with a WAL-backed head and persisted blocks.
 //!
-//! * [`compact`]: persisting the head's oldest range as a block, truncating the head and
+//! * `compact`: persisting the head's oldest range as a block, truncating the head and
 //!   checkpointing the WAL.
-//! * [`retention`]: deleting blocks by time and size, tombstone deletes, snapshots.
+//! * `leveled`: merging adjacent blocks into larger aligned ranges (upstream's planner).
+//! * `retention`: deleting blocks by time and size, tombstone deletes, snapshots.
 //!
 //! The `Db` has no background thread: the host calls [`Db::compact`] periodically (Prometheus
 //! checks every minute) and after ingesting; it is cheap when there is nothing to do.

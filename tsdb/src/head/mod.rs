@@ -1,9 +1,9 @@
 //! The head block: recent samples in memory, indexed by series and by label postings.
 //!
-//! * [`series`]: one series' XOR chunks and upstream's chunk cutting and ordering rules.
-//! * [`postings`]: the inverted index (label name → value → refs).
-//! * [`append`]: the [`HeadAppender`] transaction (validate, log to the WAL, apply).
-//! * [`replay`]: rebuilding the head from a checkpoint and WAL segments.
+//! * `series`: one series' XOR chunks and upstream's chunk cutting and ordering rules.
+//! * `postings`: the inverted index (label name → value → refs).
+//! * `append`: the [`HeadAppender`] transaction (validate, log to the WAL, apply).
+//! * `replay`: rebuilding the head from a checkpoint and WAL segments.
 //!
 //! **Architecture Invariant**: a sample is in memory only after it is in the WAL (when the
 //! head has one); commits and truncations are serialised by the append lock, so the WAL
