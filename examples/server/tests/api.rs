@@ -73,6 +73,20 @@ fn query_shapes() {
     assert!(!values.is_empty());
     assert!(values[0][0].is_number() && values[0][1].is_string());
 
+    // lookback_delta: half a second after a sample, a 0.1s lookback finds nothing.
+    let t = s.wait_for_vector("timestamp(up)")[0]["value"][1]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let at = t.parse::<f64>().unwrap() + 0.5;
+    let (_, v) = s.json(&format!("/api/v1/query?query=up&time={at}"));
+    assert_eq!(v["data"]["result"].as_array().unwrap().len(), 1, "{v}");
+    let (_, v) = s.json(&format!(
+        "/api/v1/query?query=up&time={at}&lookback_delta=0.1"
+    ));
+    assert_eq!(v["data"]["result"], json!([]), "{v}");
+    assert_eq!(s.json("/api/v1/query?query=up&lookback_delta=x").0, 400);
+
     let (_, v) = s.json("/api/v1/query?query=up&stats=true");
     let samples = &v["data"]["stats"]["samples"]["totalQueryableSamples"];
     assert!(samples.as_u64().unwrap() >= 1, "{v}");
