@@ -257,7 +257,15 @@ pub(super) fn lex(name: &str, src: &str) -> Result<Vec<Token>, TemplateError> {
                 }
                 _ => {
                     let ch = src.get(i..).and_then(|s| s.chars().next()).unwrap_or('?');
-                    return Err(err(i, format!("unexpected {ch:?} in command")));
+                    let msg = if ch == '}' {
+                        "unexpected \"}\" in operand".to_string()
+                    } else {
+                        format!(
+                            "unrecognized character in action: U+{:04X} {ch:?}",
+                            ch as u32
+                        )
+                    };
+                    return Err(err(i, msg));
                 }
             };
             out.push(Token { tok, pos: start });

@@ -409,16 +409,27 @@ impl Parser<'_> {
         let _ = start_i;
         let mut cmds = Vec::new();
         loop {
+            if self.peek_non_space() == Some(&Tok::Pipe) {
+                self.next_non_space();
+                return Err(self.err_at(self.pos(), "unexpected \"|\" in command"));
+            }
             let cmd = self.command()?;
-            let end = self.next_non_space();
+            let mut end = self.next_non_space();
             if cmd.args.is_empty() {
                 return Err(self.err_at(pos, format!("missing value for {ctx}")));
             }
             cmds.push(cmd);
+            // Like Go, a trailing `|` right before the end of the pipeline is accepted.
+            if end == Some(Tok::Pipe)
+                && matches!(self.peek_non_space(), Some(Tok::Close) | Some(Tok::RParen))
+            {
+                end = self.next_non_space();
+            }
             match end {
                 Some(Tok::Pipe) => continue,
                 Some(Tok::Close) if !in_paren => break,
                 Some(Tok::RParen) if in_paren => break,
+                Some(Tok::Close) => return Err(self.err_at(self.pos(), "unclosed left paren")),
                 t => {
                     return Err(self.err_at(
                         self.pos(),
