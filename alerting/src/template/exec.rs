@@ -254,7 +254,14 @@ impl<'a> Exec<'a> {
                     return self.and_or(name == "and", rest, dot, fin);
                 }
                 let mut args = Vec::with_capacity(rest.len() + 1);
-                for a in rest {
+                for (i, a) in rest.iter().enumerate() {
+                    // Go checks constants against the parameter type before calling.
+                    if matches!(a, Arg::Number(..) | Arg::Bool(_)) && string_param(name, i) {
+                        if let Some((pos, src)) = c.arg_src.get(i + 1) {
+                            let msg = format!("expected string; found {src}");
+                            return Err(Fail::Located(Box::new(self.err(*pos, src, msg))));
+                        }
+                    }
                     args.push(self.arg(a, dot)?);
                 }
                 args.extend(fin);
@@ -357,6 +364,18 @@ impl<'a> Exec<'a> {
         }
         args.extend(fin);
         field(&v, last, args)
+    }
+}
+
+/// Whether parameter `i` of function `name` is a Go `string`.
+fn string_param(name: &str, i: usize) -> bool {
+    match name {
+        "toUpper" | "toLower" | "title" | "safeHtml" | "urlQueryEscape" | "graphLink"
+        | "tableLink" | "stripPort" | "stripDomain" | "parseDuration" | "query" | "label"
+        | "sortByLabel" | "printf" => i == 0,
+        "match" => i < 2,
+        "reReplaceAll" => i < 3,
+        _ => false,
     }
 }
 

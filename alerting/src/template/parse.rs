@@ -51,6 +51,8 @@ pub(super) struct Cmd {
     pub(super) src: String,
     /// Operands; the first may be a function.
     pub(super) args: Vec<Arg>,
+    /// Byte offset and source text of each operand.
+    pub(super) arg_src: Vec<(usize, String)>,
 }
 
 /// An operand.
@@ -461,6 +463,7 @@ impl Parser<'_> {
 
     fn command(&mut self) -> Result<Cmd, TemplateError> {
         let mut args = Vec::new();
+        let mut arg_src = Vec::new();
         while self.peek() == Some(&Tok::Space) {
             self.i += 1;
         }
@@ -474,8 +477,11 @@ impl Parser<'_> {
                 None | Some(Tok::Close) | Some(Tok::Pipe) | Some(Tok::RParen) => break,
                 _ => {}
             }
+            let a_pos = self.toks.get(self.i).map_or(self.src.len(), |t| t.pos);
             let a = self.operand()?;
             args.push(a);
+            let a_end = self.toks.get(self.i).map_or(self.src.len(), |t| t.pos);
+            arg_src.push((a_pos, self.src.get(a_pos..a_end).unwrap_or("").to_string()));
             match self.peek() {
                 Some(Tok::Space) | None | Some(Tok::Close) | Some(Tok::Pipe)
                 | Some(Tok::RParen) => {}
@@ -495,7 +501,12 @@ impl Parser<'_> {
             Some(Arg::Var(v, fs)) if !fs.is_empty() => pos + v.len(),
             _ => pos,
         };
-        Ok(Cmd { pos, src, args })
+        Ok(Cmd {
+            pos,
+            src,
+            args,
+            arg_src,
+        })
     }
 
     fn fields(&mut self) -> Vec<String> {

@@ -207,7 +207,7 @@ fn exec_errors() {
         ),
         ("{{ template \"nope\" }}", "no such template \"nope\""),
         (
-            "{{ title 1.5 }}",
+            "{{ 1.5 | title }}",
             "wrong type for value; expected string; got float64",
         ),
         (
@@ -221,4 +221,15 @@ fn exec_errors() {
             "{t}: {got}"
         );
     }
+}
+
+#[test]
+fn constant_of_wrong_type_is_reported_at_the_constant() {
+    // As Go: `template: __alert_A:1:121: executing "__alert_A" at <1.5>: expected string; found 1.5`.
+    let got = expand("{{ title 1.5 }}");
+    let col = ALERT_TEMPLATE_DEFS.len() + 9;
+    assert_eq!(
+        got,
+        format!("<error expanding template: error executing template __alert_A: template: __alert_A:1:{col}: executing \"__alert_A\" at <1.5>: expected string; found 1.5>")
+    );
 }
