@@ -31,7 +31,7 @@ pub(crate) enum LoadError {
 pub(crate) struct Loaded {
     /// The decoded configuration.
     pub(crate) config: Config,
-    /// The YAML text it came from.
+    /// The YAML it came from, re-serialised with secrets replaced by `<secret>`.
     pub(crate) yaml: String,
     /// One message per accepted-but-unimplemented section.
     pub(crate) warnings: Vec<String>,
@@ -76,9 +76,47 @@ fn finish(config: Config, yaml: String) -> Loaded {
     }
     Loaded {
         config,
-        yaml,
+        yaml: masked_yaml(&yaml),
         warnings,
     }
+}
+
+/// Keys whose values are secrets (Prometheus's `config.Secret` fields).
+const SECRET_KEYS: [&str; 6] = [
+    "password",
+    "credentials",
+    "bearer_token",
+    "client_secret",
+    "secret_key",
+    "key",
+];
+
+fn mask(v: &mut serde_yaml_ng::Value) {
+    match v {
+        serde_yaml_ng::Value::Mapping(m) => {
+            for (k, val) in m.iter_mut() {
+                let secret = k.as_str().is_some_and(|k| SECRET_KEYS.contains(&k));
+                if secret && !val.is_null() {
+                    *val = serde_yaml_ng::Value::String("<secret>".into());
+                } else {
+                    mask(val);
+                }
+            }
+        }
+        serde_yaml_ng::Value::Sequence(s) => s.iter_mut().for_each(mask),
+        serde_yaml_ng::Value::Tagged(t) => mask(&mut t.value),
+        _ => {}
+    }
+}
+
+/// The configuration text for `/api/v1/status/config`: secrets replaced by `<secret>`
+/// (comments are lost in the re-serialisation). Never returns the unmasked text.
+pub(crate) fn masked_yaml(yaml: &str) -> String {
+    let Ok(mut v) = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(yaml) else {
+        return String::new();
+    };
+    mask(&mut v);
+    serde_yaml_ng::to_string(&v).unwrap_or_default()
 }
 
 /// Messages for every section present in `cfg` that this server accepts but ignores.
@@ -137,6 +175,20 @@ mod tests {
         assert!(w[0].contains("rule_files"));
         assert!(w[1].contains("alerting"));
         assert!(w[2].contains("remote_write"));
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let y = masked_yaml(
+            "scrape_configs:\n  - job_name: x\n    basic_auth: {username: u, password: hunter2}\n    \
+             authorization: {credentials: tok}\n    tls_config: {key: PEM, cert: C}\n",
+        );
+        assert!(
+            !y.contains("hunter2") && !y.contains("tok") && !y.contains("PEM"),
+            "{y}"
+        );
+        assert!(y.contains("username: u") && y.contains("cert: C"), "{y}");
+        assert_eq!(y.matches("<secret>").count(), 3, "{y}");
     }
 
     #[test]
