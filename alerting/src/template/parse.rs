@@ -580,7 +580,7 @@ fn number(s: &str) -> Option<Arg> {
         i64::from_str_radix(b, 2).ok()
     } else if lower.len() > 1 && lower.starts_with('0') && lower.bytes().all(|c| c.is_ascii_digit())
     {
-        i64::from_str_radix(&lower[1..], 8).ok()
+        lower.get(1..).and_then(|o| i64::from_str_radix(o, 8).ok())
     } else {
         lower.parse::<i64>().ok()
     };
