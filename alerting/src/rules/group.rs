@@ -31,6 +31,9 @@ impl Rule {
 struct RuleStatus {
     health: Health,
     last_error: Option<String>,
+    /// Whether the last evaluation's query succeeded (alerts are sent even if appending
+    /// the `ALERTS` series failed, as upstream).
+    eval_ok: bool,
     /// Series written by the last successful evaluation (for stale markers).
     series: HashSet<Labels>,
 }
@@ -177,7 +180,7 @@ impl Group {
     ) -> Vec<NotifierAlert> {
         let mut out = Vec::new();
         for (rule, status) in self.rules.iter_mut().zip(&self.status) {
-            if let (Rule::Alerting(a), Health::Ok) = (rule, status.health) {
+            if let (Rule::Alerting(a), true) = (rule, status.eval_ok) {
                 out.extend(a.alerts_to_send(ts, resend_delay_ms, self.interval_ms, external_url));
             }
         }
@@ -214,10 +217,12 @@ impl Group {
                 Err(e) => {
                     status.health = Health::Err;
                     status.last_error = Some(e.to_string());
+                    status.eval_ok = false;
                     errors.push((i, e));
                     continue;
                 }
             };
+            status.eval_ok = true;
             status.health = Health::Ok;
             status.last_error = None;
             let mut app = store.appender();
