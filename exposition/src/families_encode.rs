@@ -48,9 +48,8 @@ pub fn encode_families<W: Write>(
             Ok(())
         }
         Format::OpenMetrics => {
-            let plan = plan_openmetrics(families)?;
-            for fam in &plan {
-                encode_om_family(w, fam)?;
+            for rendered in plan_openmetrics(families)? {
+                w.write_all(&rendered)?;
             }
             Ok(w.write_all(b"# EOF\n")?)
         }
@@ -183,13 +182,17 @@ fn occupied(fam: &MetricFamily) -> Vec<String> {
     v
 }
 
-/// Whether `fam` on its own is valid OpenMetrics.
-fn valid_alone(fam: &MetricFamily) -> Result<(), ParseError> {
+/// Renders `fam` as OpenMetrics and checks that it is valid on its own; returns the bytes
+/// (without `# EOF`).
+fn render_valid(fam: &MetricFamily) -> Result<Vec<u8>, ParseError> {
     let mut buf = Vec::new();
     // Writing to a Vec cannot fail.
     let _ = encode_om_family(&mut buf, fam);
+    let len = buf.len();
     buf.extend_from_slice(b"# EOF\n");
-    parse_openmetrics(&buf).map(|_| ())
+    parse_openmetrics(&buf)?;
+    buf.truncate(len);
+    Ok(buf)
 }
 
 /// Splits a family into `unknown` families, one per sample name, samples grouped by label set.
@@ -246,7 +249,7 @@ fn sorted_labels(s: &Sample) -> Vec<(&str, &str)> {
     v
 }
 
-fn plan_openmetrics(families: &[MetricFamily]) -> Result<Vec<MetricFamily>, EncodeError> {
+fn plan_openmetrics(families: &[MetricFamily]) -> Result<Vec<Vec<u8>>, EncodeError> {
     // Every name the input itself uses: a family may not claim one of another family's names.
     let mut used: HashSet<&str> = HashSet::new();
     for fam in families {
@@ -255,6 +258,7 @@ fn plan_openmetrics(families: &[MetricFamily]) -> Result<Vec<MetricFamily>, Enco
             used.insert(&s.name);
         }
     }
+    // Each planned family is rendered once: the bytes that passed validation are the output.
     let mut plan = Vec::new();
     let mut taken: HashSet<String> = HashSet::new();
     for fam in families {
@@ -264,30 +268,32 @@ fn plan_openmetrics(families: &[MetricFamily]) -> Result<Vec<MetricFamily>, Enco
             .map(|s| s.name.as_str())
             .chain([fam.name.as_str()])
             .collect();
-        let typed = typed_form(fam).filter(|t| {
-            occupied(t)
-                .iter()
-                .all(|n| own.contains(n.as_str()) || !used.contains(n.as_str()))
-                && occupied(t).iter().all(|n| !taken.contains(n))
-                && valid_alone(t).is_ok()
-        });
+        let typed = typed_form(fam)
+            .filter(|t| {
+                occupied(t)
+                    .iter()
+                    .all(|n| own.contains(n.as_str()) || !used.contains(n.as_str()))
+                    && occupied(t).iter().all(|n| !taken.contains(n))
+            })
+            .and_then(|t| render_valid(&t).ok().map(|bytes| (t, Some(bytes))));
         let forms = match typed {
             Some(t) => vec![t],
-            None => degrade(fam),
+            None => degrade(fam).into_iter().map(|f| (f, None)).collect(),
         };
-        for f in forms {
+        for (f, rendered) in forms {
             for n in occupied(&f) {
                 if !taken.insert(n.clone()) {
                     return Err(EncodeError::ClashingName(n));
                 }
             }
-            if let Err(reason) = valid_alone(&f) {
-                return Err(EncodeError::NotExpressible {
+            let bytes = match rendered {
+                Some(bytes) => bytes,
+                None => render_valid(&f).map_err(|reason| EncodeError::NotExpressible {
                     family: f.name.clone(),
                     reason,
-                });
-            }
-            plan.push(f);
+                })?,
+            };
+            plan.push(bytes);
         }
     }
     Ok(plan)
