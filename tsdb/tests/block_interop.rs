@@ -13,104 +13,8 @@ use kagari_tsdb::block::{open_blocks, Block, BlockWriter};
 use kagari_tsdb::chunks::ChunkWriter;
 use kagari_tsdb::index::{IndexReader, IndexWriter};
 
-const GEN_OPENMETRICS: &str = "/work/shared/bench/gen-openmetrics";
-
-fn require_peers() -> bool {
-    std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true")
-}
-
-/// `true` if `program` runs; otherwise SKIP (or panic when peers are required).
-fn peer_available(test: &str, program: &str, arg: &str) -> bool {
-    let ok = Command::new(program)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            !require_peers(),
-            "{test}: peer {program} missing and KAGARI_REQUIRE_PEERS=true"
-        );
-        eprintln!("SKIP {test}: peer {program} not available (set KAGARI_REQUIRE_PEERS=true to fail instead)");
-    }
-    ok
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Go's `%g` for float64 (what `promtool tsdb dump` prints): shortest digits, exponent form
-/// when the decimal exponent is < -4 or >= 6 (`1e+06`, `1.5e-05`).
-fn go_g(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    let e = format!("{v:e}");
-    let (mant, exp) = e.split_once('e').unwrap();
-    let exp: i32 = exp.parse().unwrap();
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mant}e{sign}{:02}", exp.abs())
-    } else {
-        format!("{v}")
-    }
-}
-
-/// Go's `labels.Labels.String()`: `{a="b", c="d"}` with Go-quoted values (ASCII subset).
-fn go_labels(l: &Labels) -> String {
-    let parts: Vec<String> = l
-        .iter()
-        .map(|l| {
-            let mut q = String::from("\"");
-            for c in l.value.chars() {
-                match c {
-                    '"' => q.push_str("\\\""),
-                    '\\' => q.push_str("\\\\"),
-                    '\n' => q.push_str("\\n"),
-                    '\t' => q.push_str("\\t"),
-                    c => q.push(c),
-                }
-            }
-            q.push('"');
-            format!("{}={q}", l.name)
-        })
-        .collect();
-    format!("{{{}}}", parts.join(", "))
-}
-
-fn dump_lines(data: &BTreeMap<Labels, Vec<(i64, f64)>>) -> String {
-    let mut out = String::new();
-    for (l, samples) in data {
-        let ls = go_labels(l);
-        for (t, v) in samples {
-            out.push_str(&format!("{ls} {} {t}\n", go_g(*v)));
-        }
-    }
-    out
-}
+mod promtool_common;
+use promtool_common::{dump_lines, go_g, go_labels, peer_available, run, shared_path};
 
 fn promtool_dump(data_dir: &Path) -> String {
     std::fs::create_dir_all(data_dir.join("wal")).unwrap();
@@ -248,13 +152,15 @@ fn promtool_reads_our_block() {
 /// with `promtool tsdb dump` of the same directory.
 #[test]
 fn we_read_promtool_backfilled_blocks() {
+    let gen_openmetrics = shared_path("bench/gen-openmetrics");
+    let gen_openmetrics = gen_openmetrics.to_str().unwrap();
     if !peer_available(
         "we_read_promtool_backfilled_blocks",
         "promtool",
         "--version",
     ) || !peer_available(
         "we_read_promtool_backfilled_blocks",
-        GEN_OPENMETRICS,
+        gen_openmetrics,
         "--help",
     ) {
         return;
@@ -262,7 +168,7 @@ fn we_read_promtool_backfilled_blocks() {
     let dir = tempfile::tempdir().unwrap();
     let om = dir.path().join("in.om");
     let data_dir = dir.path().join("data");
-    run(Command::new(GEN_OPENMETRICS)
+    run(Command::new(gen_openmetrics)
         .args(["--series", "50", "--hours", "3", "--out"])
         .arg(&om));
     run(Command::new("promtool")
