@@ -11,7 +11,21 @@ use std::sync::Arc;
 use common::{eventually, MemStorage};
 use kagari_scrape::{Config, Health, ManagerOptions, ScrapeManager};
 
-const RUN: &str = "/work/shared/peers/run";
+/// `peers/run` under the shared folder: `$KAGARI_SHARED`, else `shared/` beside the workspace (as
+/// `scripts/test-all` assumes), else `/work/shared`.
+fn run_script() -> std::path::PathBuf {
+    let rel = "peers/run";
+    let candidates = [
+        std::env::var_os("KAGARI_SHARED").map(|s| std::path::PathBuf::from(s).join(rel)),
+        Some(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared")
+                .join(rel),
+        ),
+    ];
+    let found = candidates.iter().flatten().find(|p| p.exists()).cloned();
+    found.unwrap_or_else(|| std::path::PathBuf::from("/work/shared").join(rel))
+}
 const REPORT: [&str; 5] = [
     "up",
     "scrape_duration_seconds",
@@ -24,7 +38,7 @@ struct Peer(String);
 
 impl Drop for Peer {
     fn drop(&mut self) {
-        let _ = Command::new(RUN).args(["stop", &self.0]).status();
+        let _ = Command::new(run_script()).args(["stop", &self.0]).status();
     }
 }
 
@@ -37,7 +51,7 @@ fn start_peer() -> Option<(Peer, u16)> {
         );
         eprintln!("\n*** SKIP: node_exporter peer unavailable ({why}); set KAGARI_REQUIRE_PEERS=true to fail instead ***\n");
     };
-    if !Path::new(RUN).exists() || !Path::new("/usr/bin/prometheus-node-exporter").exists() {
+    if !run_script().exists() || !Path::new("/usr/bin/prometheus-node-exporter").exists() {
         missing("peer script or binary missing");
         return None;
     }
@@ -46,7 +60,7 @@ fn start_peer() -> Option<(Peer, u16)> {
         .local_addr()
         .unwrap()
         .port();
-    let out = Command::new(RUN)
+    let out = Command::new(run_script())
         .args(["node-exporter", "--port", &port.to_string()])
         .output()
         .unwrap();
