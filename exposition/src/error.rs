@@ -171,6 +171,15 @@ pub enum EncodeError {
         #[source]
         reason: ParseError,
     },
+    /// Text 0.0.4 cannot keep `family` apart from the summary or histogram `captor`, which holds
+    /// samples named like `family` too: a parser would merge them.
+    #[error("family {family:?} cannot be written as text 0.0.4 next to {captor:?}")]
+    NotExpressibleAsText {
+        /// The family a parser would file under `captor`.
+        family: String,
+        /// The summary or histogram family.
+        captor: String,
+    },
 }
 
 /// Renders a short, lossy excerpt of input bytes for error messages.

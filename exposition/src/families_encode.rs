@@ -15,7 +15,10 @@ use crate::{parse_openmetrics, Format, MetricType, Timestamp};
 ///
 /// Text: counters whose samples are all `<name>_total` get `# TYPE <name>_total counter`,
 /// `_created` samples of counters, histograms and summaries and all exemplars are dropped, units
-/// are dropped and OpenMetrics-only types become gauge/histogram.
+/// are dropped and OpenMetrics-only types become gauge/histogram. A family that a 0.0.4 parser
+/// would file under a summary or histogram (`x_sum` next to summary `x`) is written before that
+/// family, so the output parses back into the same families; if the summary or histogram holds
+/// samples of that name too, [`EncodeError::NotExpressibleAsText`] is returned.
 ///
 /// OpenMetrics: a 0.0.4 counter `foo_total` becomes family `foo`. A family that would break an
 /// OpenMetrics rule as typed (a name clash such as Go's gauge `x` next to counter `x_total`, a
@@ -30,20 +33,10 @@ pub fn encode_families<W: Write>(
 ) -> Result<(), EncodeError> {
     match format {
         Format::Text => {
-            // A 0.0.4 parser files `x_sum`/`x_count` (and `x_bucket`) under an earlier summary
-            // or histogram `x`, so such a family must not repeat HELP/TYPE lines.
-            let mut captured: HashSet<String> = HashSet::new();
-            for fam in families {
-                let meta = !captured.contains(&fam.name);
-                encode_text_family(w, fam, meta)?;
-                let suffixes: &[&str] = match fam.metric_type {
-                    MetricType::Summary => &["_sum", "_count"],
-                    MetricType::Histogram | MetricType::GaugeHistogram => {
-                        &["_sum", "_count", "_bucket"]
-                    }
-                    _ => &[],
-                };
-                captured.extend(suffixes.iter().map(|s| format!("{}{s}", fam.name)));
+            for index in text_order(families)? {
+                if let Some(fam) = families.get(index) {
+                    encode_text_family(w, fam)?;
+                }
             }
             Ok(())
         }
@@ -63,7 +56,81 @@ fn is_created(fam: &MetricFamily, s: &Sample) -> bool {
     ) && s.name.strip_prefix(fam.name.as_str()) == Some("_created")
 }
 
-fn encode_text_family<W: Write>(w: &mut W, fam: &MetricFamily, meta: bool) -> io::Result<()> {
+/// The suffixes a 0.0.4 parser files under a family of this type.
+fn captured_suffixes(t: MetricType) -> &'static [&'static str] {
+    match t {
+        MetricType::Summary => &["_sum", "_count"],
+        MetricType::Histogram | MetricType::GaugeHistogram => &["_sum", "_count", "_bucket"],
+        _ => &[],
+    }
+}
+
+/// The order in which text 0.0.4 can write `families` so that parsing the output gives the same
+/// families back.
+///
+/// A 0.0.4 parser files a sample `x_sum`, `x_count` (or `x_bucket`) under a summary (or
+/// histogram) `x` typed earlier, unless a family of exactly that name already exists. So a
+/// family named like that (which the parser creates only before `x` got its TYPE) must be
+/// written before `x`. If `x` itself holds samples of that name, no order keeps them apart and
+/// [`EncodeError::NotExpressibleAsText`] is returned.
+fn text_order(families: &[MetricFamily]) -> Result<Vec<usize>, EncodeError> {
+    let captors: std::collections::HashMap<&str, usize> = families
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !captured_suffixes(f.metric_type).is_empty())
+        .map(|(i, f)| (f.name.as_str(), i))
+        .collect();
+    // captured[h] = the families a parser would file under family h, in input order.
+    let mut captured: Vec<Vec<usize>> = vec![Vec::new(); families.len()];
+    for (i, fam) in families.iter().enumerate() {
+        for suffix in ["_sum", "_count", "_bucket"] {
+            let Some(base) = fam.name.strip_suffix(suffix) else {
+                continue;
+            };
+            let Some(&h) = captors.get(base) else {
+                continue;
+            };
+            let Some(captor) = families.get(h) else {
+                continue;
+            };
+            if h == i || !captured_suffixes(captor.metric_type).contains(&suffix) {
+                continue;
+            }
+            if captor.samples.iter().any(|s| s.name == fam.name) {
+                return Err(EncodeError::NotExpressibleAsText {
+                    family: fam.name.clone(),
+                    captor: captor.name.clone(),
+                });
+            }
+            if let Some(list) = captured.get_mut(h) {
+                list.push(i);
+            }
+        }
+    }
+    let mut order = Vec::with_capacity(families.len());
+    let mut placed = vec![false; families.len()];
+    for i in 0..families.len() {
+        place(i, &captured, &mut placed, &mut order);
+    }
+    Ok(order)
+}
+
+/// Appends `i` to `order`, after the families it captures (names only get longer down that
+/// chain, so it ends).
+fn place(i: usize, captured: &[Vec<usize>], placed: &mut [bool], order: &mut Vec<usize>) {
+    if placed.get(i).copied().unwrap_or(true) {
+        return;
+    }
+    if let Some(slot) = placed.get_mut(i) {
+        *slot = true;
+    }
+    for &c in captured.get(i).map(Vec::as_slice).unwrap_or(&[]) {
+        place(c, captured, placed, order);
+    }
+    order.push(i);
+}
+
+fn encode_text_family<W: Write>(w: &mut W, fam: &MetricFamily) -> io::Result<()> {
     let word = match fam.metric_type {
         MetricType::Counter => "counter",
         MetricType::Gauge | MetricType::Info | MetricType::StateSet => "gauge",
@@ -79,14 +146,12 @@ fn encode_text_family<W: Write>(w: &mut W, fam: &MetricFamily, meta: bool) -> io
         MetricType::Info if kept().next().is_some() && kept().all(|s| s.name == info) => &info,
         _ => &fam.name,
     };
-    if meta {
-        if let Some(help) = &fam.help {
-            write!(w, "# HELP {name} ")?;
-            write_help(w, help, Format::Text)?;
-            w.write_all(b"\n")?;
-        }
-        writeln!(w, "# TYPE {name} {word}")?;
+    if let Some(help) = &fam.help {
+        write!(w, "# HELP {name} ")?;
+        write_help(w, help, Format::Text)?;
+        w.write_all(b"\n")?;
     }
+    writeln!(w, "# TYPE {name} {word}")?;
     for s in kept() {
         w.write_all(s.name.as_bytes())?;
         write_labels(w, s.labels.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;

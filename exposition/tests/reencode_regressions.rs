@@ -60,6 +60,10 @@ fn text_inputs_reencode() {
         "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\n",
         "a{b=\"1\"} 1 5\na{b=\"1\"} 1 3\n",
         "a 1\nb 1\na 2\n",
+        // An untyped `q_bucket` created while `q` had only HELP, then `q` typed histogram.
+        "# HELP q h\nq_bucket{le=\"x\"} 1\n# TYPE q histogram\nq_bucket{le=\"y\"} 2\n",
+        "# HELP q h\nq_bucket{le=\"x\"} 1\n# TYPE q histogram\nq_count 3\nq_bucket{le=\"y\"} 2\n",
+        "# HELP s h\ns_sum 1\n# TYPE s summary\ns_count 2\ns{quantile=\"0.5\"} 1\n",
     ] {
         let fams = parse_text(input.as_bytes()).unwrap_or_else(|e| panic!("{input}: {e}"));
         check(&fams, input);
@@ -72,4 +76,60 @@ fn series_mixing_timestamp_presence_cannot_become_openmetrics() {
     let mut om = Vec::new();
     let err = encode_families(&mut om, &fams, Format::OpenMetrics).expect_err("not expressible");
     assert!(matches!(err, EncodeError::NotExpressible { .. }), "{err:?}");
+}
+
+/// Found by `cargo fuzz run text_parse` (2026-11-22): untyped `queue_size_bucket` samples, then
+/// `# TYPE queue_size histogram` for a family created earlier by HELP, then more
+/// `queue_size_bucket` samples (one with control bytes in `le`). Parsing files them all under the
+/// untyped family, as Go's parser does (it looks up the exact name first); the text encoder used
+/// to write the histogram's TYPE first, so the re-parse filed the buckets under the histogram.
+#[test]
+fn bucket_family_created_before_histogram_type_reencodes() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/exposition/regressions");
+    let input = std::fs::read(dir.join("text-bucket-after-histogram-type.prom")).expect("fixture");
+    let fams = parse_text(&input).expect("Go's parser accepts this input too");
+    check(&fams, "text-bucket-after-histogram-type.prom");
+    let mut text = Vec::new();
+    encode_families(&mut text, &fams, Format::Text).expect("encode text");
+    let again = parse_text(&text).expect("re-encoded text parses");
+    let shape = |f: &[MetricFamily]| {
+        let mut v: Vec<(String, String, usize)> = f
+            .iter()
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    format!("{:?}", f.metric_type),
+                    f.samples.len(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        shape(&again),
+        shape(&fams),
+        "same families after the round trip"
+    );
+}
+
+#[test]
+fn histogram_holding_samples_of_a_captured_family_is_not_text() {
+    let mut fams =
+        parse_text(b"# HELP q h\nq_count 1\n# TYPE q histogram\nq_sum 2\n").expect("valid");
+    // Hand-build the ambiguity a parser never produces: the histogram also holds `q_count`.
+    let stolen = fams
+        .iter()
+        .find(|f| f.name == "q_count")
+        .and_then(|f| f.samples.first().cloned())
+        .expect("q_count family");
+    if let Some(h) = fams.iter_mut().find(|f| f.name == "q") {
+        h.samples.push(stolen);
+    }
+    let err = encode_families(&mut Vec::new(), &fams, Format::Text).expect_err("ambiguous");
+    assert!(
+        matches!(err, EncodeError::NotExpressibleAsText { .. }),
+        "{err:?}"
+    );
 }
