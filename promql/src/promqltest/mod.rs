@@ -14,7 +14,9 @@ mod script;
 mod series;
 
 pub use compare::float_eq;
-pub use runner::{run_script, run_script_with, script_engine_options, EvalOutcome, RunOptions};
+pub use runner::{
+    run_script, run_script_with, script_engine_options, EvalOutcome, RunOptions, NATIVE_HISTOGRAMS,
+};
 pub use script::{
     parse_duration, parse_number, parse_script, Command, EvalCmd, EvalKind, ScriptError, TextMatch,
 };

@@ -5,14 +5,19 @@ use std::fmt::Write as _;
 
 use kagari_model::Labels;
 
-use crate::engine::{Annotations, Engine, EngineOptions, QueryTime, Value};
+use crate::engine::{Annotations, Engine, EngineError, EngineOptions, QueryTime, Value};
 use crate::parser::ParserOptions;
-use crate::storage::MemStorage;
+use crate::storage::{MemStorage, StorageError};
 
 use super::compare::float_eq;
 use super::pin;
 use super::script::{parse_script, Command, EvalCmd, EvalKind, ScriptError, TextMatch};
 use super::series::{is_start_timestamp_line, parse_series_line, SeriesValue};
+
+/// The reason of every eval that needs native histograms, which the engine does not evaluate
+/// yet (a later issue). Such an eval is never counted as passed, not even when it expects an
+/// error; callers count these apart (`reason.ends_with(NATIVE_HISTOGRAMS)`).
+pub const NATIVE_HISTOGRAMS: &str = "native histograms not supported";
 use crate::parser::ast::Expr;
 
 /// The outcome of one `eval` command.
@@ -241,6 +246,14 @@ fn check_once(
     time: QueryTime,
 ) -> Result<(), String> {
     let res = match (engine.query(storage, expr, time, None), &e.fail) {
+        // Never counted as an expected failure: the eval is not evaluated at all.
+        (
+            Err(
+                EngineError::NativeHistogramsNotSupported
+                | EngineError::Storage(StorageError::NativeHistogramsNotSupported),
+            ),
+            _,
+        ) => return Err(NATIVE_HISTOGRAMS.into()),
         (Err(err), Some(m)) => {
             let msg = err.to_string();
             return if m.matches(&msg) {
@@ -347,7 +360,7 @@ fn compare_value(e: &EvalCmd, got: &Value) -> Result<(), String> {
         .iter()
         .any(|(_, v)| v.iter().any(|x| matches!(x, SeriesValue::Histogram)))
     {
-        return Err("native histograms not supported".into());
+        return Err(NATIVE_HISTOGRAMS.into());
     }
     let grid = match (e.kind, e.range_vector) {
         (EvalKind::Range { start, end, step }, _) => Some((start, end, step)),
