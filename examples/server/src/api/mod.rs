@@ -4,12 +4,14 @@
 //! - `time.rs`: RFC 3339 parsing and formatting;
 //! - `json.rs`: value encoding (floats as strings, second timestamps, label objects);
 //! - `response.rs`: the envelope and `errorType` → status mapping;
+//! - `parse.rs`: the `parse_query` syntax-tree JSON;
 //! - `query.rs`, `meta.rs`, `status.rs`: the endpoints.
 
 mod admin;
 mod json;
 mod meta;
 pub(crate) mod params;
+mod parse;
 mod query;
 mod response;
 mod status;
@@ -83,6 +85,10 @@ async fn query_range(State(st): St, p: Params) -> Result<Success, ApiError> {
 
 async fn format_query(p: Params) -> Result<Success, ApiError> {
     query::format(p).await
+}
+
+async fn parse_query(p: Params) -> Result<Success, ApiError> {
+    query::parse_tree(p).await
 }
 
 async fn query_exemplars(p: Params) -> Result<Success, ApiError> {
@@ -195,6 +201,7 @@ pub(crate) fn routes(admin: bool) -> Router<Arc<AppState>> {
         .route("/api/v1/query_range", get_post(query_range))
         .route("/api/v1/query_exemplars", get_post(query_exemplars))
         .route("/api/v1/format_query", get_post(format_query))
+        .route("/api/v1/parse_query", get_post(parse_query))
         .route("/api/v1/series", get_post(series))
         .route("/api/v1/labels", get_post(labels))
         .route("/api/v1/label/{name}/values", get_only(label_values))

@@ -1,4 +1,5 @@
-//! Expression endpoints: `query`, `query_range`, `format_query`, `query_exemplars`.
+//! Expression endpoints: `query`, `query_range`, `format_query`, `parse_query`,
+//! `query_exemplars`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -181,6 +182,14 @@ pub(crate) async fn format(p: Params) -> Result<Success, ApiError> {
     let expr = parse_query(&p)?;
     let mut data = String::new();
     super::json::push_str(&mut data, &kagari_promql::prettify(&expr));
+    Ok(Success::data(data))
+}
+
+/// `/api/v1/parse_query`: the syntax tree as JSON (see `parse.rs` for the shape).
+pub(crate) async fn parse_tree(p: Params) -> Result<Success, ApiError> {
+    let expr = parse_query(&p)?;
+    let mut data = String::new();
+    super::parse::push_node(&mut data, &expr, p.value("query"));
     Ok(Success::data(data))
 }
 
