@@ -154,7 +154,13 @@ impl ScrapeLoop {
         let mut app = self.appendable.appender();
         let mut res = self.cache.mark_all_stale(app.as_mut(), ts);
         if self.last_ts.is_some() {
-            for (l, r) in &self.report {
+            // Only the report series this loop writes: the extra ones when enabled.
+            let n = if self.params.borrow().extra_metrics {
+                self.report.len()
+            } else {
+                REPORT_NAMES.len()
+            };
+            for (l, r) in self.report.iter().take(n) {
                 if let Err(e) = app.append(*r, l, ts, STALE_NAN) {
                     if !e.is_sample_error() {
                         res = Err(e.into());

@@ -236,3 +236,70 @@ fn serialised_config_reparses_to_the_same_jobs_with_secrets_hidden() {
     assert_eq!(auth.credentials.as_deref(), Some("<secret>"));
     assert_eq!(again.global, c.global);
 }
+
+/// The `Accept` header per protocol list: Prometheus 3's header (reference §5.2: weights
+/// from 0.6 down, `escaping=` on the 1.0.0 formats, `*/*` last), except that
+/// `PrometheusProto` is never offered (we cannot parse protobuf), so lists with it give
+/// Prometheus's header for the list without it.
+#[test]
+fn accept_header_per_protocol_list() {
+    const OM1: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8";
+    const OM0: &str = "application/openmetrics-text;version=0.0.1";
+    const T1: &str = "text/plain;version=1.0.0;escaping=allow-utf-8";
+    const T0: &str = "text/plain;version=0.0.4";
+    let cases: [(&str, String); 9] = [
+        ("", format!("{OM1};q=0.6,{OM0};q=0.5,{T1};q=0.4,{T0};q=0.3,*/*;q=0.2")),
+        (
+            "scrape_protocols: [PrometheusText0.0.4]",
+            format!("{T0};q=0.6,*/*;q=0.5"),
+        ),
+        (
+            "scrape_protocols: [PrometheusText1.0.0, OpenMetricsText0.0.1]",
+            format!("{T1};q=0.6,{OM0};q=0.5,*/*;q=0.4"),
+        ),
+        (
+            "scrape_protocols: [OpenMetricsText1.0.0, PrometheusText0.0.4]\n    metric_name_validation_scheme: legacy",
+            "application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.6,text/plain;version=0.0.4;q=0.5,*/*;q=0.4".to_string(),
+        ),
+        (
+            "scrape_protocols: [PrometheusText1.0.0]\n    metric_name_validation_scheme: legacy",
+            "text/plain;version=1.0.0;escaping=underscores;q=0.6,*/*;q=0.5".to_string(),
+        ),
+        // Protobuf is accepted in the list but not offered.
+        (
+            "scrape_protocols: [PrometheusProto, PrometheusText0.0.4]",
+            format!("{T0};q=0.6,*/*;q=0.5"),
+        ),
+        (
+            "scrape_protocols: [OpenMetricsText1.0.0, PrometheusProto, PrometheusText0.0.4]",
+            format!("{OM1};q=0.6,{T0};q=0.5,*/*;q=0.4"),
+        ),
+        ("scrape_protocols: [PrometheusProto]", "*/*;q=0.6".to_string()),
+        // Native histograms put protobuf first (Prometheus 3); without it the default remains.
+        (
+            "scrape_native_histograms: true",
+            format!("{OM1};q=0.6,{OM0};q=0.5,{T1};q=0.4,{T0};q=0.3,*/*;q=0.2"),
+        ),
+    ];
+    for (extra, want) in cases {
+        let yaml = format!(
+            "scrape_configs:\n  - job_name: j\n    {extra}\n    static_configs: [{{targets: ['a:1']}}]\n"
+        );
+        let c = Config::from_yaml(&yaml).unwrap_or_else(|e| panic!("{extra}: {e}"));
+        assert_eq!(c.scrape_configs[0].accept_header(), want, "{extra}");
+    }
+    let c = Config::from_yaml(
+        "scrape_configs:\n  - job_name: j\n    scrape_native_histograms: true\n    static_configs: [{targets: ['a:1']}]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.scrape_configs[0].protocols(),
+        [
+            ScrapeProtocol::PrometheusProto,
+            ScrapeProtocol::OpenMetricsText100,
+            ScrapeProtocol::OpenMetricsText001,
+            ScrapeProtocol::PrometheusText100,
+            ScrapeProtocol::PrometheusText004,
+        ]
+    );
+}

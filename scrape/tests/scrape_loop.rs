@@ -579,6 +579,40 @@ async fn request_shape_follows_the_job_config() {
 }
 
 #[tokio::test]
+async fn protobuf_is_never_negotiated() {
+    let mut resp = Response::text("m 1\n");
+    resp.protobuf_if_accepted = true;
+    let exp = Exporter::start(resp).await;
+    let extra =
+        "    scrape_protocols: [PrometheusProto, OpenMetricsText1.0.0, PrometheusText0.0.4]\n";
+    let st = MemStorage::default();
+    let m = manager(&st, &job("proto", &exp.target(), extra));
+    eventually("first scrape", || scraped(&m)).await;
+    let t = target(&m);
+    m.stop().await;
+    assert_eq!(t.health.health, Health::Up, "{}", t.health.last_error);
+    assert_all(&st.values("m"), 1.0);
+    let req = exp.requests.lock().unwrap()[0].clone();
+    assert_eq!(
+        req["accept"],
+        "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,text/plain;version=0.0.4;q=0.5,*/*;q=0.4"
+    );
+
+    // A target that sends protobuf anyway fails the scrape with a clear error.
+    let mut resp = Response::text("m 1\n");
+    resp.content_type = Some("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited".into());
+    let (t, st) = failing_scrape("", resp).await;
+    assert_eq!(
+        (t.health.health, t.health.last_error.as_str()),
+        (
+            Health::Down,
+            "the protobuf exposition format is not supported"
+        )
+    );
+    assert_all(&st.values("up"), 0.0);
+}
+
+#[tokio::test]
 async fn reload_that_changes_static_targets_keeps_the_surviving_target_running() {
     let a = Exporter::start(Response::text("a_metric 1\n")).await;
     let b = Exporter::start(Response::text("b_metric 1\n")).await;

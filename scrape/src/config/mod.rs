@@ -383,6 +383,12 @@ impl ScrapeConfig {
     }
     /// The `Accept` header built from the protocol list, with q-values as in Prometheus 3.
     ///
+    /// `PrometheusProto` is accepted in the list but never offered: protobuf exposition is
+    /// not implemented, and offering it would make protobuf-capable exporters (client_golang,
+    /// node_exporter) answer in a format every scrape would then fail on. The header is
+    /// Prometheus's header for the list without it, so `[PrometheusProto,
+    /// PrometheusText0.0.4]` gives `text/plain;version=0.0.4;q=0.6,*/*;q=0.5`.
+    ///
     /// ```
     /// let c = kagari_scrape::ScrapeConfig::default();
     /// assert_eq!(c.accept_header(), "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,\
@@ -396,7 +402,11 @@ impl ScrapeConfig {
         };
         let mut out = String::new();
         let mut weight = 6u32;
-        for p in self.protocols() {
+        for p in self
+            .protocols()
+            .iter()
+            .filter(|p| **p != ScrapeProtocol::PrometheusProto)
+        {
             out.push_str(&p.media_type(escaping));
             out.push_str(&format!(";q=0.{weight},"));
             weight = weight.saturating_sub(1);

@@ -64,7 +64,13 @@ impl ScrapeConfig {
         }
         validate_protocols(self.scrape_protocols.as_deref())?;
         if self.scrape_protocols.is_none() {
-            self.scrape_protocols = Some(ScrapeProtocol::DEFAULT.to_vec());
+            // Prometheus 3 asks for protobuf first when native histograms are scraped.
+            let mut list = Vec::with_capacity(ScrapeProtocol::DEFAULT.len() + 1);
+            if self.scrape_native_histograms == Some(true) {
+                list.push(ScrapeProtocol::PrometheusProto);
+            }
+            list.extend(ScrapeProtocol::DEFAULT);
+            self.scrape_protocols = Some(list);
         }
         self.validate_http(dir)?;
         let scheme = self.name_validation();

@@ -109,7 +109,19 @@ impl FileDiscoverer {
 struct FileState {
     mtime: Option<SystemTime>,
     len: u64,
+    /// Catches an atomic replace (rename) that keeps size and a coarse mtime.
+    inode: u64,
     groups: usize,
+}
+
+#[cfg(unix)]
+fn inode_of(m: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(m)
+}
+
+#[cfg(not(unix))]
+fn inode_of(_: &std::fs::Metadata) -> u64 {
+    0
 }
 
 impl FileDiscoverer {
@@ -127,8 +139,14 @@ impl FileDiscoverer {
             let meta = std::fs::metadata(f).ok();
             let mtime = meta.as_ref().and_then(|m| m.modified().ok());
             let len = meta.as_ref().map_or(0, std::fs::Metadata::len);
+            let inode = meta.as_ref().map_or(0, inode_of);
             let st = state.entry(f.clone()).or_default();
-            if !force && st.mtime.is_some() && st.mtime == mtime && st.len == len {
+            if !force
+                && st.mtime.is_some()
+                && st.mtime == mtime
+                && st.len == len
+                && st.inode == inode
+            {
                 continue;
             }
             let path = f.to_string_lossy().into_owned();
@@ -142,6 +160,7 @@ impl FileDiscoverer {
                 Ok(groups) => {
                     st.mtime = mtime;
                     st.len = len;
+                    st.inode = inode;
                     for i in groups.len()..st.groups {
                         update.push(TargetGroup {
                             source: format!("{path}:{i}"),

@@ -22,6 +22,8 @@ pub struct Response {
     pub delay: Duration,
     /// When set, requests without exactly this `Authorization` value get 401.
     pub require_auth: Option<String>,
+    /// Answer delimited protobuf (a bogus body) when `Accept` offers it, as client_golang does.
+    pub protobuf_if_accepted: bool,
 }
 
 impl Response {
@@ -33,6 +35,7 @@ impl Response {
             gzip: false,
             delay: Duration::ZERO,
             require_auth: None,
+            protobuf_if_accepted: false,
         }
     }
     pub fn openmetrics(body: &str) -> Self {
@@ -95,6 +98,15 @@ impl Exporter {
                                 None => true,
                                 Some(want) => headers.get("authorization") == Some(want),
                             };
+                            let protobuf = resp.protobuf_if_accepted
+                                && headers
+                                    .get("accept")
+                                    .is_some_and(|a| a.contains("application/vnd.google.protobuf"));
+                            let mut resp = resp;
+                            if protobuf {
+                                resp.content_type = Some("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited".into());
+                                resp.body = vec![0x0a, 0x03, b'a', b'b', b'c'];
+                            }
                             let (status, body) = if authorized {
                                 (resp.status, resp.body.clone())
                             } else {
