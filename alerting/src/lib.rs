@@ -3,6 +3,10 @@
 //! - [`rulefmt`]: the Prometheus rule-file format and its validation ([`parse_rule_file`]).
 //! - [`template`]: a Go `text/template`-compatible engine with Prometheus's functions.
 //! - [`rules`]: recording and alerting rule evaluation ([`Group`], [`AlertingRule`]).
+//! - [`manager`]: rule files loaded from globs, one thread per group at its evaluation
+//!   slots, reloads that keep alert state ([`RuleManager`]).
+//! - [`notifier`]: the Alertmanager API v2 client with queues, batching, relabeling and its
+//!   metrics ([`Notifier`]).
 //!
 //! ```
 //! use kagari_alerting::{parse_rule_file, ParseOptions};
@@ -31,14 +35,18 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod manager;
+pub mod notifier;
 pub mod rulefmt;
 pub mod rules;
 pub mod template;
 
+pub use manager::{AlertSink, GroupHandle, ManagerOptions, RuleManager, SharedStore};
+pub use notifier::{Notifier, NotifierConfig, NotifierOptions};
 pub use rulefmt::{parse_rule_file, ParseOptions, RuleFile, RuleFileError, RuleGroup};
 pub use rules::{
     Alert, AlertState, AlertingRule, Appender, EvalEnv, Group, Health, NotifierAlert,
-    RecordingRule, Rule, RuleError, RuleSample, RuleStore,
+    RecordingRule, Rule, RuleError, RuleSample, RuleStatus, RuleStore,
 };
 pub use template::{
     expand_alert_template, AlertTemplate, AlertTemplateData, Context, QueryFn, Template,

@@ -169,6 +169,16 @@ impl AlertingRule {
         self.active.values_mut()
     }
 
+    /// Takes the alerts of `old` (the same rule before a reload), keeping their `for` state.
+    pub fn take_alerts_from(&mut self, old: &mut AlertingRule) {
+        self.active = std::mem::take(&mut old.active);
+    }
+
+    /// Whether `ALERTS`/`ALERTS_FOR_STATE` are written (the `for` state was restored).
+    pub fn restored(&self) -> bool {
+        self.restored
+    }
+
     /// The rule's state: the maximum over its alerts.
     pub fn state(&self) -> AlertState {
         self.active

@@ -1,6 +1,7 @@
 //! A rule group: rules evaluated in file order at one timestamp, with staleness handling.
 
 use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
 
 use kagari_model::{Labels, Timestamp, STALE_NAN};
 
@@ -28,7 +29,7 @@ impl Rule {
 }
 
 #[derive(Debug, Clone, Default)]
-struct RuleStatus {
+struct RuleState {
     health: Health,
     last_error: Option<String>,
     /// Whether the last evaluation's query succeeded (alerts are sent even if appending
@@ -36,6 +37,23 @@ struct RuleStatus {
     eval_ok: bool,
     /// Series written by the last successful evaluation (for stale markers).
     series: HashSet<Labels>,
+    /// Timestamp of the last evaluation.
+    last_eval: Option<Timestamp>,
+    /// How long the last evaluation took.
+    eval_duration: Duration,
+}
+
+/// What the rules API shows about one rule's last evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleStatus<'a> {
+    /// Health.
+    pub health: Health,
+    /// The last error (only when `health` is [`Health::Err`]).
+    pub last_error: Option<&'a str>,
+    /// Evaluation timestamp of the last evaluation (ms), `None` before the first.
+    pub last_evaluation: Option<Timestamp>,
+    /// Wall time the last evaluation took.
+    pub evaluation_time: Duration,
 }
 
 /// A group of rules sharing an interval, query offset and limit.
@@ -47,7 +65,11 @@ pub struct Group {
     query_offset_ms: i64,
     limit: usize,
     rules: Vec<Rule>,
-    status: Vec<RuleStatus>,
+    status: Vec<RuleState>,
+    last_eval: Option<Timestamp>,
+    eval_duration: Duration,
+    /// Series of rules that a reload removed: stale-marked at the next evaluation.
+    stale_series: Vec<Labels>,
 }
 
 impl Group {
@@ -60,7 +82,7 @@ impl Group {
         limit: usize,
         rules: Vec<Rule>,
     ) -> Group {
-        let status = vec![RuleStatus::default(); rules.len()];
+        let status = vec![RuleState::default(); rules.len()];
         Group {
             name: name.to_string(),
             file: file.to_string(),
@@ -69,6 +91,9 @@ impl Group {
             limit,
             rules,
             status,
+            last_eval: None,
+            eval_duration: Duration::ZERO,
+            stale_series: Vec::new(),
         }
     }
 
@@ -131,26 +156,102 @@ impl Group {
         self.query_offset_ms
     }
 
-    /// The group's deterministic evaluation offset within its interval: a stable hash of
-    /// `{name, file}` modulo the interval, so groups spread out and keep their slots across
-    /// restarts.
-    pub fn eval_offset_ms(&self) -> i64 {
+    /// The group limit (0 = none).
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The group's deterministic evaluation offset within its interval, in nanoseconds:
+    /// Prometheus's label hash of `{name, file}` modulo the interval (upstream
+    /// `Group.EvalTimestamp` computes it in nanoseconds too), so groups spread out and keep
+    /// their slots across restarts, and a group evaluates at the same instants as a
+    /// Prometheus server loading the same file path.
+    pub fn eval_offset_ns(&self) -> i128 {
         if self.interval_ms <= 0 {
             return 0;
         }
         let key = Labels::from_pairs([("name", self.name.as_str()), ("file", self.file.as_str())])
             .map(|l| l.stable_hash())
             .unwrap_or(0);
-        (key % self.interval_ms as u64) as i64
+        i128::from(key % (self.interval_ms as u64).saturating_mul(1_000_000))
     }
 
-    /// The first evaluation timestamp strictly after the latest slot at or before `now`:
-    /// `slot(now) + interval`, where slots are `offset + k * interval`.
+    /// [`Group::eval_offset_ns`] in whole milliseconds (rounded down).
+    pub fn eval_offset_ms(&self) -> i64 {
+        (self.eval_offset_ns() / 1_000_000) as i64
+    }
+
+    /// The first evaluation timestamp after `now`: the latest slot at or before `now` plus
+    /// one interval, where slots are `offset + k * interval` (computed in nanoseconds and
+    /// truncated to milliseconds, as upstream stores them). Later evaluations are this plus
+    /// multiples of the interval.
     pub fn first_eval_ts(&self, now: Timestamp) -> Timestamp {
-        let iv = self.interval_ms.max(1);
-        let off = self.eval_offset_ms();
-        let slot = (now - off) - (now - off).rem_euclid(iv) + off;
-        slot + iv
+        let iv = i128::from(self.interval_ms.max(1)) * 1_000_000;
+        let off = self.eval_offset_ns();
+        let adj = i128::from(now) * 1_000_000 - off;
+        let slot = adj - adj.rem_euclid(iv) + off;
+        ((slot + iv).div_euclid(1_000_000)) as Timestamp
+    }
+
+    /// Timestamp (ms) of the last evaluation, `None` before the first.
+    pub fn last_evaluation(&self) -> Option<Timestamp> {
+        self.last_eval
+    }
+
+    /// Wall time the last evaluation of the whole group took.
+    pub fn evaluation_time(&self) -> Duration {
+        self.eval_duration
+    }
+
+    /// Status of rule `i` for the API.
+    pub fn rule_status(&self, i: usize) -> Option<RuleStatus<'_>> {
+        self.status.get(i).map(|s| RuleStatus {
+            health: s.health,
+            last_error: s.last_error.as_deref(),
+            last_evaluation: s.last_eval,
+            evaluation_time: s.eval_duration,
+        })
+    }
+
+    /// Every series the rules wrote at their last successful evaluation (for stale markers
+    /// when the group goes away).
+    pub fn written_series(&self) -> Vec<Labels> {
+        self.status
+            .iter()
+            .flat_map(|s| s.series.iter().cloned())
+            .collect()
+    }
+
+    /// Takes over the state of `old`, the group with the same file and name before a reload
+    /// (upstream `Group.CopyState`): each rule inherits the alerts, health and written series
+    /// of the first not yet matched old rule of the same kind, name and labels. Series of
+    /// old rules without a successor get stale markers at this group's next evaluation.
+    pub fn copy_state_from(&mut self, old: &mut Group) {
+        let mut used = vec![false; old.rules.len()];
+        for (rule, status) in self.rules.iter_mut().zip(self.status.iter_mut()) {
+            let found =
+                old.rules.iter().enumerate().position(|(j, o)| {
+                    !used.get(j).copied().unwrap_or(true) && same_identity(rule, o)
+                });
+            let Some(j) = found else { continue };
+            if let Some(u) = used.get_mut(j) {
+                *u = true;
+            }
+            if let Some(st) = old.status.get_mut(j) {
+                *status = std::mem::take(st);
+            }
+            if let (Rule::Alerting(new), Some(Rule::Alerting(o))) = (rule, old.rules.get_mut(j)) {
+                new.take_alerts_from(o);
+            }
+        }
+        self.last_eval = old.last_eval;
+        self.eval_duration = old.eval_duration;
+        self.stale_series = std::mem::take(&mut old.stale_series);
+        for (j, st) in old.status.iter_mut().enumerate() {
+            if !used.get(j).copied().unwrap_or(true) {
+                self.stale_series.extend(st.series.drain());
+            }
+        }
     }
 
     /// The rules in order.
@@ -198,12 +299,25 @@ impl Group {
     ) -> Vec<(usize, RuleError)> {
         let mut errors = Vec::new();
         let t = ts - self.query_offset_ms;
+        let group_start = Instant::now();
+        if !self.stale_series.is_empty() {
+            let produced: HashSet<&Labels> = self.status.iter().flat_map(|s| &s.series).collect();
+            let mut app = store.appender();
+            for l in self.stale_series.iter().filter(|l| !produced.contains(l)) {
+                // Out-of-order markers (another rule wrote later) are expected and ignored.
+                let _ = app.append(l, t, STALE_NAN);
+            }
+            let _ = app.commit();
+            self.stale_series.clear();
+        }
         for (i, (rule, status)) in self
             .rules
             .iter_mut()
             .zip(self.status.iter_mut())
             .enumerate()
         {
+            let start = Instant::now();
+            status.last_eval = Some(ts);
             let res = match rule {
                 Rule::Recording(r) => {
                     r.eval(ts, self.query_offset_ms, self.limit, env, store.queryable())
@@ -218,6 +332,7 @@ impl Group {
                     status.health = Health::Err;
                     status.last_error = Some(e.to_string());
                     status.eval_ok = false;
+                    status.eval_duration = start.elapsed();
                     errors.push((i, e));
                     continue;
                 }
@@ -251,7 +366,21 @@ impl Group {
                 status.last_error = Some(e.to_string());
                 errors.push((i, RuleError::Append(e)));
             }
+            status.eval_duration = start.elapsed();
         }
+        self.last_eval = Some(ts);
+        self.eval_duration = group_start.elapsed();
         errors
+    }
+}
+
+/// Whether two rules are "the same rule" for state copying: same kind, name and labels.
+fn same_identity(a: &Rule, b: &Rule) -> bool {
+    match (a, b) {
+        (Rule::Recording(x), Rule::Recording(y)) => {
+            x.name() == y.name() && x.labels() == y.labels()
+        }
+        (Rule::Alerting(x), Rule::Alerting(y)) => x.name() == y.name() && x.labels() == y.labels(),
+        _ => false,
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! Also here: `for`-state restoration after a restart ([`Group::restore_for_state`]), the
 //! sending decisions ([`Group::alerts_to_send`]) and evaluation slots ([`Group::eval_offset_ms`]).
-//! Not here yet: the scheduler loop itself, the HTTP notifier and reloads.
+//! The scheduler loop and reloads live in [`crate::manager`], sending in [`crate::notifier`].
 
 mod alerting;
 mod group;
@@ -22,7 +22,7 @@ use kagari_promql::engine::EngineError;
 use kagari_promql::storage::Queryable;
 
 pub use alerting::{Alert, AlertState, AlertingRule, RESOLVED_RETENTION_MS};
-pub use group::{Group, Rule};
+pub use group::{Group, Rule, RuleStatus};
 pub use notify::NotifierAlert;
 pub use recording::RecordingRule;
 pub use store::{MemAppender, RuleStore};

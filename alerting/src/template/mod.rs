@@ -16,7 +16,7 @@ mod humanize;
 mod lex;
 mod parse;
 pub(crate) mod text;
-mod timefmt;
+pub(crate) mod timefmt;
 mod value;
 
 use std::sync::Arc;

@@ -92,7 +92,7 @@ pub(super) fn time_string(ns: i128) -> String {
 }
 
 /// Go's `Time.Format(layout)` for a UTC time (the common layout elements).
-pub(super) fn format(ns: i128, layout: &str) -> String {
+pub(crate) fn format(ns: i128, layout: &str) -> String {
     let p = parts(ns);
     let mut out = String::new();
     let mut rest = layout;
