@@ -22,9 +22,39 @@ const NO_WINDOW: u8 = 0xff;
 /// assert_eq!(it.next(), ValueType::Float);
 /// assert_eq!(it.at(), (1000, 1.5));
 /// ```
+///
+/// The chunk keeps the encoder state (sample count, last timestamp, value and delta, and the
+/// current XOR window) next to its bytes, so appending is O(1): no sample is decoded again.
+/// A chunk made by [`from_bytes`](Self::from_bytes) decodes its samples once to recover the
+/// state.
 #[derive(Debug, Clone)]
 pub struct XorChunk {
     stream: BitWriter,
+    enc: EncState,
+}
+
+/// What the encoder needs to continue a chunk.
+#[derive(Debug, Clone, Copy)]
+struct EncState {
+    /// Samples written (equal to the header's count).
+    num: u16,
+    t: i64,
+    v_bits: u64,
+    t_delta: u64,
+    /// Leading zeros of the current XOR window, or [`NO_WINDOW`] before the first XOR value.
+    leading: u8,
+    trailing: u8,
+}
+
+impl EncState {
+    const EMPTY: EncState = EncState {
+        num: 0,
+        t: 0,
+        v_bits: 0,
+        t_delta: 0,
+        leading: NO_WINDOW,
+        trailing: 0,
+    };
 }
 
 impl Default for XorChunk {
@@ -40,6 +70,7 @@ impl XorChunk {
         bytes.extend_from_slice(&[0, 0]);
         XorChunk {
             stream: BitWriter::from_bytes(bytes, 0),
+            enc: EncState::EMPTY,
         }
     }
 
@@ -56,10 +87,22 @@ impl XorChunk {
         }
         let mut chunk = XorChunk {
             stream: BitWriter::from_bytes(bytes, 0),
+            enc: EncState::EMPTY,
         };
-        if chunk.num_samples() > 0 {
-            // Position the writer after the last sample so appends continue the stream.
-            let (_, used_bits) = Self::replay(chunk.stream.bytes())?;
+        if num_samples(chunk.stream.bytes()) > 0 {
+            // Recover the encoder state and position the writer after the last sample so
+            // appends continue the stream.
+            let (s, used_bits) = Self::replay(chunk.stream.bytes())?;
+            chunk.enc = EncState {
+                num: s.num_read,
+                t: s.t,
+                v_bits: s.v_bits,
+                t_delta: s.t_delta,
+                // As Prometheus: the iterator's window even after one sample (0, 0), so a
+                // resumed one-sample chunk encodes its next value as Prometheus does.
+                leading: s.leading,
+                trailing: s.trailing,
+            };
             let total_bits = chunk.stream.bytes().len() * 8;
             let free = total_bits.saturating_sub(used_bits);
             if free >= 8 {
@@ -86,30 +129,19 @@ impl XorChunk {
 
     /// Number of samples, from the header.
     pub fn num_samples(&self) -> u16 {
-        num_samples(self.stream.bytes())
+        self.enc.num
     }
 
-    /// An appender that continues after the chunk's last sample.
-    ///
-    /// For a non-empty chunk this decodes every sample once to recover the encoder state.
+    /// An appender that continues after the chunk's last sample, in O(1) (the encoder state
+    /// is kept in the chunk). Never fails today; the `Result` leaves room for encodings whose
+    /// appenders can.
     pub fn appender(&mut self) -> Result<XorAppender<'_>> {
-        let (t, v_bits, t_delta, leading, trailing) = {
-            let (s, _) = Self::replay(self.stream.bytes())?;
-            let leading = if s.num_read == 0 {
-                NO_WINDOW
-            } else {
-                s.leading
-            };
-            (s.t, s.v_bits, s.t_delta, leading, s.trailing)
-        };
-        Ok(XorAppender {
-            chunk: self,
-            t,
-            v_bits,
-            t_delta,
-            leading,
-            trailing,
-        })
+        Ok(XorAppender { chunk: self })
+    }
+
+    /// Appends one sample; see [`XorAppender::append`].
+    pub fn append(&mut self, t: i64, v: f64) -> Result<()> {
+        XorAppender { chunk: self }.append(t, v)
     }
 
     /// An iterator over this chunk's samples.
@@ -152,11 +184,6 @@ fn num_samples(bytes: &[u8]) -> u16 {
 #[derive(Debug)]
 pub struct XorAppender<'a> {
     chunk: &'a mut XorChunk,
-    t: i64,
-    v_bits: u64,
-    t_delta: u64,
-    leading: u8,
-    trailing: u8,
 }
 
 /// `true` if `x` fits the `nbits` delta-of-delta bucket: `-(2^(n-1)-1) ≤ x ≤ 2^(n-1)`.
@@ -169,21 +196,21 @@ impl XorAppender<'_> {
     /// Appends one sample. Fails if `t` is not after the previous sample or the chunk already
     /// holds 65535 samples (the header's limit).
     pub fn append(&mut self, t: i64, v: f64) -> Result<()> {
-        let num = self.chunk.num_samples();
+        let XorChunk { stream: w, enc } = &mut *self.chunk;
+        let num = enc.num;
         if num == u16::MAX {
             return Err(Error::InvalidInput {
                 writer: "XOR appender",
                 reason: "chunk is full (65535 samples)".into(),
             });
         }
-        if num > 0 && t <= self.t {
+        if num > 0 && t <= enc.t {
             return Err(Error::InvalidInput {
                 writer: "XOR appender",
-                reason: format!("timestamp {t} not after previous {}", self.t),
+                reason: format!("timestamp {t} not after previous {}", enc.t),
             });
         }
         let v_bits = v.to_bits();
-        let w = &mut self.chunk.stream;
         let mut t_delta = 0u64;
         match num {
             0 => {
@@ -191,19 +218,13 @@ impl XorAppender<'_> {
                 w.write_bits(v_bits, 64);
             }
             1 => {
-                t_delta = t.wrapping_sub(self.t) as u64;
+                t_delta = t.wrapping_sub(enc.t) as u64;
                 write_uvarint(w, t_delta);
-                xor_write(
-                    w,
-                    v_bits,
-                    self.v_bits,
-                    &mut self.leading,
-                    &mut self.trailing,
-                );
+                xor_write(w, v_bits, enc.v_bits, &mut enc.leading, &mut enc.trailing);
             }
             _ => {
-                t_delta = t.wrapping_sub(self.t) as u64;
-                let dod = t_delta.wrapping_sub(self.t_delta) as i64;
+                t_delta = t.wrapping_sub(enc.t) as u64;
+                let dod = t_delta.wrapping_sub(enc.t_delta) as i64;
                 // Prefix and payload go out in one call: `prefix << n | low n bits of dod`.
                 let low = |n: u8| (dod as u64) & ((1u64 << n) - 1);
                 if dod == 0 {
@@ -218,22 +239,15 @@ impl XorAppender<'_> {
                     w.write_bits(0b1111, 4);
                     w.write_bits(dod as u64, 64);
                 }
-                xor_write(
-                    w,
-                    v_bits,
-                    self.v_bits,
-                    &mut self.leading,
-                    &mut self.trailing,
-                );
+                xor_write(w, v_bits, enc.v_bits, &mut enc.leading, &mut enc.trailing);
             }
         }
-        self.t = t;
-        self.v_bits = v_bits;
-        self.t_delta = t_delta;
-        let header = (num + 1).to_be_bytes();
-        let bytes = self.chunk.stream.bytes_mut();
-        if let Some(h) = bytes.get_mut(..HEADER) {
-            h.copy_from_slice(&header);
+        enc.t = t;
+        enc.v_bits = v_bits;
+        enc.t_delta = t_delta;
+        enc.num = num + 1;
+        if let Some(h) = w.bytes_mut().get_mut(..HEADER) {
+            h.copy_from_slice(&enc.num.to_be_bytes());
         }
         Ok(())
     }

@@ -194,6 +194,37 @@ proptest::proptest! {
         proptest::prop_assert_eq!(decode(c.bytes()), want);
     }
 
+    /// The state kept in the chunk equals the state recovered by decoding: a chunk resumed
+    /// from its bytes at any point (after two samples; see `decoder_accepts_reuse_before_any_window`
+    /// for one) continues with the same bytes as one pass.
+    #[test]
+    fn prop_resumed_equals_single_pass(
+        steps in proptest::collection::vec((1i64..=1 << 30, proptest::num::u64::ANY, 0u8..4), 2..250),
+        split in 2usize..250,
+    ) {
+        let mut t = 1_700_000_000_000i64;
+        let samples: Vec<(i64, f64)> = steps
+            .iter()
+            .map(|&(d, bits, kind)| {
+                t += if kind == 0 { 15_000 } else { d };
+                // A mix of repeated, small-integer and random values.
+                let v = match kind {
+                    0 | 1 => (bits % 8) as f64,
+                    _ => f64::from_bits(bits),
+                };
+                (t, v)
+            })
+            .collect();
+        let split = split.min(samples.len());
+        let one_pass = encode(&samples);
+        let mut resumed = XorChunk::from_bytes(encode(&samples[..split]).into_bytes()).unwrap();
+        for &(t, v) in &samples[split..] {
+            resumed.append(t, v).unwrap();
+        }
+        proptest::prop_assert_eq!(resumed.bytes(), one_pass.bytes());
+        proptest::prop_assert_eq!(resumed.num_samples() as usize, samples.len());
+    }
+
     #[test]
     fn prop_garbage_never_panics(data in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
         let mut it = XorIterator::new(&data);
