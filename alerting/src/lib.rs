@@ -3,6 +3,7 @@
 //! - [`rulefmt`]: the Prometheus rule-file format and its validation ([`parse_rule_file`]).
 //! - [`template`]: a Go `text/template`-compatible engine with Prometheus's functions.
 //! - [`rules`]: recording and alerting rule evaluation ([`Group`], [`AlertingRule`]).
+//! - [`unittest`]: promtool-format rule unit tests ([`unittest::run_test_file`]).
 //! - [`manager`]: rule files loaded from globs, one thread per group at its evaluation
 //!   slots, reloads that keep alert state ([`RuleManager`]).
 //! - [`notifier`]: the Alertmanager API v2 client with queues, batching, relabeling and its
@@ -40,6 +41,7 @@ pub mod notifier;
 pub mod rulefmt;
 pub mod rules;
 pub mod template;
+pub mod unittest;
 
 pub use manager::{AlertSink, GroupHandle, ManagerOptions, RuleManager, SharedStore};
 pub use notifier::{Notifier, NotifierConfig, NotifierOptions};

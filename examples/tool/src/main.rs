@@ -6,10 +6,12 @@
 //! kagari-tool tsdb dump [--min-time T] [--max-time T] [--match SELECTOR]... [DIR]
 //! kagari-tool tsdb analyze [--limit N] [DIR] [BLOCK_ID]
 //! kagari-tool tsdb create-blocks-from openmetrics [-r] [-q] [--max-block-duration D] FILE [DIR]
+//! kagari-tool test rules FILE...
 //! ```
 
 mod check_metrics;
 mod lint;
+mod test_rules;
 mod tsdb;
 
 use std::process::ExitCode;
@@ -32,6 +34,21 @@ enum Command {
     /// Run TSDB commands (list, dump, analyze, create-blocks-from).
     #[command(subcommand)]
     Tsdb(tsdb::TsdbCommand),
+    /// Unit testing.
+    #[command(subcommand)]
+    Test(Test),
+}
+
+#[derive(Debug, Subcommand)]
+enum Test {
+    /// Unit tests for rules (promtool's test-file format).
+    ///
+    /// Exit status: 0 when every file passes, 1 otherwise.
+    Rules {
+        /// The unit test files.
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,5 +93,6 @@ fn main() -> ExitCode {
             check_metrics::run(args.file.as_deref(), format, args.lint_fatal)
         }
         Command::Tsdb(cmd) => tsdb::run(cmd),
+        Command::Test(Test::Rules { files }) => test_rules::run(&files),
     }
 }
