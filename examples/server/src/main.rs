@@ -2,7 +2,7 @@
 //!
 //! The binary stays thin: flags ([`flags`]), configuration loading ([`config`]), the storage
 //! seam ([`storage`]: `kagari_tsdb::Db` as scrape's `Appendable`), self-monitoring
-//! ([`metrics`]), the HTTP API ([`api`]) and the other endpoints and the minimal UI ([`web`]).
+//! ([`metrics`]), the HTTP API ([`api`]), the other endpoints ([`web`]) and the UI ([`ui`]).
 //! Scraping lives in `kagari-scrape`, evaluation in `kagari-promql`, storage in `kagari-tsdb`.
 //!
 //! Run `kagari` without flags for a server on `0.0.0.0:9090` that scrapes itself every 5s.
@@ -14,6 +14,7 @@ mod flags;
 mod metrics;
 mod state;
 mod storage;
+mod ui;
 mod web;
 
 use std::net::SocketAddr;

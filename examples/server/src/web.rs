@@ -1,5 +1,6 @@
 //! The HTTP server: non-API endpoints (`/-/healthy`, `/-/ready`, `/-/reload`, `/-/quit`,
-//! `/metrics`, the minimal UI), request instrumentation, and the full router.
+//! `/metrics`), request instrumentation, and the full router (the UI's routes come from
+//! [`crate::ui`]).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -8,15 +9,12 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
 use crate::api;
 use crate::state::AppState;
-
-/// The minimal query page (the full UI is a later issue).
-const UI_HTML: &str = include_str!("ui/index.html");
 
 type St = State<Arc<AppState>>;
 
@@ -87,10 +85,6 @@ async fn metrics(State(st): St, headers: HeaderMap) -> Response {
         }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
-}
-
-async fn ui() -> Html<&'static str> {
-    Html(UI_HTML)
 }
 
 async fn not_found() -> Response {
@@ -191,8 +185,7 @@ pub(crate) fn router(st: Arc<AppState>) -> Router {
         .route("/-/quit", get(post_only).post(quit).put(quit))
         .route("/metrics", get(metrics))
         .route("/federate", get(crate::federate::federate))
-        .route("/", get(ui))
-        .route("/graph", get(ui))
+        .merge(crate::ui::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(st.clone(), track))
         .with_state(st)

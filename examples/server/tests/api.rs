@@ -317,7 +317,10 @@ fn status_endpoints() {
 
     let (st, body) = s.get("/");
     assert_eq!(st, 200);
-    assert!(body.contains("/api/v1/query"));
+    assert!(
+        body.contains("/assets/graph.js"),
+        "/ redirects to the expression browser"
+    );
     assert_eq!(s.get("/graph").0, 200);
     assert_eq!(
         s.get("/-/healthy"),

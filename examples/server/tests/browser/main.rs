@@ -1,0 +1,252 @@
+//! The web UI end to end.
+//!
+//! - `ui_pages_are_served`: every page, `/` and the assets over plain HTTP (no browser).
+//! - `ui_in_headless_chromium`: Debian's Chromium driven through chromedriver (WebDriver):
+//!   run `up` in the Table tab, see the completion list, draw
+//!   `rate(prometheus_http_requests_total[1m])` in the Graph tab, see a parse error, and find
+//!   the self-scrape target UP on `/targets`. Screenshots go to
+//!   `target/test-artifacts/ui-*.png`. Without Chromium the test prints a loud SKIP, unless
+//!   `KAGARI_REQUIRE_PEERS=true`, in which case it fails.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod webdriver;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::json;
+
+use common::Server;
+use webdriver::{Browser, ENTER, ESCAPE};
+
+/// The UI's pages and the script each must load.
+const PAGES: &[(&str, &str)] = &[
+    ("/graph", "/assets/graph.js"),
+    ("/query", "/assets/graph.js"),
+    ("/alerts", "/assets/rules.js"),
+    ("/rules", "/assets/rules.js"),
+    ("/targets", "/assets/targets.js"),
+    ("/config", "/assets/status.js"),
+    ("/flags", "/assets/status.js"),
+    ("/tsdb-status", "/assets/status.js"),
+    ("/status", "/assets/status.js"),
+];
+
+#[test]
+fn ui_pages_are_served() {
+    let s = Server::start("", &[]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let get = |path: &str| {
+        let mut r = agent.get(&s.url(path)).call().unwrap();
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default()
+        };
+        let (ct, loc) = (header("content-type"), header("location"));
+        let status = r.status().as_u16();
+        (status, ct, loc, r.body_mut().read_to_string().unwrap())
+    };
+
+    let (status, _, location, _) = get("/");
+    assert_eq!((status, location.as_str()), (302, "/graph"));
+
+    for (path, script) in PAGES {
+        let (status, ct, _, body) = get(path);
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(ct, "text/html; charset=utf-8", "{path}");
+        assert!(body.starts_with("<!DOCTYPE html>"), "{path}");
+        assert!(body.contains(&format!("src=\"{script}\"")), "{path}");
+        for (other, _) in PAGES.iter().filter(|(p, _)| *p != "/query") {
+            assert!(
+                body.contains(&format!("href=\"{other}\"")),
+                "{path}: nav lacks {other}"
+            );
+        }
+    }
+
+    let mut scripts: Vec<&str> = PAGES.iter().map(|(_, s)| *s).collect();
+    scripts.extend(["/assets/common.js", "/assets/chart.js"]);
+    for path in scripts {
+        let (status, ct, _, body) = get(path);
+        assert_eq!(
+            (status, ct.as_str()),
+            (200, "text/javascript; charset=utf-8"),
+            "{path}"
+        );
+        assert!(body.contains("\"use strict\""), "{path}");
+    }
+    let (status, ct, _, body) = get("/assets/kagari.css");
+    assert_eq!((status, ct.as_str()), (200, "text/css; charset=utf-8"));
+    assert!(body.contains(".topnav"));
+    assert_eq!(get("/assets/nope.js").0, 404);
+    assert_eq!(get("/graph/nope").0, 404);
+}
+
+/// `target/test-artifacts/` (beside the test binaries' `tmp/`).
+fn artifacts_dir() -> PathBuf {
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(&tmp).join("test-artifacts")
+}
+
+fn shot(b: &Browser, name: &str) {
+    let path = artifacts_dir().join(format!("ui-{name}.png"));
+    b.screenshot(&path);
+    println!("screenshot: {}", path.display());
+}
+
+#[test]
+fn ui_in_headless_chromium() {
+    let Some((chromium, chromedriver)) = webdriver::find_chromium() else {
+        if std::env::var("KAGARI_REQUIRE_PEERS").as_deref() == Ok("true") {
+            panic!("KAGARI_REQUIRE_PEERS=true but chromium or chromedriver is not installed");
+        }
+        eprintln!(
+            "\n*** SKIP ui_in_headless_chromium: chromium/chromedriver not installed \
+             (apt-get install chromium chromium-driver) ***\n"
+        );
+        return;
+    };
+    let s = Server::start("", &[]);
+    let up = s.wait_for_vector("up");
+    assert_eq!(up[0]["value"][1], "1", "{up:?}");
+    let b = Browser::start(&chromium, &chromedriver);
+
+    // Table tab: type `up`, press Enter, see the row of the self-scrape target.
+    b.goto(&s.url("/graph"));
+    b.type_into("#expr", "up");
+    b.send_keys(&b.find("#expr"), ENTER);
+    let row = b.wait_for(
+        "the table row of up",
+        "const r = document.querySelector('#result-table tbody tr');
+         return r && r.innerText.includes('job=\"prometheus\"') ? r.innerText : null;",
+        |_| {},
+    );
+    let row = row.as_str().unwrap_or_default();
+    let target = format!("instance=\"127.0.0.1:{}\"", s.port);
+    assert!(row.starts_with("up{"), "{row}");
+    assert!(row.contains(&target), "{row}");
+    assert!(row.trim_end().ends_with('1'), "{row}");
+    shot(&b, "table");
+
+    // Metric-name completion from /api/v1/label/__name__/values.
+    b.type_into("#expr", "prometheus_http_req");
+    let completion = b.wait_for(
+        "the completion list",
+        "const l = document.getElementById('completions');
+         return !l.hidden && [...l.querySelectorAll('li')].map(li => li.firstChild.textContent)
+           .includes('prometheus_http_requests_total');",
+        |_| {},
+    );
+    assert_eq!(completion, json!(true));
+    b.send_keys(&b.find("#expr"), ESCAPE);
+    let hidden = b.execute("return document.getElementById('completions').hidden", &[]);
+    assert_eq!(hidden, json!(true), "Escape closes the completion list");
+
+    // Graph tab: a range query drawn as SVG paths with at least two points.
+    // Switching tabs runs the query in the new tab, as Prometheus does.
+    b.type_into("#expr", "rate(prometheus_http_requests_total[1m])");
+    b.click(&b.find("#tab-graph"));
+    b.type_into("#range", "1m");
+    b.click(&b.find("#execute"));
+    let points = b.wait_for(
+        "a drawn series with two points or more",
+        "const ps = [...document.querySelectorAll('#chart svg path.series')]
+           .map(p => (p.getAttribute('d').match(/[ML]/g) || []).length);
+         return ps.length && Math.max(...ps) >= 2 ? Math.max(...ps) : null;",
+        |b| b.click(&b.find("#execute")),
+    );
+    assert!(points.as_u64().unwrap_or(0) >= 2, "{points}");
+    let legend = b.execute(
+        "return [...document.querySelectorAll('#legend li')].map(l => l.innerText)",
+        &[],
+    );
+    let legend = legend.as_array().cloned().unwrap_or_default();
+    assert!(
+        legend
+            .iter()
+            .any(|l| l.as_str().unwrap_or("").contains("handler=\"/metrics\"")),
+        "{legend:?}"
+    );
+    let axis_labels = b.execute(
+        "return document.querySelectorAll('#chart svg .axis text').length",
+        &[],
+    );
+    assert!(axis_labels.as_u64().unwrap_or(0) >= 4, "{axis_labels}");
+    shot(&b, "graph");
+
+    // Stacked: areas appear under the lines.
+    b.click(&b.find("#stacked"));
+    let areas = b.wait_for(
+        "stacked areas",
+        "return document.querySelectorAll('#chart svg path.area').length;",
+        |_| {},
+    );
+    assert!(areas.as_u64().unwrap_or(0) >= 1, "{areas}");
+    let url = b.execute("return location.search", &[]);
+    assert!(url.as_str().unwrap_or("").contains("g0.stacked=1"), "{url}");
+
+    // A parse error shows the API's message.
+    b.type_into("#expr", "rate(");
+    b.click(&b.find("#execute"));
+    let err = b.wait_for(
+        "the error box",
+        "const e = document.getElementById('error'); return e.hidden ? null : e.innerText;",
+        |_| {},
+    );
+    assert!(err.as_str().unwrap_or("").contains("parse error"), "{err}");
+
+    // History kept in localStorage, newest first.
+    let history = b.execute(
+        "return JSON.parse(localStorage.getItem('kagari.history'))",
+        &[],
+    );
+    assert_eq!(
+        history
+            .as_array()
+            .map(|h| h.iter().take(3).cloned().collect::<Vec<_>>()),
+        Some(vec![
+            json!("rate("),
+            json!("rate(prometheus_http_requests_total[1m])"),
+            json!("up")
+        ]),
+        "{history}"
+    );
+
+    // Targets: the self-scrape target, UP.
+    b.goto(&s.url("/targets"));
+    let target_row = b.wait_for(
+        "the UP target row",
+        "const r = document.querySelector('tr.target[data-health=\"up\"]');
+         return r ? r.innerText : null;",
+        |_| {},
+    );
+    let target_row = target_row.as_str().unwrap_or_default();
+    assert!(
+        target_row.contains(&format!("http://127.0.0.1:{}/metrics", s.port)),
+        "{target_row}"
+    );
+    assert!(target_row.contains("UP"), "{target_row}");
+    let summary = b.execute(
+        "return document.querySelector('.pool summary').innerText",
+        &[],
+    );
+    assert_eq!(summary, json!("prometheus (1/1 up)"));
+    shot(&b, "targets");
+
+    // Rules: none configured.
+    b.goto(&s.url("/rules"));
+    let none = b.wait_for(
+        "the empty rules page",
+        "const e = document.getElementById('no-rules'); return e ? e.innerText : null;",
+        |_| {},
+    );
+    assert_eq!(none, json!("No rules defined."));
+}

@@ -1,0 +1,399 @@
+// The expression browser: query box with history and completion, Table and Graph tabs.
+// State lives in the URL as Prometheus writes it (g0.expr, g0.tab, g0.range_input, ...).
+"use strict";
+
+(() => {
+  const $ = id => document.getElementById(id);
+  const expr = $("expr");
+  const HISTORY_KEY = "kagari.history";
+  const HISTORY_MAX = 50;
+  const RANGE_STEPS = ["1s", "10s", "1m", "5m", "15m", "30m", "1h", "2h", "6h", "12h", "1d", "2d", "1w", "2w",
+    "4w", "8w", "1y"].map(K.parseDuration);
+  const FUNCTIONS = ["abs", "absent", "absent_over_time", "acos", "acosh", "asin", "asinh", "atan", "atanh",
+    "avg_over_time", "ceil", "changes", "clamp", "clamp_max", "clamp_min", "cos", "cosh", "count_over_time",
+    "day_of_month", "day_of_week", "day_of_year", "days_in_month", "deg", "delta", "deriv", "exp", "floor",
+    "histogram_avg", "histogram_count", "histogram_fraction", "histogram_quantile", "histogram_stddev",
+    "histogram_stdvar", "histogram_sum", "holt_winters", "hour", "idelta", "increase", "irate", "label_join",
+    "label_replace", "last_over_time", "ln", "log10", "log2", "mad_over_time", "max_over_time", "min_over_time",
+    "minute", "month", "pi", "predict_linear", "present_over_time", "quantile_over_time", "rad", "rate",
+    "resets", "round", "scalar", "sgn", "sin", "sinh", "sort", "sort_by_label", "sort_by_label_desc", "sort_desc",
+    "sqrt", "stddev_over_time", "stdvar_over_time", "sum_over_time", "tan", "tanh", "time", "timestamp", "vector",
+    "year"];
+  const AGGREGATIONS = ["avg", "bottomk", "count", "count_values", "group", "limit_ratio", "limitk", "max", "min",
+    "quantile", "stddev", "stdvar", "sum", "topk"];
+  const KEYWORDS = ["and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",
+    "offset", "bool"];
+
+  let metricNames = [];
+  let tab = "table";
+  let inflight = null;
+  let lastGraph = null;
+  const hiddenSeries = new Set();
+
+  // ---------- URL state ----------
+  function readUrl() {
+    const p = new URLSearchParams(location.search);
+    if (p.has("g0.expr")) expr.value = p.get("g0.expr");
+    const t = p.get("g0.tab");
+    tab = t === "0" || t === "graph" ? "graph" : "table";
+    if (p.get("g0.range_input")) $("range").value = p.get("g0.range_input");
+    if (p.get("g0.end_input")) $("end").value = p.get("g0.end_input");
+    if (p.get("g0.moment_input")) $("moment").value = p.get("g0.moment_input");
+    if (p.get("g0.step_input")) $("step").value = p.get("g0.step_input");
+    $("stacked").checked = p.get("g0.stacked") === "1";
+  }
+
+  function writeUrl() {
+    const p = new URLSearchParams();
+    p.set("g0.expr", expr.value);
+    p.set("g0.tab", tab === "graph" ? "0" : "1");
+    p.set("g0.stacked", $("stacked").checked ? "1" : "0");
+    p.set("g0.range_input", $("range").value.trim());
+    for (const [k, id] of [["g0.end_input", "end"], ["g0.moment_input", "moment"], ["g0.step_input", "step"]]) {
+      const v = $(id).value.trim();
+      if (v) p.set(k, v);
+    }
+    history.replaceState(null, "", location.pathname + "?" + p);
+  }
+
+  // ---------- History ----------
+  function loadHistory() {
+    try {
+      const h = JSON.parse(localStorage.getItem(HISTORY_KEY) || "[]");
+      return Array.isArray(h) ? h.filter(x => typeof x === "string") : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function renderHistory() {
+    const sel = $("history");
+    sel.replaceChildren(K.el("option", { value: "" }, "- query history -"));
+    for (const q of loadHistory()) sel.appendChild(K.el("option", { value: q }, q.length > 100 ? q.slice(0, 100) + "…" : q));
+  }
+
+  function remember(q) {
+    const h = loadHistory().filter(x => x !== q);
+    h.unshift(q);
+    try {
+      localStorage.setItem(HISTORY_KEY, JSON.stringify(h.slice(0, HISTORY_MAX)));
+    } catch (e) { /* storage full or disabled: history is best effort */ }
+    renderHistory();
+  }
+
+  // ---------- Completion ----------
+  const box = $("completions");
+  let items = [];
+  let sel = -1;
+
+  function wordAtCursor() {
+    const before = expr.value.slice(0, expr.selectionStart);
+    const m = /[a-zA-Z_:][a-zA-Z0-9_:]*$/.exec(before);
+    if (!m) return null;
+    // Inside a {...} selector or a string the word is a label or a value: no metric completion.
+    const opens = (before.match(/\{/g) || []).length - (before.match(/\}/g) || []).length;
+    const quotes = (before.match(/"/g) || []).length;
+    if (opens > 0 || quotes % 2 === 1) return null;
+    return { word: m[0], start: m.index };
+  }
+
+  function candidates(word) {
+    const w = word.toLowerCase();
+    const all = [
+      ...metricNames.map(n => [n, "metric"]),
+      ...FUNCTIONS.map(n => [n, "function"]),
+      ...AGGREGATIONS.map(n => [n, "aggregation"]),
+      ...KEYWORDS.map(n => [n, "keyword"]),
+    ];
+    const prefix = all.filter(([n]) => n.toLowerCase().startsWith(w) && n !== word);
+    const inner = all.filter(([n]) => !n.toLowerCase().startsWith(w) && n.toLowerCase().includes(w));
+    return prefix.concat(inner).slice(0, 60);
+  }
+
+  function closeCompletions() {
+    box.hidden = true;
+    items = [];
+    sel = -1;
+  }
+
+  function showCompletions() {
+    const at = wordAtCursor();
+    if (!at) return closeCompletions();
+    items = candidates(at.word);
+    sel = -1;
+    if (!items.length) return closeCompletions();
+    box.replaceChildren(...items.map(([n, kind], i) =>
+      K.el("li", { role: "option", "data-i": i, onmousedown: e => { e.preventDefault(); accept(i); } },
+        n, K.el("span", { class: "kind" }, kind))));
+    box.hidden = false;
+  }
+
+  function highlight() {
+    [...box.children].forEach((li, i) => li.classList.toggle("sel", i === sel));
+    if (sel >= 0 && box.children[sel]) box.children[sel].scrollIntoView({ block: "nearest" });
+  }
+
+  function accept(i) {
+    const at = wordAtCursor();
+    const item = items[i];
+    if (!at || !item) return closeCompletions();
+    const v = expr.value;
+    const cut = at.start + at.word.length;
+    const insert = item[0] + (item[1] === "function" ? "(" : "");
+    expr.value = v.slice(0, at.start) + insert + v.slice(cut);
+    const pos = at.start + insert.length;
+    expr.setSelectionRange(pos, pos);
+    closeCompletions();
+    autosize();
+    expr.focus();
+  }
+
+  function insertAtCursor(text) {
+    const s = expr.selectionStart, e = expr.selectionEnd;
+    expr.value = expr.value.slice(0, s) + text + expr.value.slice(e);
+    expr.setSelectionRange(s + text.length, s + text.length);
+    expr.focus();
+    autosize();
+  }
+
+  function autosize() {
+    expr.style.height = "auto";
+    expr.style.height = Math.min(expr.scrollHeight + 2, 400) + "px";
+  }
+
+  async function loadMetricNames() {
+    try {
+      const j = await K.api("label/__name__/values");
+      metricNames = j.data || [];
+    } catch (e) {
+      metricNames = [];
+    }
+    const list = $("metric-list");
+    list.replaceChildren(K.el("option", { value: "" }, "- insert metric at cursor -"),
+      ...metricNames.map(n => K.el("option", { value: n }, n)));
+  }
+
+  // ---------- Running queries ----------
+  function showError(e) {
+    const b = $("error");
+    b.textContent = e ? "Error executing query: " + (e.message || String(e)) : "";
+    b.hidden = !e;
+  }
+
+  function showWarnings(w) {
+    const b = $("warnings");
+    const all = (w.warnings || []).concat(w.infos || []);
+    b.textContent = all.join("\n");
+    b.hidden = !all.length;
+  }
+
+  function nowOr(input) {
+    const t = K.parseTime($(input).value);
+    if (t !== null && isNaN(t)) throw new Error("invalid time in the " + input + " field: " + $(input).value);
+    return t === null ? Date.now() : t;
+  }
+
+  function rangeMs() {
+    const r = K.parseDuration($("range").value);
+    if (!r) throw new Error("invalid range: " + $("range").value);
+    return r;
+  }
+
+  function stepMs(range) {
+    const v = $("step").value.trim();
+    if (!v) return Math.max(Math.floor(range / 250 / 1000), 1) * 1000;
+    const s = K.parseDuration(v);
+    if (!s) throw new Error("invalid resolution: " + v);
+    return s;
+  }
+
+  async function execute() {
+    closeCompletions();
+    const q = expr.value.trim();
+    writeUrl();
+    if (!q) return;
+    remember(q);
+    if (inflight) inflight.abort();
+    const ctl = new AbortController();
+    inflight = ctl;
+    showError(null);
+    $("warnings").hidden = true;
+    $("stats").textContent = "Loading…";
+    const t0 = performance.now();
+    try {
+      if (tab === "graph") await runRange(q, ctl);
+      else await runInstant(q, ctl);
+    } catch (e) {
+      if (e.name === "AbortError") return;
+      showError(e);
+      $("stats").textContent = "";
+      if (tab === "graph") {
+        $("chart").replaceChildren();
+        $("legend").replaceChildren();
+      } else {
+        $("table-result").replaceChildren();
+      }
+      return;
+    } finally {
+      if (inflight === ctl) inflight = null;
+    }
+    $("stats").textContent += " · Load time: " + Math.round(performance.now() - t0) + "ms";
+  }
+
+  async function runInstant(q, ctl) {
+    const params = { query: q };
+    if ($("moment").value.trim()) params.time = (nowOr("moment") / 1000).toFixed(3);
+    const j = await K.api("query", params, { post: true, signal: ctl.signal });
+    showWarnings(j);
+    renderTable(j.data);
+  }
+
+  async function runRange(q, ctl) {
+    const range = rangeMs();
+    const end = nowOr("end");
+    const start = end - range;
+    const step = stepMs(range);
+    const j = await K.api("query_range", {
+      query: q, start: (start / 1000).toFixed(3), end: (end / 1000).toFixed(3), step: step / 1000,
+    }, { post: true, signal: ctl.signal });
+    showWarnings(j);
+    const d = j.data;
+    if (d.resultType !== "matrix") throw new Error("expected a range vector result, got " + d.resultType);
+    hiddenSeries.clear();
+    lastGraph = { result: d.result, opts: { start, end, step, stacked: $("stacked").checked } };
+    const n = KChart.draw($("chart"), $("legend"), d.result, lastGraph.opts, hiddenSeries);
+    $("stats").textContent = "Result series: " + d.result.length + " · Points drawn: " + n +
+      " · Resolution: " + K.formatDuration(step);
+    if (!d.result.length) $("chart").appendChild(K.el("div", { class: "empty" }, "No datapoints found."));
+  }
+  function valueCell(s) {
+    if (s.value) return s.value[1];
+    if (s.histogram) {
+      const h = s.histogram[1];
+      return "count: " + h.count + ", sum: " + h.sum + (h.buckets ? ", " + h.buckets.length + " buckets" : "");
+    }
+    if (s.values) return s.values.map(v => v[1] + " @" + v[0]).join("\n");
+    if (s.histograms) return s.histograms.map(v => "count: " + v[1].count + " @" + v[0]).join("\n");
+    return "";
+  }
+
+  const MAX_ROWS = 10000;
+
+  function renderTable(d) {
+    const out = $("table-result");
+    const tbody = K.el("tbody");
+    const table = K.el("table", { class: "data", id: "result-table" },
+      K.el("thead", {}, K.el("tr", {}, K.el("th", {}, "Series"), K.el("th", {}, "Value"))), tbody);
+    let count = 0;
+    if (d.resultType === "vector" || d.resultType === "matrix") {
+      count = d.result.length;
+      for (const s of d.result.slice(0, MAX_ROWS)) {
+        tbody.appendChild(K.el("tr", {},
+          K.el("td", { class: "series" }, K.metricText(s.metric)),
+          K.el("td", { class: "num", style: s.values ? "white-space:pre" : null }, valueCell(s))));
+      }
+    } else {
+      count = 1;
+      tbody.appendChild(K.el("tr", {}, K.el("td", { class: "series" }, d.resultType),
+        K.el("td", { class: "num" }, String(d.result[1]))));
+    }
+    K.fill(out, table,
+      count === 0 ? K.el("div", { class: "empty" }, "Empty query result") : null,
+      count > MAX_ROWS ? K.el("div", { class: "warning" }, "Showing the first " + MAX_ROWS + " of " + count + " series.") : null);
+    $("stats").textContent = "Result series: " + count;
+  }
+
+  // ---------- Tabs and controls ----------
+  function setTab(t, run) {
+    tab = t;
+    $("tab-table").classList.toggle("active", t === "table");
+    $("tab-graph").classList.toggle("active", t === "graph");
+    $("table-pane").hidden = t !== "table";
+    $("graph-pane").hidden = t !== "graph";
+    if (run) execute();
+    else writeUrl();
+  }
+
+  function shiftTime(input, sign, amount) {
+    let t;
+    try {
+      t = nowOr(input);
+    } catch (e) {
+      return showError(e);
+    }
+    $(input).value = K.formatTime(t + sign * amount);
+    execute();
+  }
+
+  function stepRange(dir) {
+    let cur;
+    try {
+      cur = rangeMs();
+    } catch (e) {
+      return showError(e);
+    }
+    const next = dir > 0 ? RANGE_STEPS.find(s => s > cur) : [...RANGE_STEPS].reverse().find(s => s < cur);
+    if (next) {
+      $("range").value = K.formatDuration(next);
+      execute();
+    }
+  }
+
+  expr.addEventListener("input", () => { autosize(); showCompletions(); });
+  expr.addEventListener("blur", closeCompletions);
+  expr.addEventListener("keydown", e => {
+    if (!box.hidden && items.length) {
+      if (e.key === "ArrowDown") { e.preventDefault(); sel = (sel + 1) % items.length; return highlight(); }
+      if (e.key === "ArrowUp") { e.preventDefault(); sel = (sel - 1 + items.length) % items.length; return highlight(); }
+      if (e.key === "Tab") { e.preventDefault(); return accept(sel >= 0 ? sel : 0); }
+      if (e.key === "Enter" && sel >= 0) { e.preventDefault(); return accept(sel); }
+      if (e.key === "Escape") { e.preventDefault(); return closeCompletions(); }
+    }
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      execute();
+    }
+  });
+  $("execute").addEventListener("click", execute);
+  $("history").addEventListener("change", e => {
+    if (e.target.value) {
+      expr.value = e.target.value;
+      autosize();
+      e.target.value = "";
+      expr.focus();
+    }
+  });
+  $("metric-list").addEventListener("change", e => {
+    if (e.target.value) insertAtCursor(e.target.value);
+    e.target.value = "";
+  });
+  $("tab-table").addEventListener("click", () => setTab("table", true));
+  $("tab-graph").addEventListener("click", () => setTab("graph", true));
+  $("moment-back").addEventListener("click", () => shiftTime("moment", -1, K.parseDuration($("range").value) || 3600e3));
+  $("moment-fwd").addEventListener("click", () => shiftTime("moment", 1, K.parseDuration($("range").value) || 3600e3));
+  $("end-back").addEventListener("click", () => shiftTime("end", -1, (K.parseDuration($("range").value) || 3600e3) / 2));
+  $("end-fwd").addEventListener("click", () => shiftTime("end", 1, (K.parseDuration($("range").value) || 3600e3) / 2));
+  $("range-less").addEventListener("click", () => stepRange(-1));
+  $("range-more").addEventListener("click", () => stepRange(1));
+  for (const id of ["range", "end", "moment", "step"]) {
+    $(id).addEventListener("keydown", e => { if (e.key === "Enter") { e.preventDefault(); execute(); } });
+  }
+  $("stacked").addEventListener("change", () => {
+    writeUrl();
+    if (lastGraph) {
+      lastGraph.opts.stacked = $("stacked").checked;
+      KChart.draw($("chart"), $("legend"), lastGraph.result, lastGraph.opts, hiddenSeries);
+    }
+  });
+  window.addEventListener("resize", () => {
+    if (lastGraph && tab === "graph") KChart.draw($("chart"), $("legend"), lastGraph.result, lastGraph.opts, hiddenSeries);
+  });
+
+  readUrl();
+  renderHistory();
+  loadMetricNames();
+  setTab(tab, false);
+  autosize();
+  if (expr.value.trim()) execute();
+  expr.focus();
+})();
