@@ -3,6 +3,7 @@
 //!
 //! * [`chunkenc`]: the XOR float chunk encoding (appender, reusable iterators).
 //! * [`chunks`]: block chunk segment files (`chunks/000001`), addressed by [`chunks::ChunkRef`].
+//! * [`chunks_head`]: memory-mapped head chunk files (`chunks_head/000001`), Prometheus's format.
 //! * [`index`]: the block index (format v2): symbols, series, postings, matchers.
 //! * [`tombstones`]: deleted intervals of a block.
 //! * [`block`]: `meta.json`, ULIDs, [`BlockWriter`] and [`Block`] (open, select, iterate).
@@ -34,6 +35,7 @@
 pub mod block;
 pub mod chunkenc;
 pub mod chunks;
+pub mod chunks_head;
 pub mod db;
 mod error;
 pub mod head;

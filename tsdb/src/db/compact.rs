@@ -59,6 +59,7 @@ impl Db {
             }
         }
         if let Some(maxt) = last_maxt {
+            self.head.truncate_chunk_files()?;
             self.truncate_wal(maxt)?;
             report.checkpointed = true;
         }

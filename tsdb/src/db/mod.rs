@@ -1,4 +1,5 @@
-//! [`Db`]: a data directory with a WAL-backed head and persisted blocks.
+//! [`Db`]: a data directory with a WAL-backed head (full chunks memory-mapped in
+//! `chunks_head/`) and persisted blocks.
 //!
 //! * `compact`: persisting the head's oldest range as a block, truncating the head and
 //!   checkpointing the WAL.
@@ -23,6 +24,7 @@ use kagari_model::Matcher;
 use parking_lot::{Mutex, RwLock};
 
 use crate::block::{open_blocks, Block};
+use crate::chunks_head::{ChunkDiskMapper, CHUNKS_HEAD_DIR};
 use crate::error::{Error, Result};
 use crate::head::{Head, HeadAppender, HeadOptions, ReplayStats};
 use crate::querier::Querier;
@@ -131,6 +133,19 @@ pub struct Db {
     maintenance: Mutex<()>,
     stats: DbStats,
     replay: ReplayStats,
+    chunks_repair: Option<ChunksHeadRepair>,
+}
+
+/// A damaged record found in `chunks_head/` at open: the file was cut at `offset` and later
+/// files deleted; the samples are recovered from the WAL.
+#[derive(Debug)]
+pub struct ChunksHeadRepair {
+    /// What was wrong.
+    pub error: Error,
+    /// The number of the damaged file.
+    pub file: u32,
+    /// Where its valid data ends now.
+    pub offset: u64,
 }
 
 impl Db {
@@ -161,8 +176,15 @@ impl Db {
         if let Some(max) = blocks.iter().map(|b| b.meta().max_time).max() {
             head.set_min_valid_time(max);
         }
+        // As upstream: the chunks in `chunks_head/` first (a damaged tail is cut off), then
+        // the WAL; series records attach their chunks and skip samples already in them.
+        let (mapper, chunks_report) = ChunkDiskMapper::open(dir.join(CHUNKS_HEAD_DIR))?;
+        let mut mmapped = crate::head::group_loaded(chunks_report.chunks, head.min_valid_time());
+        head.set_chunk_mapper(Arc::new(mapper));
         let wal_dir = dir.join(WAL_DIR);
-        let replay = crate::head::replay(&head, &wal_dir)?;
+        let replay = crate::head::replay(&head, &wal_dir, &mut mmapped)?;
+        drop(mmapped);
+        head.truncate_chunk_files()?;
         let wal = WalWriter::open(
             &wal_dir,
             WalOptions {
@@ -176,6 +198,13 @@ impl Db {
         if replay.repaired_at.is_some() {
             stats.wal_repairs.fetch_add(1, Ordering::Relaxed);
         }
+        let chunks_repair = chunks_report
+            .repaired
+            .map(|(error, file, offset)| ChunksHeadRepair {
+                error,
+                file,
+                offset,
+            });
         Ok(Db {
             dir,
             opts,
@@ -184,6 +213,7 @@ impl Db {
             maintenance: Mutex::new(()),
             stats,
             replay,
+            chunks_repair,
         })
     }
 
@@ -215,6 +245,11 @@ impl Db {
     /// What the WAL replay at open did.
     pub fn replay_stats(&self) -> &ReplayStats {
         &self.replay
+    }
+
+    /// Set when open found (and cut off) a damaged tail in `chunks_head/`.
+    pub fn chunks_head_repair(&self) -> Option<&ChunksHeadRepair> {
+        self.chunks_repair.as_ref()
     }
 
     /// Bytes in `wal/` (segments and checkpoints).
@@ -252,6 +287,9 @@ impl Db {
 
     /// Flushes and fsyncs the WAL and closes it; later commits are kept in memory only.
     pub fn close(&self) -> Result<()> {
+        if let Some(m) = self.head.chunk_mapper() {
+            m.close()?;
+        }
         match self.head.take_wal() {
             Some(w) => w.close(),
             None => Ok(()),

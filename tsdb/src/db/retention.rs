@@ -87,7 +87,8 @@ pub(super) fn apply(db: &Db) -> Result<usize> {
         .map(|b| (b.meta().ulid, b.meta().max_time, dir_size(b.dir())))
         .collect();
     let head_size = if db.opts.retention_size > 0 {
-        dir_size(&db.dir.join(WAL_DIR))
+        // As upstream: the head's size is the WAL plus the head chunk files.
+        dir_size(&db.dir.join(WAL_DIR)) + db.head.chunk_mapper().map_or(0, |m| m.size())
     } else {
         0
     };

@@ -242,9 +242,13 @@ impl<'a> HeadAppender<'a> {
             let (true, Some(s)) = (*ok, self.series.get(p.idx as usize)) else {
                 continue;
             };
-            if s.state.lock().append(p.t, p.v, chunk_range)? {
+            let mut g = s.state.lock();
+            if g.append(p.t, p.v, chunk_range)? {
                 cut += 1;
+                // chunks_head hook (owner: head/chunks_disk.rs): write the chunk just closed.
+                head.mmap_closed(s.series_ref, &mut g);
             }
+            drop(g);
             mint = mint.min(p.t);
             maxt = maxt.max(p.t);
             applied += 1;

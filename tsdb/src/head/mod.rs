@@ -10,6 +10,7 @@
 //! order equals the order samples were applied in.
 
 mod append;
+mod chunks_disk;
 mod postings;
 mod replay;
 pub(crate) mod series;
@@ -23,6 +24,7 @@ use kagari_model::{Labels, Matcher};
 use parking_lot::{Mutex, RwLock};
 
 pub use append::HeadAppender;
+pub(crate) use chunks_disk::{group_loaded, MmappedBySeries};
 pub(crate) use replay::replay;
 pub use replay::ReplayStats;
 pub use series::SeriesRef;
@@ -123,6 +125,8 @@ pub struct Head {
     tombstones: RwLock<HashMap<SeriesRef, Vec<Interval>>>,
     pub(crate) append_lock: Mutex<AppendState>,
     stats: HeadStats,
+    /// Where cut chunks go (`chunks_head/`); see `chunks_disk`.
+    chunk_mapper: std::sync::OnceLock<Arc<crate::chunks_head::ChunkDiskMapper>>,
 }
 
 /// A snapshot of one head series for reading: labels, chunks overlapping the requested
@@ -150,6 +154,7 @@ impl Head {
             tombstones: RwLock::new(HashMap::new()),
             append_lock: Mutex::new(AppendState::default()),
             stats: HeadStats::default(),
+            chunk_mapper: std::sync::OnceLock::new(),
         }
     }
 

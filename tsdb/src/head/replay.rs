@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use super::series::{check_order, SeriesRef, Verdict};
-use super::Head;
+use super::{Head, MmappedBySeries};
 use crate::error::{Error, Result};
 use crate::record::{self, RecordType, RefSample, RefSeries, Stone};
 use crate::wlog::{self, WalReader};
@@ -30,7 +30,15 @@ pub struct ReplayStats {
 /// Replays `wal_dir` (checkpoint, then segments) into `head`. A damaged record in the WAL
 /// proper ends the replay and the WAL is repaired (cut at that record), as Prometheus does;
 /// damage inside the checkpoint is an error.
-pub(crate) fn replay(head: &Head, wal_dir: &Path) -> Result<ReplayStats> {
+///
+/// `mmapped` holds the chunks read from `chunks_head/` (upstream replays them first): a
+/// series record that creates a series attaches its chunks, and WAL samples at or before the
+/// last of them are skipped. Chunks of series the WAL never names are left in the map.
+pub(crate) fn replay(
+    head: &Head,
+    wal_dir: &Path,
+    mmapped: &mut MmappedBySeries,
+) -> Result<ReplayStats> {
     let mut stats = ReplayStats::default();
     if !wal_dir.exists() {
         return Ok(stats);
@@ -66,8 +74,11 @@ pub(crate) fn replay(head: &Head, wal_dir: &Path) -> Result<ReplayStats> {
                 record::decode_series(rec, &mut series)?;
                 for s in series.drain(..) {
                     stats.series += 1;
-                    let (m, _) = head.get_or_create(&s.labels, Some(s.series_ref), false);
+                    let (m, created) = head.get_or_create(&s.labels, Some(s.series_ref), false);
                     m.logged.store(true, Ordering::Release);
+                    if let Some(chunks) = mmapped.remove(&s.series_ref).filter(|_| created) {
+                        head.attach_mmapped(&m, chunks);
+                    }
                     if m.series_ref != s.series_ref {
                         aliases.insert(s.series_ref, m.series_ref);
                     }
@@ -89,6 +100,7 @@ pub(crate) fn replay(head: &Head, wal_dir: &Path) -> Result<ReplayStats> {
                         Ok(Verdict::Append) => {
                             if st.append(s.t, s.v, chunk_range)? {
                                 cut += 1;
+                                head.mmap_closed(r, &mut st);
                             }
                             mint = mint.min(s.t);
                             maxt = maxt.max(s.t);

@@ -26,7 +26,8 @@ const MAX_CHUNK_BYTES: usize = 1005;
 pub(crate) struct ClosedChunk {
     pub(crate) min_t: i64,
     pub(crate) max_t: i64,
-    pub(crate) data: Arc<[u8]>,
+    /// Heap bytes, or a view into `chunks_head/` once written there (see `head::chunks_disk`).
+    pub(crate) data: crate::chunks_head::ChunkBytes,
 }
 
 /// The chunk currently appended to.
@@ -147,7 +148,7 @@ impl SeriesState {
                 self.closed.push(ClosedChunk {
                     min_t: o.min_t,
                     max_t: o.max_t,
-                    data: Arc::from(o.chunk.into_bytes()),
+                    data: Arc::<[u8]>::from(o.chunk.into_bytes()).into(),
                 });
             }
             self.open = Some(OpenChunk {
@@ -209,7 +210,7 @@ impl SeriesState {
                 out.push(ClosedChunk {
                     min_t: o.min_t,
                     max_t: o.max_t,
-                    data: Arc::from(o.chunk.bytes()),
+                    data: Arc::<[u8]>::from(o.chunk.bytes()).into(),
                 });
             }
         }
