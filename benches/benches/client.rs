@@ -19,7 +19,7 @@ use std::hint::black_box;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use prometheus::Encoder as _;
 
 /// Prometheus's (and all three crates') default buckets, so the histograms do the same work.
@@ -169,11 +169,12 @@ fn series_values(i: usize) -> (String, &'static str, &'static str) {
     )
 }
 
-fn encode_10000(c: &mut Criterion) {
-    let mut g = c.benchmark_group("encode_10000_series_text");
-    g.throughput(Throughput::Elements(SERIES as u64));
-    g.sample_size(20);
-
+/// The same 10,000 series registered in each crate's registry.
+fn encode_setup() -> (
+    kagari_client::Registry,
+    prometheus::Registry,
+    prometheus_client::registry::Registry,
+) {
     let kr = kagari_client::Registry::new();
     let kf: kagari_client::IntCounterVec = kr
         .create_family(
@@ -210,6 +211,16 @@ fn encode_10000(c: &mut Criterion) {
         ])
         .inc_by(n);
     }
+
+    (kr, pr, pcr)
+}
+
+fn encode_10000(c: &mut Criterion) {
+    let mut g = c.benchmark_group("encode_10000_series_text");
+    g.throughput(Throughput::Elements(SERIES as u64));
+    g.sample_size(20);
+
+    let (kr, pr, pcr) = encode_setup();
 
     let mut buf = Vec::with_capacity(1 << 20);
     g.bench_function(BenchmarkId::from_parameter("kagari"), |b| {
@@ -248,4 +259,145 @@ criterion_group!(
     contended_inc,
     encode_10000
 );
-criterion_main!(benches);
+
+fn main() {
+    // `KAGARI_CLIENT_ONESHOT=<row>/<impl>:<n>` runs one row's operation `n` times without
+    // criterion, for `valgrind --tool=callgrind` (see `mod oneshot`).
+    if let Ok(spec) = std::env::var("KAGARI_CLIENT_ONESHOT") {
+        if let Err(e) = oneshot::run(&spec) {
+            eprintln!("KAGARI_CLIENT_ONESHOT={spec}: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+/// Runs one row's operation a given number of times, outside criterion, so that
+/// `valgrind --tool=callgrind` can count instructions per operation (two runs with different
+/// counts, the difference divided by the difference of counts: setup cancels out).
+mod oneshot {
+    use super::*;
+
+    pub(super) fn run(spec: &str) -> Result<(), String> {
+        let (what, n) = spec.split_once(':').ok_or("expected <row>/<impl>:<n>")?;
+        let n: u64 = n.parse().map_err(|e| format!("bad count: {e}"))?;
+        let (row, imp) = what.split_once('/').ok_or("expected <row>/<impl>")?;
+        let mut op = setup(row, imp)?;
+        for _ in 0..n {
+            op();
+        }
+        Ok(())
+    }
+
+    fn setup(row: &str, imp: &str) -> Result<Box<dyn FnMut()>, String> {
+        Ok(match (row, imp) {
+            ("counter_inc", "kagari") => {
+                let k = kagari_client::IntCounter::new();
+                Box::new(move || black_box(&k).inc())
+            }
+            ("counter_inc", "prometheus") => {
+                let p = prometheus::IntCounter::new("c", "c").map_err(|e| e.to_string())?;
+                Box::new(move || black_box(&p).inc())
+            }
+            ("counter_inc", "prometheus-client") => {
+                let pc: prometheus_client::metrics::counter::Counter = Default::default();
+                Box::new(move || {
+                    black_box(&pc).inc();
+                })
+            }
+            ("histogram_observe", _) => {
+                let mut x = 0.0f64;
+                let mut next = move || {
+                    x = (x + 0.618_033_988_7) % 12.0;
+                    x
+                };
+                match imp {
+                    "kagari" => {
+                        let k = kagari_client::Histogram::with_buckets(BUCKETS.to_vec())
+                            .map_err(|e| e.to_string())?;
+                        Box::new(move || k.observe(black_box(next())))
+                    }
+                    "prometheus" => {
+                        let p = prometheus::Histogram::with_opts(
+                            prometheus::HistogramOpts::new("h", "h").buckets(BUCKETS.to_vec()),
+                        )
+                        .map_err(|e| e.to_string())?;
+                        Box::new(move || p.observe(black_box(next())))
+                    }
+                    "prometheus-client" => {
+                        let pc = prometheus_client::metrics::histogram::Histogram::new(BUCKETS);
+                        Box::new(move || pc.observe(black_box(next())))
+                    }
+                    _ => return Err(format!("unknown impl {imp}")),
+                }
+            }
+            ("labelled_lookup_inc", _) => {
+                let k = kagari_client::IntCounterVec::new(&["method", "code"])
+                    .map_err(|e| e.to_string())?;
+                let p = prometheus::IntCounterVec::new(
+                    prometheus::Opts::new("r", "r"),
+                    &["method", "code"],
+                )
+                .map_err(|e| e.to_string())?;
+                let pc = prometheus_client::metrics::family::Family::<
+                    PcLabels,
+                    prometheus_client::metrics::counter::Counter,
+                >::default();
+                for m in METHODS {
+                    for code in CODES {
+                        k.with_label_values(&[m, code])
+                            .map_err(|e| e.to_string())?
+                            .inc();
+                        p.with_label_values(&[m, code]).inc();
+                        pc.get_or_create(&[("method", m), ("code", code)]).inc();
+                    }
+                }
+                match imp {
+                    "kagari" => Box::new(move || {
+                        if let Ok(c) = k.with_label_values(black_box(&["POST", "404"])) {
+                            c.inc();
+                        }
+                    }),
+                    "kagari_with_series" => Box::new(move || {
+                        let _ = k.with_series(black_box(&["POST", "404"]), |c| c.inc());
+                    }),
+                    "prometheus" => {
+                        Box::new(move || p.with_label_values(black_box(&["POST", "404"])).inc())
+                    }
+                    "prometheus-client" => Box::new(move || {
+                        pc.get_or_create(black_box(&[("method", "POST"), ("code", "404")]))
+                            .inc();
+                    }),
+                    _ => return Err(format!("unknown impl {imp}")),
+                }
+            }
+            ("encode_10000_series_text", _) => {
+                let (kr, pr, pcr) = encode_setup();
+                let mut buf = Vec::with_capacity(1 << 20);
+                let mut s = String::with_capacity(1 << 20);
+                let enc = prometheus::TextEncoder::new();
+                match imp {
+                    "kagari" => Box::new(move || {
+                        buf.clear();
+                        let _ = kr.encode(&mut buf, kagari_client::Format::Text);
+                        black_box(buf.len());
+                    }),
+                    "prometheus" => Box::new(move || {
+                        buf.clear();
+                        let _ = enc.encode(&pr.gather(), &mut buf);
+                        black_box(buf.len());
+                    }),
+                    "prometheus-client" => Box::new(move || {
+                        s.clear();
+                        let _ = prometheus_client::encoding::text::encode(&mut s, &pcr);
+                        black_box(s.len());
+                    }),
+                    _ => return Err(format!("unknown impl {imp}")),
+                }
+            }
+            _ => return Err(format!("unknown row/impl {row}/{imp}")),
+        })
+    }
+}

@@ -2,18 +2,29 @@
 //!
 //! Series are keyed by their complete label values (compared for equality), never by a bare
 //! hash. The map is split into shards, each a `parking_lot::RwLock<hashbrown::HashTable>`; the
-//! hash of the `&[&str]` values is computed once and picks both the shard and the bucket, so
-//! looking up an existing series takes a shared lock on one shard and allocates nothing.
+//! hash of the `&[&str]` values is computed once and picks both the shard and the bucket.
+//!
+//! In front of the map sits a per-thread cache ([`cache`]): values that pack into a [`Key`]
+//! (up to 8 values and 56 bytes of words, see [`key`]) are looked up there first, which takes
+//! no lock and writes no shared memory. A miss (or a key that does not fit) takes a shared lock
+//! on one shard; neither path allocates for an existing series.
 
+mod cache;
+mod key;
+
+use std::cell::RefCell;
 use std::hash::BuildHasher;
 use std::io;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 use kagari_exposition::MetricType;
 use parking_lot::RwLock;
 
+use self::cache::{Caches, ThreadCache};
+use self::key::{hash_values, same_bytes, Key, Seed};
 use crate::collector::{render_label_prefix, Metric, MetricWriter, Series, SeriesLabels};
 use crate::{Error, LabelSet};
 
@@ -23,21 +34,30 @@ const ENCODE_BATCH: usize = 64;
 
 #[derive(Debug)]
 struct Entry<M> {
+    /// [`hash_values`] of `values`, kept for rehashing.
+    hash: u64,
     values: Box<[Box<str>]>,
     /// The labels pre-rendered for encoding (see `render_label_prefix`).
     prefix: Option<Box<str>>,
     metric: M,
 }
 
-struct Inner<M> {
+struct Inner<M: Send> {
     names: Box<[Box<str>]>,
     shards: [RwLock<HashTable<Entry<M>>>; SHARDS],
-    /// Per-family random seed of [`hash_values`] (from hashbrown's randomly keyed builder).
-    seed: u64,
+    /// Per-family random secrets of the hash (from hashbrown's randomly keyed builder).
+    seed: Seed,
+    /// Bumped (under the shard lock) whenever series are removed: thread caches filled
+    /// before then are stale.
+    generation: AtomicU64,
+    caches: Caches<M>,
     make: Box<dyn Fn() -> M + Send + Sync>,
+    /// Tests force every hash to one value to check that colliding series stay apart.
+    #[cfg(test)]
+    constant_hash: bool,
 }
 
-impl<M: std::fmt::Debug> std::fmt::Debug for Inner<M> {
+impl<M: Send + std::fmt::Debug> std::fmt::Debug for Inner<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Family")
             .field("names", &self.names)
@@ -155,8 +175,12 @@ impl<M: Series> Family<M> {
             inner: Arc::new(Inner {
                 names: check_names(label_names)?,
                 shards: std::array::from_fn(|_| RwLock::new(HashTable::new())),
-                seed: DefaultHashBuilder::default().hash_one(0x00C0_FFEE_u64),
+                seed: Seed::new(DefaultHashBuilder::default().hash_one(0x00C0_FFEE_u64)),
+                generation: AtomicU64::new(0),
+                caches: Caches::new(),
                 make: Box::new(make),
+                #[cfg(test)]
+                constant_hash: false,
             }),
         })
     }
@@ -166,14 +190,31 @@ impl<M: Series> Family<M> {
         self.inner.names.iter().map(|n| &**n)
     }
 
+    /// The hash of `values` (what the table and the shard choice use).
     #[inline]
-    fn locate<S: AsRef<str>>(&self, values: &[S]) -> (u64, &RwLock<HashTable<Entry<M>>>) {
-        let hash = hash_values(self.inner.seed, values);
-        // Middle bits pick the shard: hashbrown uses the low bits and the top 7 inside a table.
-        (
-            hash,
-            &self.inner.shards[(hash >> 40) as usize & (SHARDS - 1)],
-        )
+    fn hash<S: AsRef<str>>(&self, values: &[S]) -> u64 {
+        #[cfg(test)]
+        if self.inner.constant_hash {
+            return 42;
+        }
+        hash_values(&self.inner.seed, values)
+    }
+
+    /// The hash of values already packed into `key` (equal to [`Self::hash`] of them).
+    #[inline]
+    fn key_hash(&self, key: &Key) -> u64 {
+        #[cfg(test)]
+        if self.inner.constant_hash {
+            return 42;
+        }
+        key.hash(&self.inner.seed)
+    }
+
+    #[inline]
+    fn shard(&self, hash: u64) -> &RwLock<HashTable<Entry<M>>> {
+        // Middle bits pick the shard: hashbrown uses the low bits and the top 7 inside a table,
+        // the thread cache bits 32..36.
+        &self.inner.shards[(hash >> 40) as usize & (SHARDS - 1)]
     }
 
     fn check_len(&self, got: usize) -> Result<(), Error> {
@@ -196,8 +237,7 @@ impl<M: Series> Family<M> {
     /// Runs `f` on the series for these label values (created on first use) without cloning
     /// its handle (saves the two atomic reference-count updates of [`Self::with_label_values`]).
     ///
-    /// `f` runs while the series' shard is read-locked, so it must not create or remove
-    /// series of this family.
+    /// No lock is held while `f` runs: it may use this family too.
     ///
     /// ```
     /// use kagari_client::IntCounterVec;
@@ -214,21 +254,68 @@ impl<M: Series> Family<M> {
         f: impl FnOnce(&M) -> R,
     ) -> Result<R, Error> {
         self.check_len(values.len())?;
-        let (hash, lock) = self.locate(values);
+        let Some((key, quick)) = Key::new(values) else {
+            let hash = self.hash(values);
+            let (metric, _) = self.get_or_create(hash, values);
+            return Ok(f(&metric));
+        };
+        if let Some(cell) = self.inner.caches.get() {
+            if let Ok(cache) = cell.try_borrow() {
+                let generation = self.inner.generation.load(Ordering::Relaxed);
+                if let Some(metric) = cache.get(&key, quick, generation) {
+                    return Ok(f(metric));
+                }
+            }
+        }
+        Ok(self.miss(key, quick, values, f))
+    }
+
+    /// The thread cache missed: look the series up in (or add it to) the map and cache it.
+    #[inline(never)]
+    fn miss<S: AsRef<str>, R>(
+        &self,
+        key: Key,
+        quick: u64,
+        values: &[S],
+        f: impl FnOnce(&M) -> R,
+    ) -> R {
+        let hash = self.key_hash(&key);
+        let (metric, generation) = self.get_or_create(hash, values);
+        let cell = self
+            .inner
+            .caches
+            .get_or(|| RefCell::new(ThreadCache::new(generation)));
+        // Busy only if `f` of an outer call on this thread is running: then skip the cache.
+        let Ok(mut cache) = cell.try_borrow_mut() else {
+            return f(&metric);
+        };
+        match cache.insert(key, quick, generation, metric) {
+            Ok(cached) => f(cached),
+            Err(metric) => {
+                drop(cache);
+                f(&metric)
+            }
+        }
+    }
+
+    /// A handle to the series for `values` (created if missing) and the family generation it
+    /// was found in (read under the shard lock).
+    fn get_or_create<S: AsRef<str>>(&self, hash: u64, values: &[S]) -> (M, u64) {
+        let lock = self.shard(hash);
+        let generation = || self.inner.generation.load(Ordering::Relaxed);
         {
             let table = lock.read();
             if let Some(e) = table.find(hash, |e| eq(&e.values, values)) {
-                return Ok(f(&e.metric));
+                return (e.metric.clone(), generation());
             }
         }
         let mut table = lock.write();
         if let Some(e) = table.find(hash, |e| eq(&e.values, values)) {
-            let metric = e.metric.clone();
-            drop(table);
-            return Ok(f(&metric));
+            return (e.metric.clone(), generation());
         }
         let metric = (self.inner.make)();
         let entry = Entry {
+            hash,
             values: values
                 .iter()
                 .map(|v| Box::<str>::from(v.as_ref()))
@@ -236,10 +323,8 @@ impl<M: Series> Family<M> {
             prefix: render_label_prefix(&self.inner.names, values),
             metric: metric.clone(),
         };
-        let seed = self.inner.seed;
-        table.insert_unique(hash, entry, |e| hash_values(seed, &e.values));
-        drop(table);
-        Ok(f(&metric))
+        table.insert_unique(hash, entry, |e| e.hash);
+        (metric, generation())
     }
 
     /// The series for a typed label set (names are checked against the family's).
@@ -274,19 +359,24 @@ impl<M: Series> Family<M> {
         if values.len() != self.inner.names.len() {
             return false;
         }
-        let (hash, lock) = self.locate(values);
-        let found = lock.read().find(hash, |e| eq(&e.values, values)).is_some();
+        let hash = self.hash(values);
+        let found = self
+            .shard(hash)
+            .read()
+            .find(hash, |e| eq(&e.values, values))
+            .is_some();
         found
     }
 
     /// Removes the series with these label values; returns whether it existed.
     pub fn remove<S: AsRef<str>>(&self, values: &[S]) -> Result<bool, Error> {
         self.check_len(values.len())?;
-        let (hash, lock) = self.locate(values);
-        let mut table = lock.write();
+        let hash = self.hash(values);
+        let mut table = self.shard(hash).write();
         match table.find_entry(hash, |e| eq(&e.values, values)) {
             Ok(occupied) => {
                 occupied.remove();
+                self.inner.generation.fetch_add(1, Ordering::Relaxed);
                 Ok(true)
             }
             Err(_) => Ok(false),
@@ -298,6 +388,7 @@ impl<M: Series> Family<M> {
         for shard in self.inner.shards.iter() {
             shard.write().clear();
         }
+        self.inner.generation.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Number of series.
@@ -318,69 +409,6 @@ fn eq<S: AsRef<str>>(stored: &[Box<str>], values: &[S]) -> bool {
             .iter()
             .zip(values)
             .all(|(a, b)| same_bytes(a.as_bytes(), b.as_ref().as_bytes()))
-}
-
-/// Byte equality that stays inline for short strings (label values usually are) instead of
-/// calling `memcmp`.
-#[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.len() > 16 {
-        return a == b;
-    }
-    let (a0, a1) = a.split_at(a.len().min(8));
-    let (b0, b1) = b.split_at(b.len().min(8));
-    word(a0) == word(b0) && word(a1) == word(b1)
-}
-
-/// Up to 8 bytes packed into a word without a `memcpy` (whose partial store would stall the
-/// following load). Not zero-padding: for 4..8 bytes two overlapping 4-byte loads, for 1..3
-/// bytes the first, middle and last byte. Injective among slices of one length, which is all
-/// that equality (lengths compared first) and hashing (length mixed in) need.
-#[inline]
-fn word(b: &[u8]) -> u64 {
-    if let Some(w) = b.first_chunk::<8>() {
-        return u64::from_le_bytes(*w);
-    }
-    if let (Some(lo), Some(hi)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
-        return u64::from(u32::from_le_bytes(*lo)) | (u64::from(u32::from_le_bytes(*hi)) << 32);
-    }
-    match (b.first(), b.get(b.len() / 2), b.last()) {
-        (Some(&x), Some(&y), Some(&z)) => {
-            u64::from(x) | (u64::from(y) << 8) | (u64::from(z) << 16) | (1 << 24)
-        }
-        _ => 0,
-    }
-}
-
-const K: u64 = 0x9E37_79B9_7F4A_7C15;
-
-#[inline]
-fn mix(h: u64, w: u64) -> u64 {
-    let m = u128::from(h ^ w) * u128::from(K);
-    (m as u64) ^ ((m >> 64) as u64)
-}
-
-/// Hashes label values word by word (inline, no `Hasher` calls); each value's length is
-/// mixed in so `["ab", "c"]` and `["a", "bc"]` differ. Keyed by the family's random seed;
-/// series are still compared by their full values, so a collision only costs a comparison.
-#[inline]
-fn hash_values<S: AsRef<str>>(seed: u64, values: &[S]) -> u64 {
-    let mut h = seed;
-    for v in values {
-        let b = v.as_ref().as_bytes();
-        let mut chunks = b.chunks_exact(8);
-        for c in chunks.by_ref() {
-            h = mix(h, word(c));
-        }
-        h = mix(
-            h ^ (b.len() as u64).rotate_left(32),
-            word(chunks.remainder()),
-        );
-    }
-    mix(h, values.len() as u64)
 }
 
 impl<M: Series> Metric for Family<M> {
@@ -553,48 +581,6 @@ mod tests {
     }
 
     #[test]
-    fn word_hash_and_equality_on_short_and_long_values() {
-        let samples = [
-            "",
-            "a",
-            "b",
-            "ab",
-            "ba",
-            "abc",
-            "acb",
-            "abcd",
-            "abce",
-            "abcdefg",
-            "abcdefh",
-            "abcdefgh",
-            "abcdefgi",
-            "abcdefghijklmnop",
-            "abcdefghijklmnoq",
-            "abcdefghijklmnopq",
-            "abcdefghijklmnopr",
-            "ü",
-            "üü",
-        ];
-        for a in samples {
-            for b in samples {
-                assert_eq!(
-                    same_bytes(a.as_bytes(), b.as_bytes()),
-                    a == b,
-                    "{a:?} {b:?}"
-                );
-                let (ha, hb) = (hash_values(7, &[a]), hash_values(7, &[b]));
-                assert_eq!(ha == hb, a == b, "hash {a:?} {b:?}");
-            }
-        }
-        // Value boundaries matter, and so does the seed.
-        assert_ne!(hash_values(1, &["ab", "c"]), hash_values(1, &["a", "bc"]));
-        assert_ne!(hash_values(1, &["", "x"]), hash_values(1, &["x", ""]));
-        assert_ne!(hash_values(1, &["x"]), hash_values(2, &["x"]));
-        let owned = [String::from("GET"), String::from("200")];
-        assert_eq!(hash_values(3, &owned), hash_values(3, &["GET", "200"]));
-    }
-
-    #[test]
     fn encodes_every_series_across_batches() {
         let r = crate::Registry::new();
         let f: IntCounterVec = r
@@ -657,6 +643,101 @@ mod tests {
             f.with_series(&["x", "y"], |c| c.inc()),
             Err(Error::InconsistentCardinality { .. })
         ));
+    }
+
+    /// A family whose every hash is 42 (the `constant_hash` test hook).
+    fn colliding() -> Family<IntCounter> {
+        let mut f = Family::<IntCounter>::new(&["a", "b"]).unwrap();
+        Arc::get_mut(&mut f.inner).unwrap().constant_hash = true;
+        f
+    }
+
+    #[test]
+    fn colliding_hashes_give_separate_series() {
+        let f = colliding();
+        let long = "v".repeat(100); // too long for a key: the uncached path
+        let sets: [[&str; 2]; 5] = [
+            ["x", "y"],
+            ["y", "x"],
+            ["xy", ""],
+            [&long, "y"],
+            [&long[1..], "y"],
+        ];
+        assert_eq!(f.hash(&sets[0]), f.hash(&sets[1]));
+        for (i, values) in sets.iter().enumerate() {
+            // Twice each, so the second lookup goes through the thread cache (same slot for
+            // all: the hash is the same) and must still compare the values.
+            for _ in 0..2 {
+                f.with_label_values(values).unwrap().inc_by(i as u64 + 1);
+                f.with_series(values, |c| c.inc_by(i as u64 + 1)).unwrap();
+            }
+        }
+        assert_eq!(f.len(), sets.len());
+        for (i, values) in sets.iter().enumerate() {
+            assert_eq!(
+                f.with_label_values(values).unwrap().get(),
+                4 * (i as u64 + 1)
+            );
+            assert_eq!(
+                f.with_series(values, |c| c.get()).unwrap(),
+                4 * (i as u64 + 1)
+            );
+        }
+        assert!(f.remove(&sets[1]).unwrap());
+        assert_eq!(f.with_label_values(&sets[0]).unwrap().get(), 4);
+        assert_eq!(f.with_label_values(&sets[1]).unwrap().get(), 0);
+    }
+
+    #[test]
+    fn removal_on_another_thread_invalidates_this_threads_cache() {
+        let f = Family::<IntCounter>::new(&["a"]).unwrap();
+        for _ in 0..3 {
+            f.with_label_values(&["x"]).unwrap().inc(); // cached on this thread
+        }
+        let g = f.clone();
+        std::thread::spawn(move || {
+            assert!(g.remove(&["x"]).unwrap());
+        })
+        .join()
+        .unwrap();
+        // Not the removed (cached) series: a new one.
+        assert_eq!(f.with_series(&["x"], |c| c.get()).unwrap(), 0);
+        f.with_label_values(&["x"]).unwrap().inc();
+        f.reset();
+        assert_eq!(f.with_label_values(&["x"]).unwrap().get(), 0);
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn with_series_may_use_the_family_inside_its_closure() {
+        let f = Family::<IntCounter>::new(&["a"]).unwrap();
+        f.with_series(&["x"], |_| ()).unwrap();
+        f.with_series(&["x"], |outer| {
+            // Cache borrowed by the outer call: these go to the map.
+            f.with_series(&["x"], |inner| inner.inc()).unwrap();
+            f.with_label_values(&["y"]).unwrap().inc();
+            assert!(f.remove(&["y"]).unwrap());
+            outer.inc();
+        })
+        .unwrap();
+        assert_eq!(f.with_series(&["x"], |c| c.get()).unwrap(), 2);
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn more_series_than_cache_slots_stay_correct() {
+        let f = Family::<IntCounter>::new(&["i", "j"]).unwrap();
+        for round in 0..5u64 {
+            for i in 0..300u64 {
+                let (a, b) = (i.to_string(), (i % 7).to_string());
+                f.with_label_values(&[&a, &b]).unwrap().inc_by(round + 1);
+            }
+        }
+        assert_eq!(f.len(), 300);
+        for i in 0..300u64 {
+            let (a, b) = (i.to_string(), (i % 7).to_string());
+            assert_eq!(f.with_series(&[&a, &b], |c| c.get()).unwrap(), 15);
+        }
     }
 
     crate::label_set! {

@@ -1,0 +1,287 @@
+//! The lookup key of a series: its label values packed into machine words, and their hash.
+//!
+//! The words of a set of values are: first one word holding every value's length (one byte
+//! each), then each value's bytes, eight at a time (see [`word`]; a value of up to 8 bytes,
+//! empty too, takes one word). For a fixed number of values
+//! (a family's) this sequence is injective, so when it fits in a [`Key`] comparing two keys
+//! compares the values, and the hash is computed from the same words in one pass.
+
+/// Words in a [`Key`]: the lengths word and up to 7 words of value bytes.
+pub(super) const KEY_WORDS: usize = 8;
+/// Values in a [`Key`] (one length byte each in the lengths word).
+const KEY_VALUES: usize = 8;
+
+/// Label values packed into words, zero-padded; see the module docs.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Key {
+    words: [u64; KEY_WORDS],
+}
+
+impl PartialEq for Key {
+    /// Branch-free over all words (no `memcmp` call).
+    #[inline]
+    fn eq(&self, other: &Key) -> bool {
+        self.words
+            .iter()
+            .zip(&other.words)
+            .fold(0, |diff, (a, b)| diff | (a ^ b))
+            == 0
+    }
+}
+
+impl Eq for Key {}
+
+impl Key {
+    /// Packs `values`, or `None` if they do not fit (more than 8 values, a value longer than
+    /// 255 bytes, or more than 7 words of value bytes in all). Also returns a cheap, unkeyed
+    /// mix of the words for picking a thread-cache slot (only its top bits are good):
+    /// collisions there only cost cache misses, as slots compare whole keys.
+    #[inline(always)]
+    pub(super) fn new<S: AsRef<str>>(values: &[S]) -> Option<(Key, u64)> {
+        if values.len() > KEY_VALUES {
+            return None;
+        }
+        let mut words = [0u64; KEY_WORDS];
+        let mut lens = 0u64;
+        let mut quick = 0u64;
+        let mut at = 1;
+        for (i, v) in values.iter().enumerate() {
+            let b = v.as_ref().as_bytes();
+            let len = u8::try_from(b.len()).ok()?;
+            lens |= u64::from(len) << (8 * (i % KEY_VALUES));
+            if b.len() <= 8 {
+                let w = word(b);
+                *words.get_mut(at)? = w;
+                quick = quick.rotate_left(23) ^ w;
+                at += 1;
+            } else {
+                for c in b.chunks(8) {
+                    let w = word(c);
+                    *words.get_mut(at)? = w;
+                    quick = quick.rotate_left(23) ^ w;
+                    at += 1;
+                }
+            }
+        }
+        if let Some(first) = words.first_mut() {
+            *first = lens;
+        }
+        let quick = (quick ^ lens).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Some((Key { words }, quick))
+    }
+
+    /// The hash of these values under `seed`; equal to [`hash_values`] of the same values.
+    #[inline]
+    pub(super) fn hash(&self, seed: &Seed) -> u64 {
+        hash_block(&self.words, seed, seed.0[KEY_WORDS])
+    }
+}
+
+/// Per-family random secrets of the hash (one per word of a block, plus the chaining start).
+#[derive(Debug, Clone)]
+pub(super) struct Seed([u64; KEY_WORDS + 1]);
+
+impl Seed {
+    /// Secrets derived from one random `u64`.
+    pub(super) fn new(random: u64) -> Seed {
+        let mut s = random;
+        Seed(std::array::from_fn(|_| {
+            // splitmix64
+            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }))
+    }
+}
+
+/// The 128-bit product of `a` and `b`, folded to 64 bits.
+#[inline]
+fn fold(a: u64, b: u64) -> u64 {
+    let m = u128::from(a) * u128::from(b);
+    (m as u64) ^ ((m >> 64) as u64)
+}
+
+/// Hashes one block of 8 words: four independent folds (they run in parallel), combined by a
+/// last fold with the chaining value `h`.
+#[inline]
+fn hash_block(w: &[u64; KEY_WORDS], seed: &Seed, h: u64) -> u64 {
+    let s = &seed.0;
+    let [w0, w1, w2, w3, w4, w5, w6, w7] = *w;
+    let [s0, s1, s2, s3, s4, s5, s6, s7, _] = *s;
+    let a = fold(w0 ^ s0, w1 ^ s1);
+    let b = fold(w2 ^ s2, w3 ^ s3);
+    let c = fold(w4 ^ s4, w5 ^ s5);
+    let d = fold(w6 ^ s6, w7 ^ s7);
+    fold(a ^ c ^ h, b ^ d ^ s0.rotate_left(32))
+}
+
+/// The hash of any values (also those that do not fit a [`Key`]): the same word sequence,
+/// hashed block by block, each block chained into the next.
+pub(super) fn hash_values<S: AsRef<str>>(seed: &Seed, values: &[S]) -> u64 {
+    let mut block = [0u64; KEY_WORDS];
+    let mut n = 0;
+    let mut h = seed.0[KEY_WORDS];
+    let push = |w: u64, block: &mut [u64; KEY_WORDS], n: &mut usize, h: &mut u64| {
+        if let Some(slot) = block.get_mut(*n) {
+            *slot = w;
+            *n += 1;
+        }
+        if *n == KEY_WORDS {
+            *h = hash_block(block, seed, *h);
+            *block = [0; KEY_WORDS];
+            *n = 0;
+        }
+    };
+    let mut lens = 0u64;
+    for (i, v) in values.iter().enumerate() {
+        // Equal to the `Key` lengths word when every length fits a byte and i < 8.
+        lens ^= (v.as_ref().len() as u64).rotate_left((8 * i % 64) as u32);
+    }
+    push(lens, &mut block, &mut n, &mut h);
+    for v in values {
+        // As in `Key::new`: one word for up to 8 bytes (also for none), else one per 8 bytes.
+        let b = v.as_ref().as_bytes();
+        if b.len() <= 8 {
+            push(word(b), &mut block, &mut n, &mut h);
+        } else {
+            for c in b.chunks(8) {
+                push(word(c), &mut block, &mut n, &mut h);
+            }
+        }
+    }
+    if n > 0 {
+        h = hash_block(&block, seed, h);
+    }
+    h
+}
+
+/// Byte equality that stays inline for short strings (label values usually are) instead of
+/// calling `memcmp`.
+#[inline]
+pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    let (a0, a1) = a.split_at(a.len().min(8));
+    let (b0, b1) = b.split_at(b.len().min(8));
+    word(a0) == word(b0) && word(a1) == word(b1)
+}
+
+/// Up to 8 bytes packed into a word without a `memcpy` (whose partial store would stall the
+/// following load). Not zero-padding: for 4..8 bytes two overlapping 4-byte loads, for 1..3
+/// bytes the first, middle and last byte and a marker bit. Injective among slices of one
+/// length, which is all that equality (lengths compared first) and keys (lengths stored) need.
+#[inline(always)]
+pub(super) fn word(b: &[u8]) -> u64 {
+    if let Some(w) = b.first_chunk::<8>() {
+        return u64::from_le_bytes(*w);
+    }
+    if let (Some(lo), Some(hi)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        return u64::from(u32::from_le_bytes(*lo)) | (u64::from(u32::from_le_bytes(*hi)) << 32);
+    }
+    match (b.first(), b.get(b.len() / 2), b.last()) {
+        (Some(&x), Some(&y), Some(&z)) => {
+            u64::from(x) | (u64::from(y) << 8) | (u64::from(z) << 16) | (1 << 24)
+        }
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLES: [&str; 19] = [
+        "",
+        "a",
+        "b",
+        "ab",
+        "ba",
+        "abc",
+        "acb",
+        "abcd",
+        "abce",
+        "abcdefg",
+        "abcdefh",
+        "abcdefgh",
+        "abcdefgi",
+        "abcdefghijklmnop",
+        "abcdefghijklmnoq",
+        "abcdefghijklmnopq",
+        "abcdefghijklmnopr",
+        "ü",
+        "üü",
+    ];
+
+    fn key(values: &[&str]) -> Option<Key> {
+        Key::new(values).map(|(k, _)| k)
+    }
+
+    #[test]
+    fn word_hash_and_equality_on_short_and_long_values() {
+        let seed = Seed::new(7);
+        for a in SAMPLES {
+            for b in SAMPLES {
+                assert_eq!(
+                    same_bytes(a.as_bytes(), b.as_bytes()),
+                    a == b,
+                    "{a:?} {b:?}"
+                );
+                let (ha, hb) = (hash_values(&seed, &[a]), hash_values(&seed, &[b]));
+                assert_eq!(ha == hb, a == b, "hash {a:?} {b:?}");
+                assert_eq!(key(&[a]) == key(&[b]), a == b, "key {a:?} {b:?}");
+            }
+        }
+        // Value boundaries matter, and so does the seed.
+        let (s1, s2) = (Seed::new(1), Seed::new(2));
+        assert_ne!(
+            hash_values(&s1, &["ab", "c"]),
+            hash_values(&s1, &["a", "bc"])
+        );
+        assert_ne!(hash_values(&s1, &["", "x"]), hash_values(&s1, &["x", ""]));
+        assert_ne!(key(&["ab", "c"]), key(&["a", "bc"]));
+        assert_ne!(key(&["", "x"]), key(&["x", ""]));
+        assert_ne!(hash_values(&s1, &["x"]), hash_values(&s2, &["x"]));
+        let owned = [String::from("GET"), String::from("200")];
+        assert_eq!(hash_values(&s1, &owned), hash_values(&s1, &["GET", "200"]));
+    }
+
+    #[test]
+    fn key_hash_equals_streamed_hash_and_long_values_do_not_fit() {
+        let seed = Seed::new(42);
+        let sets: [&[&str]; 7] = [
+            &[],
+            &["GET", "200"],
+            &["/api/v1/item/123", "POST", "404"],
+            &["a", "b", "c", "d", "e", "f", "g"],
+            &["0123456789abcdef0123456789abcdef0123456789abcdef01234"],
+            &["0123456789abcdef0123456789abcdef0123456789abcdef", ""],
+            &["12345678"; 7],
+        ];
+        for values in sets {
+            let (k, quick) = Key::new(values).unwrap();
+            assert_eq!(k.hash(&seed), hash_values(&seed, values), "{values:?}");
+            assert_eq!(Key::new(values).unwrap().1, quick);
+        }
+        let long = "x".repeat(57);
+        assert!(key(&[long.as_str()]).is_none());
+        assert!(key(&["1"; 9]).is_none());
+        assert!(key(&["12345678"; 8]).is_none());
+        assert!(key(&[""; 8]).is_none()); // an empty value takes a word too
+        assert!(key(&[&long[..50], "", ""]).is_none());
+        // Values that do not fit still hash, and differently.
+        assert_ne!(
+            hash_values(&seed, &[long.as_str()]),
+            hash_values(&seed, &[&long[1..]])
+        );
+        assert_ne!(
+            hash_values(&seed, &["1"; 9]),
+            hash_values(&seed, &["1"; 10])
+        );
+    }
+}
