@@ -148,6 +148,7 @@ const KChart = (() => {
     for (let t = Math.ceil(opts.start / tStep) * tStep; t <= opts.end; t += tStep) {
       const xx = x(t).toFixed(1);
       grid.appendChild(svg("line", { x1: xx, x2: xx, y1: m.top, y2: m.top + ph }));
+      if (x(t) < m.left + 30 || x(t) > width - m.right - 30) continue; // label would be clipped
       const lbl = svg("text", { x: xx, y: height - 8, "text-anchor": "middle" });
       lbl.textContent = formatTick(t, tStep);
       axis.appendChild(lbl);
@@ -240,10 +241,12 @@ const KChart = (() => {
         ...rows.slice(0, 15).map(r => K.el("div", { class: "mono" },
           K.el("span", { class: "swatch", style: "display:inline-block;width:8px;height:8px;margin-right:4px;background:" + color(r.s.index) }),
           K.metricText(r.s.metric) + ": " + r.v)),
-        rows.length > 15 ? K.el("div", {}, "… " + (rows.length - 15) + " more") : null);
+        ...(rows.length > 15 ? [K.el("div", {}, "… " + (rows.length - 15) + " more")] : []));
       tip.hidden = false;
+      // Beside the cursor, on the side with more room.
       const left = ev.clientX - container.getBoundingClientRect().left;
-      tip.style.left = Math.min(left + 14, Math.max(container.clientWidth - 420, 0)) + "px";
+      const w = tip.offsetWidth;
+      tip.style.left = (left > container.clientWidth / 2 ? Math.max(left - w - 14, 0) : left + 14) + "px";
       tip.style.top = (m.top + 10) + "px";
     });
   }

@@ -86,28 +86,74 @@
   let items = [];
   let sel = -1;
 
-  function wordAtCursor() {
+  // Label names (per metric, "" for all) and label values, fetched once each.
+  const labelNames = new Map();
+  const labelValues = new Map();
+
+  /**
+   * What the word at the cursor is: {kind: "name" | "label" | "value", word, start, metric?, label?}
+   * (`name` = metric, function or keyword; `label` = a label name in a selector or a grouping;
+   * `value` = inside the quotes of a matcher), or null where nothing completes.
+   */
+  function contextAtCursor() {
     const before = expr.value.slice(0, expr.selectionStart);
+    const plain = before.replace(/\\./g, "__");
+    const inString = ((plain.match(/"/g) || []).length) % 2 === 1;
+    if (inString) {
+      const m = /([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"]*)$/.exec(plain);
+      if (!m) return null;
+      const start = before.length - m[3].length;
+      return { kind: "value", word: before.slice(start), start, label: m[1] };
+    }
+    const opens = plain.lastIndexOf("{");
+    const inSelector = opens > plain.lastIndexOf("}");
+    const grouping = /\b(by|without|on|ignoring|group_left|group_right)\s*\(([^()]*)$/.exec(plain);
     const m = /[a-zA-Z_:][a-zA-Z0-9_:]*$/.exec(before);
-    if (!m) return null;
-    // Inside a {...} selector or a string the word is a label or a value: no metric completion.
-    const opens = (before.match(/\{/g) || []).length - (before.match(/\}/g) || []).length;
-    const quotes = (before.match(/"/g) || []).length;
-    if (opens > 0 || quotes % 2 === 1) return null;
-    return { word: m[0], start: m.index };
+    const word = m ? m[0] : "";
+    const start = before.length - word.length;
+    if (inSelector || grouping) {
+      const prev = plain.slice(0, start).trimEnd().slice(-1);
+      if (!["{", ",", "("].includes(prev)) return null;
+      const metric = inSelector ? (/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*$/.exec(plain.slice(0, opens)) || [])[1] : "";
+      return { kind: "label", word, start, metric: metric || "" };
+    }
+    if (!word) return null;
+    return { kind: "name", word, start };
   }
 
-  function candidates(word) {
+  function rank(all, word) {
     const w = word.toLowerCase();
-    const all = [
-      ...metricNames.map(n => [n, "metric"]),
-      ...FUNCTIONS.map(n => [n, "function"]),
-      ...AGGREGATIONS.map(n => [n, "aggregation"]),
-      ...KEYWORDS.map(n => [n, "keyword"]),
-    ];
     const prefix = all.filter(([n]) => n.toLowerCase().startsWith(w) && n !== word);
     const inner = all.filter(([n]) => !n.toLowerCase().startsWith(w) && n.toLowerCase().includes(w));
     return prefix.concat(inner).slice(0, 60);
+  }
+
+  /** The candidates for a context, or null while they are being fetched. */
+  function candidates(ctx) {
+    if (ctx.kind === "name") {
+      return rank([
+        ...metricNames.map(n => [n, "metric"]),
+        ...FUNCTIONS.map(n => [n, "function"]),
+        ...AGGREGATIONS.map(n => [n, "aggregation"]),
+        ...KEYWORDS.map(n => [n, "keyword"]),
+      ], ctx.word);
+    }
+    const cache = ctx.kind === "label" ? labelNames : labelValues;
+    const key = ctx.kind === "label" ? ctx.metric : ctx.label;
+    const known = cache.get(key);
+    if (known === undefined) {
+      cache.set(key, null);
+      const req = ctx.kind === "label"
+        ? K.api("labels", key ? { "match[]": key } : {})
+        : K.api("label/" + encodeURIComponent(key) + "/values");
+      req.then(j => j.data || [], () => []).then(list => {
+        cache.set(key, list.filter(n => n !== "__name__"));
+        showCompletions();
+      });
+      return null;
+    }
+    if (known === null) return null;
+    return rank(known.map(n => [n, ctx.kind === "label" ? "label" : "value"]), ctx.word);
   }
 
   function closeCompletions() {
@@ -117,11 +163,12 @@
   }
 
   function showCompletions() {
-    const at = wordAtCursor();
-    if (!at) return closeCompletions();
-    items = candidates(at.word);
+    const ctx = contextAtCursor();
+    if (!ctx || document.activeElement !== expr) return closeCompletions();
+    const found = candidates(ctx);
+    if (!found || !found.length) return closeCompletions();
+    items = found;
     sel = -1;
-    if (!items.length) return closeCompletions();
     box.replaceChildren(...items.map(([n, kind], i) =>
       K.el("li", { role: "option", "data-i": i, onmousedown: e => { e.preventDefault(); accept(i); } },
         n, K.el("span", { class: "kind" }, kind))));
@@ -134,14 +181,20 @@
   }
 
   function accept(i) {
-    const at = wordAtCursor();
+    const ctx = contextAtCursor();
     const item = items[i];
-    if (!at || !item) return closeCompletions();
+    if (!ctx || !item) return closeCompletions();
     const v = expr.value;
-    const cut = at.start + at.word.length;
-    const insert = item[0] + (item[1] === "function" ? "(" : "");
-    expr.value = v.slice(0, at.start) + insert + v.slice(cut);
-    const pos = at.start + insert.length;
+    let cut = ctx.start + ctx.word.length;
+    let insert = item[0];
+    if (item[1] === "function") insert += "(";
+    if (ctx.kind === "value") {
+      insert = item[0].replace(/\\/g, "\\\\").replace(/"/g, "\\\"");
+      if (v[cut] === "\"") cut++;
+      insert += "\"";
+    }
+    expr.value = v.slice(0, ctx.start) + insert + v.slice(cut);
+    const pos = ctx.start + insert.length;
     expr.setSelectionRange(pos, pos);
     closeCompletions();
     autosize();

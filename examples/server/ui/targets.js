@@ -1,7 +1,9 @@
 // /targets: active targets from /api/v1/targets grouped by scrape pool.
+// /service-discovery: each pool's discovered labels beside the labels relabeling made of them.
 "use strict";
 
 (() => {
+  const page = document.getElementById("main").dataset.page;
   const out = document.getElementById("targets");
   const unhealthyOnly = document.getElementById("unhealthy-only");
   const search = document.getElementById("target-search");
@@ -60,17 +62,48 @@
     K.fill(out, sections, dropped ? K.el("p", { class: "muted" }, dropped + " target(s) dropped by relabeling.") : null);
   }
 
+  /** /service-discovery: discovered labels → target labels, or "Dropped". */
+  function renderSd() {
+    const pools = new Map();
+    const add = (pool, row) => {
+      if (!pools.has(pool)) pools.set(pool, { rows: [], active: 0, dropped: 0 });
+      const p = pools.get(pool);
+      p.rows.push(row);
+      if (row.labels) p.active++;
+      else p.dropped++;
+    };
+    for (const t of data.activeTargets || []) add(t.scrapePool, t);
+    for (const t of data.droppedTargets || []) add(t.scrapePool, { discoveredLabels: t.discoveredLabels });
+    const q = search.value.trim().toLowerCase();
+    const sections = [...pools.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([pool, p]) => {
+      const rows = p.rows
+        .filter(r => !unhealthyOnly.checked || !r.labels)
+        .filter(r => !q || JSON.stringify(r.discoveredLabels).toLowerCase().includes(q))
+        .map(r => K.el("tr", { class: r.labels ? "sd-active" : "sd-dropped" },
+          K.el("td", {}, K.labelBadges(r.discoveredLabels)),
+          K.el("td", {}, r.labels ? K.labelBadges(r.labels) : K.el("span", { class: "muted" }, "Dropped"))));
+      return K.el("details", { class: "pool", open: true },
+        K.el("summary", {}, pool + " (" + p.active + " / " + (p.active + p.dropped) + " active targets)"),
+        K.el("div", { class: "body" }, K.el("table", { class: "data" },
+          K.el("thead", {}, K.el("tr", {}, K.el("th", {}, "Discovered Labels"), K.el("th", {}, "Target Labels"))),
+          K.el("tbody", {}, rows))));
+    });
+    K.fill(out, sections.length ? sections : [K.el("div", { class: "empty" }, "No targets.")]);
+  }
+
   async function load() {
     try {
       data = (await K.api("targets", { state: "any" })).data;
-      render();
+      if (page === "/service-discovery") renderSd();
+      else render();
     } catch (e) {
       K.fill(out, K.errorBox(e));
     }
   }
 
-  unhealthyOnly.addEventListener("change", render);
-  search.addEventListener("input", render);
+  const rerender = () => (page === "/service-discovery" ? renderSd() : render());
+  unhealthyOnly.addEventListener("change", rerender);
+  search.addEventListener("input", rerender);
   document.getElementById("refresh").addEventListener("click", load);
   load();
 })();

@@ -1,5 +1,6 @@
-//! The web UI: the expression browser and the status pages, plain HTML, CSS and vanilla
-//! JavaScript from `examples/server/ui/`, embedded in the binary (no build step).
+//! The web UI: the expression browser and the status pages (targets, service discovery,
+//! alerts, rules, configuration, flags, TSDB, runtime and build information), plain HTML, CSS
+//! and vanilla JavaScript from `examples/server/ui/`, embedded in the binary (no build step).
 //!
 //! Every page is `ui/layout.html` (nav bar, stylesheet, `common.js`) around a body fragment
 //! and the page's scripts, rendered once when the router is built. The pages read the
@@ -49,6 +50,14 @@ const TARGETS_BODY: &str = r#"<h1>Targets</h1>
 </div>
 <div id="targets">Loading…</div>"#;
 
+const SD_BODY: &str = r#"<h1>Service Discovery</h1>
+<div class="filters">
+  <label><input type="checkbox" id="unhealthy-only"> Dropped only</label>
+  <input type="text" id="target-search" placeholder="Filter by discovered labels" size="40">
+  <button type="button" id="refresh">Refresh</button>
+</div>
+<div id="targets">Loading…</div>"#;
+
 /// A status page: a heading and a container `status.js` fills.
 macro_rules! status_body {
     ($title:literal) => {
@@ -79,6 +88,12 @@ const PAGES: &[Page] = &[
         path: "/targets",
         title: "Targets",
         body: TARGETS_BODY,
+        scripts: &["targets.js"],
+    },
+    Page {
+        path: "/service-discovery",
+        title: "Service Discovery",
+        body: SD_BODY,
         scripts: &["targets.js"],
     },
     Page {

@@ -18,7 +18,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use common::Server;
-use webdriver::{Browser, ENTER, ESCAPE};
+use webdriver::{Browser, ENTER, ESCAPE, TAB};
 
 /// The UI's pages and the script each must load.
 const PAGES: &[(&str, &str)] = &[
@@ -27,6 +27,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/alerts", "/assets/rules.js"),
     ("/rules", "/assets/rules.js"),
     ("/targets", "/assets/targets.js"),
+    ("/service-discovery", "/assets/targets.js"),
     ("/config", "/assets/status.js"),
     ("/flags", "/assets/status.js"),
     ("/tsdb-status", "/assets/status.js"),
@@ -151,6 +152,18 @@ fn ui_in_headless_chromium() {
     assert_eq!(hidden, json!(true), "Escape closes the completion list");
 
     // Graph tab: a range query drawn as SVG paths with at least two points.
+    // Label-value completion inside a selector; Tab accepts the first candidate.
+    b.type_into("#expr", "up{job=\"prom");
+    b.wait_for(
+        "the label-value completion",
+        "const l = document.getElementById('completions');
+         return !l.hidden && l.querySelector('li').firstChild.textContent === 'prometheus';",
+        |_| {},
+    );
+    b.send_keys(&b.find("#expr"), TAB);
+    let value = b.execute("return document.getElementById('expr').value", &[]);
+    assert_eq!(value, json!("up{job=\"prometheus\""));
+
     // Switching tabs runs the query in the new tab, as Prometheus does.
     b.type_into("#expr", "rate(prometheus_http_requests_total[1m])");
     b.click(&b.find("#tab-graph"));
@@ -180,6 +193,20 @@ fn ui_in_headless_chromium() {
         &[],
     );
     assert!(axis_labels.as_u64().unwrap_or(0) >= 4, "{axis_labels}");
+    // Hovering the chart near its right edge (the newest points) shows each series' value
+    // at the nearest step.
+    let half = b.execute(
+        "return Math.floor(document.querySelector('#chart svg').getBoundingClientRect().width / 2)",
+        &[],
+    );
+    b.hover(&b.find("#chart svg"), half.as_i64().unwrap_or(0) - 20, 0);
+    let tip = b.wait_for(
+        "the hover tooltip",
+        "const t = document.querySelector('#chart .tooltip');
+         return t && !t.hidden ? t.innerText : null;",
+        |_| {},
+    );
+    assert!(tip.as_str().unwrap_or("").contains("handler="), "{tip}");
     shot(&b, "graph");
 
     // Stacked: areas appear under the lines.
@@ -240,6 +267,20 @@ fn ui_in_headless_chromium() {
     );
     assert_eq!(summary, json!("prometheus (1/1 up)"));
     shot(&b, "targets");
+
+    // Service discovery: the discovered address beside the target labels.
+    b.goto(&s.url("/service-discovery"));
+    let sd = b.wait_for(
+        "the service-discovery row",
+        "const r = document.querySelector('tr.sd-active'); return r ? r.innerText : null;",
+        |_| {},
+    );
+    let sd = sd.as_str().unwrap_or_default();
+    assert!(
+        sd.contains(&format!("__address__=\"127.0.0.1:{}\"", s.port)),
+        "{sd}"
+    );
+    assert!(sd.contains("job=\"prometheus\""), "{sd}");
 
     // Rules: none configured.
     b.goto(&s.url("/rules"));

@@ -20,6 +20,9 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// The Enter key for `send_keys`.
 pub(crate) const ENTER: &str = "\u{E007}";
 
+/// The Tab key for `send_keys`.
+pub(crate) const TAB: &str = "\u{E004}";
+
 /// The Escape key for `send_keys`.
 pub(crate) const ESCAPE: &str = "\u{E00C}";
 
@@ -219,6 +222,16 @@ impl Browser {
         let e = self.find(css);
         self.clear(&e);
         self.send_keys(&e, text);
+    }
+
+    /// Moves the mouse to `(x, y)` pixels from the element's centre.
+    pub(crate) fn hover(&self, e: &Element, x: i64, y: i64) {
+        let origin = json!({ ELEMENT_KEY: e.0 });
+        let actions = json!({ "actions": [{
+            "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" },
+            "actions": [{ "type": "pointerMove", "duration": 0, "origin": origin, "x": x, "y": y }],
+        }]});
+        self.call("POST", "/actions", Some(&actions));
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its result.
