@@ -57,6 +57,8 @@ impl std::fmt::Debug for ManagerOptions {
 struct JobState {
     active: Vec<(Arc<Target>, SharedHealth)>,
     dropped: Vec<kagari_model::Labels>,
+    /// Target syncs so far (each derives every target: must follow discovery updates only).
+    syncs: u64,
 }
 
 type SharedState = Arc<Mutex<JobState>>;
@@ -299,6 +301,9 @@ impl JobRunner {
         let first = self.params(&cfg, None);
         let (params_tx, _) = watch::channel(Arc::new(first));
         let mut pending_reload = false;
+        // False once every provider has finished (static configs send once and end): the
+        // merged groups can no longer change until discovery is restarted.
+        let mut groups_open = true;
         let mode = loop {
             tokio::select! {
                 biased;
@@ -319,6 +324,7 @@ impl JobRunner {
                     if restart {
                         disc = JobDiscovery::start(providers(&new_cfg, self.poll, self.extra.as_ref()));
                         groups_rx = disc.subscribe();
+                        groups_open = true;
                     }
                     cfg = new_cfg;
                     let prev = params_tx.borrow().clone();
@@ -333,10 +339,13 @@ impl JobRunner {
                         self.sync(&cfg, &groups, &params_tx, true);
                     }
                 }
-                r = groups_rx.changed() => {
+                r = groups_rx.changed(), if groups_open => {
                     if r.is_err() {
-                        // Discovery ended (cannot happen while `disc` lives); wait for other events.
-                        groups_rx = disc.subscribe();
+                        // Every provider has finished and the last groups were seen: only a
+                        // reload or a stop can change anything now. (Re-subscribing here
+                        // would spin: a fresh receiver of a closed channel reports the last
+                        // value as new, then the closure, forever.)
+                        groups_open = false;
                         continue;
                     }
                     let groups = groups_rx.borrow_and_update().clone();
@@ -446,5 +455,80 @@ impl JobRunner {
             .collect();
         st.active.sort_by(|a, b| a.0.labels().cmp(b.0.labels()));
         st.dropped = dropped;
+        st.syncs += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appender::{AppendError, Appender, SeriesRef};
+
+    struct Null;
+    struct NullApp;
+    impl Appender for NullApp {
+        fn append(
+            &mut self,
+            _: Option<SeriesRef>,
+            _: &kagari_model::Labels,
+            _: i64,
+            _: f64,
+        ) -> Result<SeriesRef, AppendError> {
+            Ok(SeriesRef(0))
+        }
+        fn commit(self: Box<Self>) -> Result<(), AppendError> {
+            Ok(())
+        }
+        fn rollback(self: Box<Self>) -> Result<(), AppendError> {
+            Ok(())
+        }
+    }
+    impl Appendable for Null {
+        fn appender(&self) -> Box<dyn Appender> {
+            Box::new(NullApp)
+        }
+    }
+
+    fn syncs(m: &ScrapeManager) -> u64 {
+        m.jobs
+            .values()
+            .map(|h| h.state.lock().map_or(0, |s| s.syncs))
+            .sum()
+    }
+
+    /// Static discovery reports once and ends; the job must then stay idle instead of
+    /// re-deriving its targets in a loop.
+    #[tokio::test]
+    async fn finished_discovery_is_synced_once() {
+        let cfg = Config::from_yaml(
+            "scrape_configs: [{job_name: x, scrape_interval: 1h, static_configs: [{targets: ['127.0.0.1:1', '127.0.0.1:2']}]}]",
+        )
+        .unwrap();
+        let mut m = ScrapeManager::new(Arc::new(Null), ManagerOptions::default());
+        m.apply_config(&cfg).unwrap();
+        while m.active_targets().len() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // Give a spinning job task plenty of turns.
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        assert_eq!(syncs(&m), 1);
+        // A reload that changes the targets syncs again, once the new provider reports.
+        let cfg = Config::from_yaml(
+            "scrape_configs: [{job_name: x, scrape_interval: 1h, static_configs: [{targets: ['127.0.0.1:3']}]}]",
+        )
+        .unwrap();
+        m.apply_config(&cfg).unwrap();
+        while m.active_targets().len() != 1 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        assert_eq!(syncs(&m), 2);
+        m.stop().await;
     }
 }

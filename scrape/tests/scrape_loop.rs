@@ -276,6 +276,7 @@ async fn timeout_body_limit_sample_limit_and_invalid_exposition_fail_the_scrape(
         "{}",
         t.health.last_error
     );
+    assert_all(&st.values("up"), 0.0);
     assert!(st.values("a").is_empty(), "rolled back");
 
     let mut json = Response::text("a 1\n");
@@ -335,7 +336,13 @@ async fn basic_and_bearer_auth() {
 
     let mut resp = Response::text("m 1\n");
     resp.require_auth = Some("Bearer tok3n".into());
-    let (t, _) = failing_scrape("", resp.clone()).await;
+    let (t, st) = failing_scrape("", resp.clone()).await;
+    assert_eq!(
+        (t.health.health, t.health.last_error.as_str()),
+        (Health::Down, "server returned HTTP status 401 Unauthorized")
+    );
+    assert_all(&st.values("up"), 0.0);
+    let (t, _) = failing_scrape("    authorization: {credentials: wrong}\n", resp.clone()).await;
     assert_eq!(t.health.health, Health::Down);
     let (t, _) = failing_scrape("    authorization: {credentials: tok3n}\n", resp.clone()).await;
     assert_eq!(t.health.health, Health::Up, "{}", t.health.last_error);
