@@ -12,12 +12,10 @@ mod config;
 mod federate;
 mod flags;
 mod metrics;
-mod rules;
 mod state;
 mod storage;
 mod ui;
 mod web;
-mod webconfig;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -93,11 +91,6 @@ async fn run(flags: Flags) -> Result<(), String> {
         retention_size: flags.retention_size.bytes(),
         ..kagari_tsdb::Options::default()
     };
-    let web_cfg = webconfig::WebConfig::load(flags.web_config_file.as_deref())
-        .map_err(|e| format!("error loading web config: {e}"))?;
-    if web_cfg.tls.is_some() {
-        tracing::info!("TLS is enabled");
-    }
     let std_listener = std::net::TcpListener::bind(&flags.listen_address)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(|e| format!("listening on {}: {e}", flags.listen_address))?;
@@ -117,11 +110,9 @@ async fn run(flags: Flags) -> Result<(), String> {
     let early =
         tokio::net::TcpListener::from_std(std_listener.try_clone().map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
-    let early = web_cfg.listener(early).map_err(|e| e.to_string())?;
-    let early_app = web_cfg.protect(web::starting_router());
     let (opened_tx, opened_rx) = tokio::sync::oneshot::channel::<()>();
     let starting = tokio::spawn(async move {
-        axum::serve(early, early_app)
+        axum::serve(early, web::starting_router())
             .with_graceful_shutdown(async {
                 let _ = opened_rx.await;
             })
@@ -138,9 +129,7 @@ async fn run(flags: Flags) -> Result<(), String> {
     if let Ok(Err(e)) = starting.await {
         tracing::warn!(error = %e, "start-up responder");
     }
-    let listener = tokio::net::TcpListener::from_std(std_listener)
-        .and_then(|l| web_cfg.listener(l))
-        .map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
 
     let appendable = storage::DbAppendable::new(db.clone());
     let metrics = metrics::Metrics::new(db.clone(), appendable.stats().clone())
@@ -157,21 +146,6 @@ async fn run(flags: Flags) -> Result<(), String> {
         timeout: Some(flags.query_timeout.as_duration()),
         ..EngineOptions::default()
     };
-    let rules = Arc::new(
-        rules::Rules::start(
-            db.clone(),
-            &flags.rules,
-            engine.clone(),
-            format!("http://{self_target}"),
-            &loaded.config,
-            flags.config_file.as_deref(),
-        )
-        .map_err(|e| format!("starting rule evaluation: {e}"))?,
-    );
-    metrics
-        .registry
-        .register_collector(rules.collector())
-        .map_err(|e| format!("registering rule metrics: {e}"))?;
     let st = Arc::new(AppState {
         db: db.clone(),
         engine,
@@ -184,7 +158,6 @@ async fn run(flags: Flags) -> Result<(), String> {
         quit: Notify::new(),
         quitting: AtomicBool::new(false),
         start_time: SystemTime::now(),
-        rules,
     });
 
     let compactor = tokio::spawn(compact_loop(db.clone()));
@@ -197,7 +170,7 @@ async fn run(flags: Flags) -> Result<(), String> {
     let int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .map_err(|e| format!("installing the SIGINT handler: {e}"))?;
     tracing::info!(%addr, "listening; server is ready to receive web requests");
-    let app = web_cfg.protect(web::router(st.clone()));
+    let app = web::router(st.clone());
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal(st.clone(), term, int))
         .await;
@@ -214,9 +187,6 @@ async fn run(flags: Flags) -> Result<(), String> {
         m.stop().await;
     }
     compactor.abort();
-    tracing::info!("stopping rule evaluation and the notifier");
-    let rules = st.rules.clone();
-    let _ = tokio::task::spawn_blocking(move || rules.stop()).await;
     reloader.abort();
     tracing::info!("closing storage");
     let closed = tokio::task::spawn_blocking(move || db.close())
