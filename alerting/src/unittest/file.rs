@@ -138,34 +138,44 @@ pub(super) fn decode(content: &str) -> Result<RawFile, UnitTestError> {
 /// serde's own message otherwise.
 fn go_yaml_message(e: &serde_yaml_ng::Error) -> String {
     let msg = e.to_string();
+    let line = e.location().map(|l| l.line());
     let field = msg
         .split_once("unknown field `")
         .and_then(|(_, r)| r.split_once('`'))
         .map(|(f, _)| f);
-    let (Some(f), Some(loc)) = (field, e.location()) else {
-        return format!("yaml: {msg}");
-    };
-    let path = msg.split_once(": unknown field").map_or("", |(p, _)| p);
-    let last = path
-        .rsplit('.')
-        .next()
-        .unwrap_or("")
-        .split('[')
-        .next()
-        .unwrap_or("");
-    let ty = match last {
-        "tests" => "testGroup",
-        "input_series" => "series",
-        "alert_rule_test" => "alertTestCase",
-        "exp_alerts" => "alert",
-        "promql_expr_test" => "promqlTestCase",
-        "exp_samples" => "sample",
-        _ => "unitTestFile",
-    };
-    format!(
-        "yaml: unmarshal errors:\n  line {}: field {f} not found in type main.{ty}",
-        loc.line()
-    )
+    if let (Some(f), Some(line)) = (field, line) {
+        let path = msg.split_once(": unknown field").map_or("", |(p, _)| p);
+        let last = path
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .split('[')
+            .next()
+            .unwrap_or("");
+        let ty = match last {
+            "tests" => "testGroup",
+            "input_series" => "series",
+            "alert_rule_test" => "alertTestCase",
+            "exp_alerts" => "alert",
+            "promql_expr_test" => "promqlTestCase",
+            "exp_samples" => "sample",
+            _ => "unitTestFile",
+        };
+        return format!(
+            "yaml: unmarshal errors:\n  line {line}: field {f} not found in type main.{ty}"
+        );
+    }
+    // `invalid type: string "x", expected f64` is Go's "cannot unmarshal !!str `x` into float64".
+    let bad_float = msg
+        .split_once("invalid type: string \"")
+        .and_then(|(_, r)| r.split_once("\", expected f64"))
+        .map(|(v, _)| v);
+    if let (Some(v), Some(line)) = (bad_float, line) {
+        return format!(
+            "yaml: unmarshal errors:\n  line {line}: cannot unmarshal !!str `{v}` into float64"
+        );
+    }
+    format!("yaml: {msg}")
 }
 
 /// Parses a Prometheus duration (`model.Duration`), in ms.
@@ -276,6 +286,19 @@ mod tests {
         assert_eq!(
             e,
             "yaml: unmarshal errors:\n  line 1: field bogus not found in type main.unitTestFile"
+        );
+    }
+
+    #[test]
+    fn bad_floats_read_like_go() {
+        let e = decode(
+            "tests:\n  - promql_expr_test:\n      - exp_samples:\n          - value: -Inf\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "yaml: unmarshal errors:\n  line 4: cannot unmarshal !!str `-Inf` into float64"
         );
     }
 

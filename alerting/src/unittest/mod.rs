@@ -22,6 +22,26 @@ use crate::rulefmt::RuleFileError;
 use crate::rules::RuleError;
 use report::{alert_list, format_float_e, go_duration, indent_lines, sample_list};
 
+/// Options of [`run_test_file`].
+#[derive(Debug, Clone, Default)]
+pub struct UnitTestOptions {
+    /// Only test groups whose `name` matches run (promtool 3's `--run`; build it with
+    /// [`UnitTestOptions::with_run_patterns`]).
+    pub run: Option<regex::Regex>,
+}
+
+impl UnitTestOptions {
+    /// Options running only the test groups whose whole name matches one of `patterns`
+    /// (`^(?:p1|p2)$`, as promtool joins repeated `--run` flags); no patterns runs all.
+    pub fn with_run_patterns(patterns: &[String]) -> Result<UnitTestOptions, regex::Error> {
+        if patterns.is_empty() {
+            return Ok(UnitTestOptions::default());
+        }
+        let re = regex::Regex::new(&format!("^(?:{})$", patterns.join("|")))?;
+        Ok(UnitTestOptions { run: Some(re) })
+    }
+}
+
 /// What running one test file produced.
 #[derive(Debug, Default)]
 pub struct FileOutcome {

@@ -10,16 +10,16 @@ use kagari_promql::SequenceValue;
 use super::file::{self, RawFile, RawTestGroup, Scalar};
 use super::glob::glob;
 use super::report::{AlertDesc, PairList, SampleDesc};
-use super::{FileOutcome, UnitTestError};
+use super::{FileOutcome, UnitTestError, UnitTestOptions};
 use crate::rulefmt::{parse_rule_file, ParseOptions};
 use crate::rules::{EvalEnv, Group, Rule};
 use crate::AlertState;
 
 const DEFAULT_EVAL_INTERVAL_MS: i64 = 60_000;
 
-/// Runs every test group of the test file at `path` (rule files are resolved relative to
-/// its directory).
-pub fn run_test_file(path: &str) -> FileOutcome {
+/// Runs the test groups of the test file at `path` (rule files are resolved relative to its
+/// directory).
+pub fn run_test_file(path: &str, opts: &UnitTestOptions) -> FileOutcome {
     let mut out = FileOutcome::default();
     let content = match std::fs::read_to_string(path) {
         Ok(c) => c,
@@ -64,7 +64,7 @@ pub fn run_test_file(path: &str) -> FileOutcome {
             }
         }
     }
-    match run_file(&raw, &rule_files) {
+    match run_file(&raw, &rule_files, opts) {
         Ok(errs) | Err(errs) => out.errors = errs,
     }
     out
@@ -111,6 +111,7 @@ fn clean_join(dir: &str, rel: &str) -> String {
 fn run_file(
     raw: &RawFile,
     rule_files: &[String],
+    opts: &UnitTestOptions,
 ) -> Result<Vec<UnitTestError>, Vec<UnitTestError>> {
     let eval_interval = match &raw.evaluation_interval {
         Some(s) => file::duration(s).map_err(|e| vec![e])?,
@@ -135,6 +136,9 @@ fn run_file(
     };
     let mut errs = Vec::new();
     for tg in &raw.tests {
+        if opts.run.as_ref().is_some_and(|re| !re.is_match(&tg.name.0)) {
+            continue;
+        }
         errs.extend(ctx.run_group(tg));
     }
     Ok(errs)
@@ -167,8 +171,15 @@ impl FileCtx<'_> {
                     .collect::<Vec<_>>()
             })?;
             for g in &parsed.groups {
-                let group = Group::from_config(f, g, interval, 0)
+                let mut group = Group::from_config(f, g, interval, 0)
                     .map_err(|e| vec![UnitTestError::RuleGroup(e)])?;
+                // As promtool: alerting rules count as restored, so `ALERTS` and
+                // `ALERTS_FOR_STATE` are written from the first evaluation.
+                for r in group.rules_mut() {
+                    if let Rule::Alerting(a) = r {
+                        a.set_restored(true);
+                    }
+                }
                 groups.push(group);
             }
         }

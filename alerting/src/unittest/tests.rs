@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{run_test_file, FileOutcome, UnitTestError};
+use super::{run_test_file, FileOutcome, UnitTestError, UnitTestOptions};
 
 /// A scratch directory removed on drop.
 struct Scratch(PathBuf);
@@ -85,11 +85,15 @@ tests:
 }
 
 fn run(files: &[(&str, &str)], main: &str) -> FileOutcome {
+    run_with(files, main, &UnitTestOptions::default())
+}
+
+fn run_with(files: &[(&str, &str)], main: &str, opts: &UnitTestOptions) -> FileOutcome {
     let dir = Scratch::new();
     for (n, c) in files {
         dir.write(n, c);
     }
-    run_test_file(&dir.0.join(main).to_string_lossy())
+    run_test_file(&dir.0.join(main).to_string_lossy(), opts)
 }
 
 fn messages(o: &FileOutcome) -> Vec<String> {
@@ -205,9 +209,25 @@ fn unknown_keys_and_missing_files() {
         messages(&o),
         vec!["yaml: unmarshal errors:\n  line 2: field bogus not found in type main.unitTestFile"]
     );
-    let o = run_test_file("/nonexistent/kagari/t.yml");
+    let o = run_test_file("/nonexistent/kagari/t.yml", &UnitTestOptions::default());
     assert_eq!(
         messages(&o),
         vec!["open /nonexistent/kagari/t.yml: no such file or directory"]
     );
+}
+
+#[test]
+fn run_patterns_select_test_groups() {
+    let test = "tests:\n  - name: good\n    interval: 1m\n  - name: bad\n    interval: 1m\n    alert_rule_test:\n      - eval_time: 0s\n        alertname: X\n        exp_alerts:\n          - exp_labels: {a: b}\n";
+    assert!(!run(&[("t.yml", test)], "t.yml").passed());
+    let only_good = UnitTestOptions::with_run_patterns(&["go+d".to_string()]).unwrap();
+    assert!(run_with(&[("t.yml", test)], "t.yml", &only_good).passed());
+    // Anchored: "ba" does not select "bad".
+    let prefix =
+        UnitTestOptions::with_run_patterns(&["ba".to_string(), "good".to_string()]).unwrap();
+    assert!(run_with(&[("t.yml", test)], "t.yml", &prefix).passed());
+    let both =
+        UnitTestOptions::with_run_patterns(&["ba.".to_string(), "good".to_string()]).unwrap();
+    assert!(!run_with(&[("t.yml", test)], "t.yml", &both).passed());
+    assert!(UnitTestOptions::with_run_patterns(&["(".to_string()]).is_err());
 }

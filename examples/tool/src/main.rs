@@ -6,7 +6,7 @@
 //! kagari-tool tsdb dump [--min-time T] [--max-time T] [--match SELECTOR]... [DIR]
 //! kagari-tool tsdb analyze [--limit N] [DIR] [BLOCK_ID]
 //! kagari-tool tsdb create-blocks-from openmetrics [-r] [-q] [--max-block-duration D] FILE [DIR]
-//! kagari-tool test rules FILE...
+//! kagari-tool test rules [--run REGEX]... FILE...
 //! ```
 
 mod check_metrics;
@@ -45,6 +45,10 @@ enum Test {
     ///
     /// Exit status: 0 when every file passes, 1 otherwise.
     Rules {
+        /// Only run test groups whose name matches this regular expression (anchored;
+        /// repeatable).
+        #[arg(long = "run", value_name = "REGEX")]
+        run: Vec<String>,
         /// The unit test files.
         #[arg(required = true)]
         files: Vec<String>,
@@ -93,6 +97,6 @@ fn main() -> ExitCode {
             check_metrics::run(args.file.as_deref(), format, args.lint_fatal)
         }
         Command::Tsdb(cmd) => tsdb::run(cmd),
-        Command::Test(Test::Rules { files }) => test_rules::run(&files),
+        Command::Test(Test::Rules { files, run }) => test_rules::run(&files, &run),
     }
 }

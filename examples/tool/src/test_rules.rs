@@ -1,16 +1,23 @@
-//! `kagari-tool test rules FILE...`: promtool-format rule unit tests, printed as promtool
-//! prints them (verdicts on stdout, `FAILED:` and the failures on stderr).
+//! `kagari-tool test rules [--run REGEX]... FILE...`: promtool-format rule unit tests, printed
+//! as promtool prints them (verdicts on stdout, `FAILED:` and the failures on stderr).
 
 use std::process::ExitCode;
 
-use kagari_alerting::unittest::run_test_file;
+use kagari_alerting::unittest::{run_test_file, UnitTestOptions};
 
-/// Runs every file; exit status 1 if any failed.
-pub(crate) fn run(files: &[String]) -> ExitCode {
+/// Runs every file; exit status 1 if any failed, 2 for a bad `--run` pattern.
+pub(crate) fn run(files: &[String], run_patterns: &[String]) -> ExitCode {
+    let opts = match UnitTestOptions::with_run_patterns(run_patterns) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("invalid --run pattern: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut failed = false;
     for f in files {
         println!("Unit Testing:  {f}");
-        let outcome = run_test_file(f);
+        let outcome = run_test_file(f, &opts);
         for w in &outcome.warnings {
             eprintln!("{w}");
         }

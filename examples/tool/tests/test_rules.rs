@@ -190,3 +190,28 @@ fn usage_and_missing_files() {
         .expect("run kagari-tool");
     assert!(!status.status.success(), "no files must be a usage error");
 }
+
+#[test]
+fn run_flag_selects_test_groups_by_name() {
+    let file = "failing/wrong_expectations_test.yml".to_string();
+    let tool = Path::new(env!("CARGO_BIN_EXE_kagari-tool"));
+    let with_run = |pattern: &str| {
+        let out = Command::new(tool)
+            .args(["test", "rules", "--run", pattern, &file])
+            .current_dir(rules_tests())
+            .output()
+            .expect("run kagari-tool");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Only the named group runs: its alert failures, none of the unnamed group's.
+    let (code, err) = with_run("wrong-.*");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("alertname: InstanceDown"));
+    assert!(!err.contains("expr: "));
+    // A pattern matching no group runs nothing, which passes.
+    assert_eq!(with_run("no-such-group").0, Some(0));
+    assert_eq!(with_run("(").0, Some(2));
+}
