@@ -195,8 +195,8 @@ proptest::proptest! {
     }
 
     /// The state kept in the chunk equals the state recovered by decoding: a chunk resumed
-    /// from its bytes at any point (after two samples; see `decoder_accepts_reuse_before_any_window`
-    /// for one) continues with the same bytes as one pass.
+    /// from its bytes at any point after an XOR window exists continues with the same bytes
+    /// as one pass (see `decoder_accepts_reuse_before_any_window` for the other case).
     #[test]
     fn prop_resumed_equals_single_pass(
         steps in proptest::collection::vec((1i64..=1 << 30, proptest::num::u64::ANY, 0u8..4), 2..250),
@@ -221,7 +221,15 @@ proptest::proptest! {
         for &(t, v) in &samples[split..] {
             resumed.append(t, v).unwrap();
         }
-        proptest::prop_assert_eq!(resumed.bytes(), one_pass.bytes());
+        // Before the first value that differs from its predecessor there is no XOR window;
+        // a resumed chunk then starts from the decoder's (0, 0) window, as Prometheus's
+        // `Appender()` does, and the bytes may differ while the samples are the same.
+        let has_window = samples[..split].windows(2).any(|w| w[0].1.to_bits() != w[1].1.to_bits());
+        if has_window {
+            proptest::prop_assert_eq!(resumed.bytes(), one_pass.bytes());
+        } else {
+            proptest::prop_assert_eq!(decode(resumed.bytes()), decode(one_pass.bytes()));
+        }
         proptest::prop_assert_eq!(resumed.num_samples() as usize, samples.len());
     }
 
