@@ -1,0 +1,229 @@
+//! Theirs → ours, live: real Prometheus 2.42 scrapes a loopback exporter (100 ms interval) on
+//! a data directory holding promtool-backfilled blocks; it is stopped once (so its head chunks
+//! reach `chunks_head/`), started again, and SIGKILLed. Then a copy of the directory opened by
+//! kagari-tsdb (`chunks_head/` first, then the WAL) dumps exactly what `promtool tsdb dump`
+//! prints for another copy, sorted.
+//!
+//! Needs `prometheus`, `promtool` and `peers/run`; when one is missing the test prints a SKIP
+//! line unless `KAGARI_REQUIRE_PEERS=true`, in which case it fails. Runs for about a minute.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kagari_model::{MatchType, Matcher};
+use kagari_tsdb::chunks_head::ChunkDiskMapper;
+use kagari_tsdb::db::{Db, Options};
+
+mod promtool_common;
+use promtool_common::{go_g, go_labels, peer_available, require_peers, run, shared_path};
+
+const SERIES: usize = 50;
+
+/// Serves `SERIES` gauges whose values change every 100 ms until `stop` is set.
+fn exporter(stop: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    let port = l.local_addr().unwrap().port();
+    let h = std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            let Ok((mut c, _)) = l.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            let _ = c.set_nonblocking(false);
+            let _ = c.set_read_timeout(Some(Duration::from_secs(1)));
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let tick = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                / 100;
+            let mut body = String::new();
+            for i in 0..SERIES {
+                let v = (tick % 97) as f64 * (i + 1) as f64 / 4.0;
+                body.push_str(&format!("kg_live{{i=\"{i}\"}} {v}\n"));
+            }
+            let _ = write!(
+                c,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, h)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if matches!(
+            name.to_str(),
+            Some("lock" | "queries.active" | "prometheus.log")
+        ) {
+            continue;
+        }
+        let dst = to.join(&name);
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+fn start_prometheus(peers_run: &Path, port: u16, config: &Path, data: &Path) -> u32 {
+    let out = run(Command::new(peers_run)
+        .arg("prometheus")
+        .args(["--port", &port.to_string()])
+        .arg("--config")
+        .arg(config)
+        .arg("--data")
+        .arg(data));
+    out.trim().parse().expect("peers/run prints the PID")
+}
+
+#[test]
+fn a_killed_prometheus_directory_dumps_like_promtool() {
+    let test = "a_killed_prometheus_directory_dumps_like_promtool";
+    let peers_run = shared_path("peers/run");
+    if !peer_available(test, "promtool", "--version")
+        || !peer_available(test, "prometheus", "--version")
+    {
+        return;
+    }
+    if !peers_run.exists() {
+        assert!(!require_peers(), "{test}: {} missing", peers_run.display());
+        eprintln!("SKIP {test}: {} not found", peers_run.display());
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+
+    // Blocks: promtool backfills two hours ending three hours ago.
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let start = (now - 5 * 3600) / 3600 * 3600;
+    let mut om = String::from("# TYPE kg_backfilled gauge\n");
+    for s in ["a", "b", "c"] {
+        for i in 0..120u64 {
+            om.push_str(&format!(
+                "kg_backfilled{{series=\"{s}\"}} {}.5 {}\n",
+                i % 7,
+                start + i * 60
+            ));
+        }
+    }
+    om.push_str("# EOF\n");
+    let om_file = work.path().join("backfill.om");
+    std::fs::write(&om_file, om).unwrap();
+    run(Command::new("promtool")
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&om_file)
+        .arg(&data));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (exp_port, exp) = exporter(stop.clone());
+    let config = work.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 100ms\n  scrape_timeout: 100ms\nscrape_configs:\n  - job_name: kg\n    static_configs:\n      - targets: ['127.0.0.1:{exp_port}']\n"
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let pid = start_prometheus(&peers_run, port, &config, &data);
+    std::thread::sleep(Duration::from_secs(25));
+    run(Command::new(&peers_run).args(["stop", &pid.to_string()]));
+    let pid = start_prometheus(&peers_run, port, &config, &data);
+    std::thread::sleep(Duration::from_secs(15));
+    let killed = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::Relaxed);
+    exp.join().unwrap();
+
+    // What the killed server left: blocks, chunks_head records, WAL segments.
+    let blocks = std::fs::read_dir(&data)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().join("meta.json").exists())
+        .count();
+    assert!(blocks >= 1);
+    let chunks_copy = work.path().join("chunks_copy");
+    copy_dir(&data.join("chunks_head"), &chunks_copy);
+    let (_m, rep) = ChunkDiskMapper::open(&chunks_copy).unwrap();
+    assert!(
+        rep.chunks.len() >= SERIES,
+        "{} head chunks",
+        rep.chunks.len()
+    );
+    assert!(std::fs::read_dir(data.join("wal")).unwrap().count() >= 1);
+
+    // promtool may replay or repair what it opens: each reader gets its own copy.
+    let theirs_dir = work.path().join("theirs");
+    let ours_dir = work.path().join("ours");
+    copy_dir(&data, &theirs_dir);
+    copy_dir(&data, &ours_dir);
+    let dump = run(Command::new("promtool")
+        .args(["tsdb", "dump"])
+        .arg(&theirs_dir));
+    let mut theirs: Vec<&str> = dump.lines().collect();
+    theirs.sort_unstable();
+
+    let db = Db::open(&ours_dir, Options::default()).unwrap();
+    let q = db.querier(i64::MIN, i64::MAX);
+    let mut ours = Vec::new();
+    for s in q
+        .select(&[Matcher::new(MatchType::Regex, "__name__", ".+").unwrap()])
+        .unwrap()
+    {
+        let l = go_labels(s.labels());
+        for (t, v) in s.samples().unwrap() {
+            ours.push(format!("{l} {} {t}", go_g(v)));
+        }
+    }
+    ours.sort_unstable();
+    assert!(
+        db.head().chunk_bytes().1 > 0,
+        "Prometheus's head chunks attached"
+    );
+    assert_eq!(ours.len(), theirs.len(), "line counts (ours, promtool)");
+    let first_diff = ours.iter().zip(&theirs).find(|(a, b)| a != *b);
+    assert!(
+        first_diff.is_none(),
+        "first difference (ours, promtool): {first_diff:?}"
+    );
+    println!(
+        "killed Prometheus: {blocks} blocks, {} head chunks, {} samples; our dump equals promtool's",
+        rep.chunks.len(),
+        ours.len()
+    );
+}
