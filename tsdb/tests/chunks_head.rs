@@ -246,3 +246,65 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `GET path` on loopback; returns the body.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(c, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn prometheus_serves_samples_that_only_our_chunks_head_holds() {
+    let test = "prometheus_serves_samples_that_only_our_chunks_head_holds";
+    let peers_run = promtool_common::shared_path("peers/run");
+    if !peer_available(test, "prometheus", "--version") {
+        return;
+    }
+    if !peers_run.exists() {
+        assert!(
+            !promtool_common::require_peers(),
+            "{test}: peers/run missing"
+        );
+        eprintln!("SKIP {test}: {} not found", peers_run.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut want = Data::new();
+    {
+        let db = Db::open(dir.path(), Options::default()).unwrap();
+        fill(&db, 20, T0, 600, &mut want);
+        db.close().unwrap();
+    }
+    strip_wal_samples(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = run(Command::new(&peers_run)
+        .arg("prometheus")
+        .args(["--port", &port.to_string(), "--data"])
+        .arg(dir.path()));
+    let pid = out.trim().to_string();
+    // 480 samples per series in the 4 closed chunks; the open chunk's 120 were only in the
+    // (now stripped) WAL.
+    let at = (T0 + 600 * STEP) / 1000;
+    let body = http_get(
+        port,
+        &format!("/api/v1/query?query=count_over_time(kg_test%5B3h%5D)&time={at}"),
+    );
+    let metrics = http_get(port, "/metrics");
+    run(Command::new(&peers_run).args(["stop", &pid]));
+    assert_eq!(body.matches("\"480\"").count(), 20, "{body}");
+    let corruptions = metrics
+        .lines()
+        .find(|l| l.starts_with("prometheus_tsdb_mmap_chunk_corruptions_total "))
+        .expect("corruption counter exported");
+    assert!(corruptions.ends_with(" 0"), "{corruptions}");
+}
