@@ -46,9 +46,9 @@ const KChart = (() => {
   }
 
   function formatTick(ms, stepMs) {
-    const iso = new Date(ms).toISOString();
+    const iso = new Date(ms + K.zoneOffset(ms)).toISOString();
     if (stepMs >= 86400e3) return iso.slice(5, 10);
-    if (stepMs >= 60e3) return (ms % 86400e3 === 0 ? iso.slice(5, 10) + " " : "") + iso.slice(11, 16);
+    if (stepMs >= 60e3) return ((ms + K.zoneOffset(ms)) % 86400e3 === 0 ? iso.slice(5, 10) + " " : "") + iso.slice(11, 16);
     return iso.slice(11, 19);
   }
 
@@ -145,7 +145,9 @@ const KChart = (() => {
     });
     const span = opts.end - opts.start;
     const tStep = TIME_STEPS.find(s => span / s <= pw / 110) || TIME_STEPS[TIME_STEPS.length - 1];
-    for (let t = Math.ceil(opts.start / tStep) * tStep; t <= opts.end; t += tStep) {
+    // Ticks fall on round wall-clock times of the chosen zone.
+    const off = K.zoneOffset(opts.start);
+    for (let t = Math.ceil((opts.start + off) / tStep) * tStep - off; t <= opts.end; t += tStep) {
       const xx = x(t).toFixed(1);
       grid.appendChild(svg("line", { x1: xx, x2: xx, y1: m.top, y2: m.top + ph }));
       if (x(t) < m.left + 30 || x(t) > width - m.right - 30) continue; // label would be clipped

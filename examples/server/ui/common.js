@@ -105,19 +105,48 @@ const K = (() => {
     return out;
   }
 
-  /** Parses a time input: empty → null (now), RFC 3339 / date text or unix seconds → ms. */
+  const LOCAL_KEY = "kagari.localTime";
+
+  /** Whether times are shown and read in the browser's time zone (else UTC, the default). */
+  function localTime() {
+    try {
+      return localStorage.getItem(LOCAL_KEY) === "1";
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function setLocalTime(on) {
+    try {
+      localStorage.setItem(LOCAL_KEY, on ? "1" : "0");
+    } catch (e) { /* storage disabled: the choice lasts for this page only */ }
+  }
+
+  /** Milliseconds to add to a UTC time to show it as wall-clock time in the chosen zone. */
+  function zoneOffset(ms) {
+    return localTime() ? -new Date(ms).getTimezoneOffset() * 60e3 : 0;
+  }
+
+  /**
+   * Parses a time input: empty → null (now); unix seconds, RFC 3339, or `YYYY-MM-DD hh:mm[:ss]`
+   * (in the chosen zone) → ms; anything else → NaN.
+   */
   function parseTime(s) {
     s = String(s || "").trim();
     if (!s) return null;
     if (/^-?\d+(\.\d+)?$/.test(s)) return parseFloat(s) * 1000;
-    let t = Date.parse(s);
-    if (isNaN(t) && /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(s)) t = Date.parse(s.replace(" ", "T") + "Z");
+    const wall = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(s);
+    if (wall) {
+      const utc = Date.parse(s.replace(" ", "T") + "Z");
+      return isNaN(utc) ? NaN : utc - zoneOffset(utc);
+    }
+    const t = Date.parse(s);
     return isNaN(t) ? NaN : t;
   }
 
-  /** `2024-01-02 03:04:05` (UTC) for milliseconds. */
+  /** `2024-01-02 03:04:05` (UTC, or local time when chosen) for milliseconds. */
   function formatTime(ms) {
-    return new Date(ms).toISOString().replace("T", " ").replace(/\.000Z$|Z$/, "");
+    return new Date(ms + zoneOffset(ms)).toISOString().replace("T", " ").replace(/\.000Z$|Z$/, "");
   }
 
   /** "1.234s ago"-style age of an RFC 3339 time, "never" for the zero time. */
@@ -166,5 +195,6 @@ const K = (() => {
   markNav();
 
   return { el, api, ApiError, metricText, labelBadges, parseDuration, formatDuration, parseTime, formatTime,
+    localTime, setLocalTime, zoneOffset,
     ago, humanDuration, fill, errorBox };
 })();

@@ -442,6 +442,16 @@
     if (lastGraph && tab === "graph") KChart.draw($("chart"), $("legend"), lastGraph.result, lastGraph.opts, hiddenSeries);
   });
 
+  $("local-time").checked = K.localTime();
+  $("local-time").addEventListener("change", e => {
+    // Keep the instants the time fields name; only their wall-clock rendering changes.
+    const kept = ["moment", "end"].map(id => [id, K.parseTime($(id).value)]);
+    K.setLocalTime(e.target.checked);
+    for (const [id, t] of kept) if (t !== null && !isNaN(t)) $(id).value = K.formatTime(t);
+    writeUrl();
+    if (lastGraph && tab === "graph") KChart.draw($("chart"), $("legend"), lastGraph.result, lastGraph.opts, hiddenSeries);
+  });
+
   readUrl();
   renderHistory();
   loadMetricNames();

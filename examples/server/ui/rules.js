@@ -11,10 +11,16 @@
     return K.el("span", { class: "state state-" + s }, s.toUpperCase());
   }
 
+  /** A link to the expression browser's Table tab for `query`. */
+  function graphLink(query) {
+    const p = new URLSearchParams({ "g0.expr": query, "g0.tab": "1" });
+    return K.el("a", { href: "/graph?" + p, class: "expr" }, query);
+  }
+
+  /** The rule as YAML, its expression linked to the expression browser. */
   function ruleText(r) {
+    const head = (r.type === "alerting" ? "alert: " : "record: ") + r.name + "\nexpr: ";
     const lines = [];
-    lines.push((r.type === "alerting" ? "alert: " : "record: ") + r.name);
-    lines.push("expr: " + r.query);
     if (r.type === "alerting" && r.duration) lines.push("for: " + K.formatDuration(r.duration * 1000));
     if (r.keepFiringFor) lines.push("keep_firing_for: " + K.formatDuration(r.keepFiringFor * 1000));
     for (const [key, obj] of [["labels", r.labels], ["annotations", r.annotations]]) {
@@ -23,7 +29,7 @@
       lines.push(key + ":");
       for (const k of keys) lines.push("  " + k + ": " + JSON.stringify(obj[k]));
     }
-    return K.el("pre", { class: "rule" }, lines.join("\n"));
+    return K.el("pre", { class: "rule" }, head, graphLink(r.query), lines.length ? "\n" + lines.join("\n") : null);
   }
 
   function alertsTable(alerts) {

@@ -2,10 +2,12 @@
 //!
 //! - `ui_pages_are_served`: every page, `/` and the assets over plain HTTP (no browser).
 //! - `ui_in_headless_chromium`: Debian's Chromium driven through chromedriver (WebDriver):
-//!   run `up` in the Table tab, see the completion list, draw
-//!   `rate(prometheus_http_requests_total[1m])` in the Graph tab, see a parse error, and find
-//!   the self-scrape target UP on `/targets`. Screenshots go to
-//!   `target/test-artifacts/ui-*.png`. Without Chromium the test prints a loud SKIP, unless
+//!   run `up` in the Table tab (Enter executes), read the evaluation time in UTC and in
+//!   local-time mode, show markup in a label value as text, complete metric names and label
+//!   values, draw `rate(prometheus_http_requests_total[1m])` in the Graph tab (legend, hover
+//!   tooltip, stacked), show a parse error, keep the history, find the self-scrape target UP on
+//!   `/targets` and on `/service-discovery`, and "No rules defined." on `/rules`. Screenshots go
+//!   to `target/test-artifacts/ui-*.png`. Without Chromium the test prints a loud SKIP, unless
 //!   `KAGARI_REQUIRE_PEERS=true`, in which case it fails.
 
 #[path = "../common/mod.rs"]
@@ -19,6 +21,9 @@ use serde_json::json;
 
 use common::Server;
 use webdriver::{Browser, ENTER, ESCAPE, TAB};
+
+/// A query whose result has a label value that is HTML markup.
+const INJECTION: &str = r#"label_replace(vector(1), "x", "<b id=\"pwn\">bold</b>", "", "")"#;
 
 /// The UI's pages and the script each must load.
 const PAGES: &[(&str, &str)] = &[
@@ -137,6 +142,50 @@ fn ui_in_headless_chromium() {
     assert!(row.trim_end().ends_with('1'), "{row}");
     shot(&b, "table");
 
+    // The evaluation time is read in UTC, or in the browser's zone (UTC+9) in local-time mode.
+    let eval_at = |local: bool| {
+        let checked = b.execute("return document.getElementById('local-time').checked", &[]);
+        if checked != json!(local) {
+            b.click(&b.find("#local-time"));
+        }
+        b.type_into("#moment", "2024-01-01 00:00:00");
+        b.type_into("#expr", "time()");
+        b.click(&b.find("#execute"));
+        b.wait_for(
+            "the scalar row of time()",
+            "const r = document.querySelector('#result-table tbody tr');
+             return r && r.innerText.startsWith('scalar') ? r.innerText : null;",
+            |_| {},
+        )
+    };
+    let utc = eval_at(false);
+    assert!(utc.as_str().unwrap_or("").ends_with("1704067200"), "{utc}");
+    let local = eval_at(true);
+    assert!(
+        local.as_str().unwrap_or("").ends_with("1704034800"),
+        "{local}"
+    );
+    eval_at(false);
+    b.type_into("#moment", "");
+
+    // Label values are shown as text, never as markup.
+    b.type_into("#expr", INJECTION);
+    b.click(&b.find("#execute"));
+    let row = b.wait_for(
+        "the row with markup in a label value",
+        "const r = document.querySelector('#result-table tbody tr');
+         return r && r.innerText.includes('<b') ? r.innerText : null;",
+        |_| {},
+    );
+    assert!(
+        row.as_str()
+            .unwrap_or("")
+            .contains("x=\"<b id=\\\"pwn\\\">bold</b>\""),
+        "{row}"
+    );
+    let injected = b.execute("return document.getElementById('pwn') !== null", &[]);
+    assert_eq!(injected, json!(false));
+
     // Metric-name completion from /api/v1/label/__name__/values.
     b.type_into("#expr", "prometheus_http_req");
     let completion = b.wait_for(
@@ -238,10 +287,12 @@ fn ui_in_headless_chromium() {
     assert_eq!(
         history
             .as_array()
-            .map(|h| h.iter().take(3).cloned().collect::<Vec<_>>()),
+            .map(|h| h.iter().take(5).cloned().collect::<Vec<_>>()),
         Some(vec![
             json!("rate("),
             json!("rate(prometheus_http_requests_total[1m])"),
+            json!(INJECTION),
+            json!("time()"),
             json!("up")
         ]),
         "{history}"

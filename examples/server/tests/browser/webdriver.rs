@@ -26,6 +26,9 @@ pub(crate) const TAB: &str = "\u{E004}";
 /// The Escape key for `send_keys`.
 pub(crate) const ESCAPE: &str = "\u{E00C}";
 
+/// The browser's time zone (UTC+9, no daylight saving time).
+pub(crate) const BROWSER_TZ: &str = "Asia/Tokyo";
+
 /// Chromium's flags: headless, no network side traffic, no first-run work.
 const CHROMIUM_ARGS: &[&str] = &[
     "--headless",
@@ -78,6 +81,8 @@ impl Browser {
         let port = free_port();
         let driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))
+            // A zone away from UTC, so the UI's local-time mode is observable.
+            .env("TZ", BROWSER_TZ)
             .arg(format!("--log-path={}", log.display()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
