@@ -1,6 +1,5 @@
 //! [`Registry`]: named, validated registration of metrics and collectors, and encoding.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, OnceLock};
@@ -8,8 +7,7 @@ use std::sync::{Arc, OnceLock};
 use kagari_exposition::{Encoder, Format, MetricType};
 use parking_lot::RwLock;
 
-use crate::collector::{Collector, Desc, Metric, MetricWriter, RawOut, WriterBufs};
-use crate::render::SharedBuf;
+use crate::collector::{Collector, Desc, Metric, MetricWriter};
 use crate::{Error, Family, Series};
 
 /// Name, help and naming options of one registered family (Go's `Opts`).
@@ -385,13 +383,9 @@ impl Registry {
             context: "encoding metrics",
             source,
         };
-        // The encoder and the writers' direct path append to one buffer, handed to `writer`
-        // whenever it passes `RawOut::FLUSH_AT` and at the end.
-        let buf = RefCell::new(Vec::with_capacity(RawOut::FLUSH_AT * 2));
-        let writer: &mut dyn io::Write = writer;
-        let mut enc = Encoder::new(SharedBuf(&buf), format);
+        let mut enc = Encoder::new(writer, format);
         let state = self.0.state.read();
-        let mut bufs = WriterBufs::default();
+        let mut name_buf = String::new();
         for entry in &state.entries {
             match entry {
                 Entry::Metric {
@@ -401,26 +395,16 @@ impl Registry {
                     consts,
                     metric,
                 } => {
-                    let raw = RawOut {
-                        buf: &buf,
-                        writer: &mut *writer,
-                    };
-                    let mut w =
-                        MetricWriter::new(&mut enc, Some(raw), "", &mut bufs, consts, format);
+                    let mut w = MetricWriter::new(&mut enc, "", &mut name_buf, consts, format);
                     w.family(name, metric.metric_type(), help, unit.as_deref())
                         .map_err(io_err)?;
                     metric.encode_samples(&mut w).map_err(io_err)?;
                 }
                 Entry::Collector { collector, .. } => {
-                    let raw = RawOut {
-                        buf: &buf,
-                        writer: &mut *writer,
-                    };
                     let mut w = MetricWriter::new(
                         &mut enc,
-                        Some(raw),
                         &self.0.prefix,
-                        &mut bufs,
+                        &mut name_buf,
                         &self.0.const_labels,
                         format,
                     );
@@ -430,7 +414,6 @@ impl Registry {
         }
         drop(state);
         enc.finish().map_err(io_err)?;
-        writer.write_all(&buf.borrow()).map_err(io_err)?;
         Ok(())
     }
 
