@@ -4,9 +4,12 @@
 //! [`MetricWriter`], which forwards them (with the registry's prefix and constant labels) to
 //! `kagari_exposition::Encoder`. Nothing here allocates per sample.
 
+use std::cell::RefCell;
 use std::io;
 
 use kagari_exposition::{Encoder, Exemplar, Format, MetricType, Value};
+
+use crate::render::{escape_into, quick_value, Rendered};
 
 /// Object-safe front of the exposition encoder, so collectors need not be generic over `W`.
 pub(crate) trait Sink {
@@ -59,9 +62,8 @@ impl<W: io::Write> Sink for Encoder<W> {
 pub struct SeriesLabels<'a> {
     names: &'a [Box<str>],
     values: &'a [Box<str>],
-    /// `(all pairs but the last, pre-rendered and escaped, then the last name; last value)`:
-    /// what a family renders once per series so encoding writes one pair instead of many.
-    rendered: Option<(&'a str, &'a str)>,
+    /// The pairs rendered once per series by its family (see `render::render_labels`).
+    rendered: Option<&'a Rendered>,
 }
 
 impl<'a> SeriesLabels<'a> {
@@ -72,16 +74,16 @@ impl<'a> SeriesLabels<'a> {
         rendered: None,
     };
 
-    /// Labels with an optional pre-rendered form (see [`render_label_prefix`]).
+    /// Labels with an optional pre-rendered form.
     pub(crate) fn new(
         names: &'a [Box<str>],
         values: &'a [Box<str>],
-        prefix: Option<&'a str>,
+        rendered: Option<&'a Rendered>,
     ) -> Self {
         SeriesLabels {
             names,
             values,
-            rendered: prefix.zip(values.last().map(|v| &**v)),
+            rendered,
         }
     }
 
@@ -101,9 +103,27 @@ impl<'a> SeriesLabels<'a> {
 pub struct MetricWriter<'a> {
     sink: &'a mut dyn Sink,
     prefix: &'a str,
+    /// The current family's full name.
     name_buf: &'a mut String,
     consts: &'a [(String, String)],
     format: Format,
+    /// The buffer the sink writes into, for plain sample lines written directly.
+    raw: Option<RawOut<'a>>,
+    /// `consts` rendered as `n="v",` pairs, each followed by a comma.
+    consts_rendered: &'a mut String,
+    /// `name suffix {consts` of the last direct line, for `head_suffix`.
+    head: &'a mut String,
+    /// The suffix `head` was built for, if `head_valid`.
+    head_suffix: &'a mut String,
+    /// Whether `head` belongs to the current family (reset by [`Self::family`]).
+    head_valid: bool,
+    digits: itoa::Buffer,
+}
+
+impl std::fmt::Debug for RawOut<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawOut").finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for MetricWriter<'_> {
@@ -115,20 +135,68 @@ impl std::fmt::Debug for MetricWriter<'_> {
     }
 }
 
+/// The buffer a sink appends to and the writer it is emptied into once it holds
+/// [`RawOut::FLUSH_AT`] bytes.
+pub(crate) struct RawOut<'a> {
+    pub(crate) buf: &'a RefCell<Vec<u8>>,
+    pub(crate) writer: &'a mut dyn io::Write,
+}
+
+impl RawOut<'_> {
+    /// Bytes collected before they are handed to the writer.
+    pub(crate) const FLUSH_AT: usize = 64 * 1024;
+
+    /// Hands the buffer to the writer if it is full enough.
+    #[inline]
+    fn maybe_flush(&mut self) -> io::Result<()> {
+        let mut b = self.buf.borrow_mut();
+        if b.len() >= Self::FLUSH_AT {
+            self.writer.write_all(&b)?;
+            b.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Scratch space of a [`MetricWriter`], reused across registry entries.
+#[derive(Debug, Default)]
+pub(crate) struct WriterBufs {
+    pub(crate) name: String,
+    pub(crate) consts: String,
+    pub(crate) head: String,
+    pub(crate) head_suffix: String,
+}
+
 impl<'a> MetricWriter<'a> {
+    /// A writer over `sink`; `raw` is the buffer the sink appends to (if it is one), which
+    /// plain sample lines are then appended to directly.
     pub(crate) fn new(
         sink: &'a mut dyn Sink,
+        raw: Option<RawOut<'a>>,
         prefix: &'a str,
-        name_buf: &'a mut String,
+        bufs: &'a mut WriterBufs,
         consts: &'a [(String, String)],
         format: Format,
     ) -> Self {
+        bufs.consts.clear();
+        for (n, v) in consts {
+            bufs.consts.push_str(n);
+            bufs.consts.push_str("=\"");
+            escape_into(&mut bufs.consts, v);
+            bufs.consts.push_str("\",");
+        }
         MetricWriter {
             sink,
             prefix,
-            name_buf,
+            name_buf: &mut bufs.name,
             consts,
             format,
+            raw,
+            consts_rendered: &mut bufs.consts,
+            head: &mut bufs.head,
+            head_suffix: &mut bufs.head_suffix,
+            head_valid: false,
+            digits: itoa::Buffer::new(),
         }
     }
 
@@ -154,15 +222,14 @@ impl<'a> MetricWriter<'a> {
         help: &str,
         unit: Option<&str>,
     ) -> io::Result<()> {
-        if self.prefix.is_empty() {
-            self.sink.family(name, metric_type, help, unit)
-        } else {
-            self.name_buf.clear();
+        self.head_valid = false;
+        self.name_buf.clear();
+        if !self.prefix.is_empty() {
             self.name_buf.push_str(self.prefix);
             self.name_buf.push('_');
-            self.name_buf.push_str(name);
-            self.sink.family(self.name_buf, metric_type, help, unit)
         }
+        self.name_buf.push_str(name);
+        self.sink.family(self.name_buf, metric_type, help, unit)
     }
 
     /// Writes one sample of the current family (see `kagari_exposition::Encoder::sample`).
@@ -184,7 +251,11 @@ impl<'a> MetricWriter<'a> {
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .chain(labels.iter().copied());
         self.sink
-            .sample(suffix, &mut it, extra, value, timestamp_ms, exemplar)
+            .sample(suffix, &mut it, extra, value, timestamp_ms, exemplar)?;
+        match &mut self.raw {
+            Some(raw) => raw.maybe_flush(),
+            None => Ok(()),
+        }
     }
 
     /// Writes one sample for a family member identified by `labels`.
@@ -199,12 +270,66 @@ impl<'a> MetricWriter<'a> {
         if self.skipped(suffix) {
             return Ok(());
         }
+        if let (Some(raw), Some(rendered)) = (&mut self.raw, labels.rendered) {
+            let plain = extra.is_none() && (exemplar.is_none() || self.format == Format::Text);
+            if let (true, Some(v)) = (plain, quick_value(value, &mut self.digits)) {
+                // What the encoder writes for this sample, in three copies: the head
+                // (`name suffix {consts`, built once per family and suffix), the labels and
+                // the `} value` tail.
+                if !self.head_valid || *self.head_suffix != suffix {
+                    self.head.clear();
+                    self.head.push_str(self.name_buf);
+                    self.head.push_str(suffix);
+                    self.head.push('{');
+                    self.head.push_str(self.consts_rendered);
+                    self.head_suffix.clear();
+                    self.head_suffix.push_str(suffix);
+                    self.head_valid = true;
+                }
+                let mut tail = [0u8; 24];
+                let n = v.len() + 3;
+                if let Some((brace, rest)) = tail
+                    .get_mut(..n)
+                    .and_then(|t| t.split_first_chunk_mut::<2>())
+                {
+                    *brace = *b"} ";
+                    if let Some((newline, digits)) = rest.split_last_mut() {
+                        digits.copy_from_slice(v.as_bytes());
+                        *newline = b'\n';
+                    }
+                }
+                let mut b = raw.buf.borrow_mut();
+                b.reserve(self.head.len() + rendered.full().len() + n);
+                b.extend_from_slice(self.head.as_bytes());
+                b.extend_from_slice(rendered.full().as_bytes());
+                b.extend_from_slice(tail.get(..n).unwrap_or_default());
+                drop(b);
+                return raw.maybe_flush();
+            }
+        }
+        self.sink_series_sample(suffix, labels, extra, value, exemplar)?;
+        match &mut self.raw {
+            Some(raw) => raw.maybe_flush(),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Self::series_sample`] through the exposition encoder.
+    fn sink_series_sample(
+        &mut self,
+        suffix: &str,
+        labels: SeriesLabels<'_>,
+        extra: Option<(&str, f64)>,
+        value: Value,
+        exemplar: Option<&Exemplar<'_>>,
+    ) -> io::Result<()> {
         let consts = self.consts.iter().map(|(n, v)| (n.as_str(), v.as_str()));
         match labels.rendered {
             // The encoder writes a label name verbatim and escapes only the value, so the
             // pre-rendered pairs travel as the "name" of the last pair.
-            Some(pair) => {
-                let mut it = consts.chain(std::iter::once(pair));
+            Some(r) => {
+                let last = labels.values.last().map_or("", |v| &**v);
+                let mut it = consts.chain(std::iter::once((r.prefix(), last)));
                 self.sink
                     .sample(suffix, &mut it, extra, value, None, exemplar)
             }
@@ -215,34 +340,6 @@ impl<'a> MetricWriter<'a> {
             }
         }
     }
-}
-
-/// Renders `n1="v1",...,n(k-1)="v(k-1)",nk` (values escaped as in both text formats) for a
-/// series with at least two labels; `None` for fewer, where there is nothing to save.
-pub(crate) fn render_label_prefix<S: AsRef<str>>(
-    names: &[Box<str>],
-    values: &[S],
-) -> Option<Box<str>> {
-    let (last, rest) = names.split_last()?;
-    if rest.is_empty() {
-        return None;
-    }
-    let mut s = String::new();
-    for (n, v) in rest.iter().zip(values) {
-        s.push_str(n);
-        s.push_str("=\"");
-        for c in v.as_ref().chars() {
-            match c {
-                '\\' => s.push_str("\\\\"),
-                '"' => s.push_str("\\\""),
-                '\n' => s.push_str("\\n"),
-                c => s.push(c),
-            }
-        }
-        s.push_str("\",");
-    }
-    s.push_str(last);
-    Some(s.into_boxed_str())
 }
 
 /// The fixed description of one family a collector produces, used to validate registration.

@@ -69,6 +69,7 @@ mod process;
 #[cfg(feature = "push")]
 pub mod push;
 mod registry;
+mod render;
 mod server;
 mod summary;
 mod timer;

@@ -1,5 +1,6 @@
 //! [`Registry`]: named, validated registration of metrics and collectors, and encoding.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, OnceLock};
@@ -7,7 +8,8 @@ use std::sync::{Arc, OnceLock};
 use kagari_exposition::{Encoder, Format, MetricType};
 use parking_lot::RwLock;
 
-use crate::collector::{Collector, Desc, Metric, MetricWriter};
+use crate::collector::{Collector, Desc, Metric, MetricWriter, RawOut, WriterBufs};
+use crate::render::SharedBuf;
 use crate::{Error, Family, Series};
 
 /// Name, help and naming options of one registered family (Go's `Opts`).
@@ -383,9 +385,13 @@ impl Registry {
             context: "encoding metrics",
             source,
         };
-        let mut enc = Encoder::new(writer, format);
+        // The encoder and the writers' direct path append to one buffer, handed to `writer`
+        // whenever it passes `RawOut::FLUSH_AT` and at the end.
+        let buf = RefCell::new(Vec::with_capacity(RawOut::FLUSH_AT * 2));
+        let writer: &mut dyn io::Write = writer;
+        let mut enc = Encoder::new(SharedBuf(&buf), format);
         let state = self.0.state.read();
-        let mut name_buf = String::new();
+        let mut bufs = WriterBufs::default();
         for entry in &state.entries {
             match entry {
                 Entry::Metric {
@@ -395,16 +401,26 @@ impl Registry {
                     consts,
                     metric,
                 } => {
-                    let mut w = MetricWriter::new(&mut enc, "", &mut name_buf, consts, format);
+                    let raw = RawOut {
+                        buf: &buf,
+                        writer: &mut *writer,
+                    };
+                    let mut w =
+                        MetricWriter::new(&mut enc, Some(raw), "", &mut bufs, consts, format);
                     w.family(name, metric.metric_type(), help, unit.as_deref())
                         .map_err(io_err)?;
                     metric.encode_samples(&mut w).map_err(io_err)?;
                 }
                 Entry::Collector { collector, .. } => {
+                    let raw = RawOut {
+                        buf: &buf,
+                        writer: &mut *writer,
+                    };
                     let mut w = MetricWriter::new(
                         &mut enc,
+                        Some(raw),
                         &self.0.prefix,
-                        &mut name_buf,
+                        &mut bufs,
                         &self.0.const_labels,
                         format,
                     );
@@ -414,6 +430,7 @@ impl Registry {
         }
         drop(state);
         enc.finish().map_err(io_err)?;
+        writer.write_all(&buf.borrow()).map_err(io_err)?;
         Ok(())
     }
 

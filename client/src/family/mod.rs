@@ -25,7 +25,8 @@ use parking_lot::RwLock;
 
 use self::cache::{Caches, ThreadCache};
 use self::key::{hash_values, same_bytes, Key, Seed};
-use crate::collector::{render_label_prefix, Metric, MetricWriter, Series, SeriesLabels};
+use crate::collector::{Metric, MetricWriter, Series, SeriesLabels};
+use crate::render::{render_labels, Rendered};
 use crate::{Error, LabelSet};
 
 const SHARDS: usize = 16;
@@ -37,8 +38,8 @@ struct Entry<M> {
     /// [`hash_values`] of `values`, kept for rehashing.
     hash: u64,
     values: Box<[Box<str>]>,
-    /// The labels pre-rendered for encoding (see `render_label_prefix`).
-    prefix: Option<Box<str>>,
+    /// The labels rendered once for encoding.
+    rendered: Option<Rendered>,
     metric: M,
 }
 
@@ -320,7 +321,7 @@ impl<M: Series> Family<M> {
                 .iter()
                 .map(|v| Box::<str>::from(v.as_ref()))
                 .collect(),
-            prefix: render_label_prefix(&self.inner.names, values),
+            rendered: render_labels(&self.inner.names, values),
             metric: metric.clone(),
         };
         table.insert_unique(hash, entry, |e| e.hash);
@@ -443,23 +444,22 @@ impl<M: Series> Metric for Family<M> {
                     break;
                 }
                 let batch = batch.iter().take(n).flatten();
-                // Two touch passes: the second's loads depend on the first's (value bytes
-                // behind the values array), so splitting keeps each pass's loads independent.
+                // Two touch passes: the second's loads depend on the first's (the rendered
+                // labels behind the entry), so splitting keeps each pass's loads independent.
                 let mut touched = 0u64;
                 for e in batch.clone() {
                     touched ^=
-                        e.metric.touch() ^ e.values.iter().map(|v| v.len() as u64).sum::<u64>();
+                        e.metric.touch() ^ e.rendered.as_ref().map_or(0, |r| r.full().len() as u64);
                 }
                 for e in batch.clone() {
                     let first = |v: &str| u64::from(v.as_bytes().first().copied().unwrap_or(0));
-                    touched ^= e.prefix.as_deref().map_or(0, first);
-                    touched ^= e.values.last().map_or(0, |v| first(v));
+                    touched ^= e.rendered.as_ref().map_or(0, |r| first(r.full()));
                 }
                 std::hint::black_box(touched);
                 for e in batch {
                     e.metric.encode_series(
                         w,
-                        SeriesLabels::new(&self.inner.names, &e.values, e.prefix.as_deref()),
+                        SeriesLabels::new(&self.inner.names, &e.values, e.rendered.as_ref()),
                     )?;
                 }
             }
@@ -629,7 +629,6 @@ mod tests {
             text.contains("h_bucket{env=\"p\\\"d\",a=\"1\\\\\",b=\"2\",le=\"1\"} 1\n"),
             "{text}"
         );
-        assert_eq!(render_label_prefix(&f.inner.names[..1], &["x"]), None);
     }
 
     #[test]
