@@ -34,6 +34,11 @@ pub(crate) struct Flags {
     #[arg(long = "web.listen-address", default_value = "0.0.0.0:9090")]
     pub(crate) listen_address: String,
 
+    /// Path to a configuration file that can enable TLS or authentication (exporter-toolkit
+    /// format: `tls_server_config`, `http_server_config`, `basic_auth_users`).
+    #[arg(long = "web.config.file")]
+    pub(crate) web_config_file: Option<PathBuf>,
+
     /// Enable shutdown and reload via HTTP request.
     #[arg(long = "web.enable-lifecycle")]
     pub(crate) enable_lifecycle: bool,
@@ -101,6 +106,10 @@ impl Flags {
             (
                 "storage.tsdb.retention.time",
                 fmt_duration(self.retention()),
+            ),
+            (
+                "web.config.file",
+                path(&self.web_config_file).unwrap_or_default(),
             ),
             ("web.enable-admin-api", self.enable_admin_api.to_string()),
             ("web.enable-lifecycle", self.enable_lifecycle.to_string()),

@@ -16,6 +16,7 @@ mod state;
 mod storage;
 mod ui;
 mod web;
+mod webconfig;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -91,6 +92,11 @@ async fn run(flags: Flags) -> Result<(), String> {
         retention_size: flags.retention_size.bytes(),
         ..kagari_tsdb::Options::default()
     };
+    let web_cfg = webconfig::WebConfig::load(flags.web_config_file.as_deref())
+        .map_err(|e| format!("error loading web config: {e}"))?;
+    if web_cfg.tls.is_some() {
+        tracing::info!("TLS is enabled");
+    }
     let std_listener = std::net::TcpListener::bind(&flags.listen_address)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(|e| format!("listening on {}: {e}", flags.listen_address))?;
@@ -110,9 +116,11 @@ async fn run(flags: Flags) -> Result<(), String> {
     let early =
         tokio::net::TcpListener::from_std(std_listener.try_clone().map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
+    let early = web_cfg.listener(early).map_err(|e| e.to_string())?;
+    let early_app = web_cfg.protect(web::starting_router());
     let (opened_tx, opened_rx) = tokio::sync::oneshot::channel::<()>();
     let starting = tokio::spawn(async move {
-        axum::serve(early, web::starting_router())
+        axum::serve(early, early_app)
             .with_graceful_shutdown(async {
                 let _ = opened_rx.await;
             })
@@ -129,7 +137,9 @@ async fn run(flags: Flags) -> Result<(), String> {
     if let Ok(Err(e)) = starting.await {
         tracing::warn!(error = %e, "start-up responder");
     }
-    let listener = tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::from_std(std_listener)
+        .and_then(|l| web_cfg.listener(l))
+        .map_err(|e| e.to_string())?;
 
     let appendable = storage::DbAppendable::new(db.clone());
     let metrics = metrics::Metrics::new(db.clone(), appendable.stats().clone())
@@ -170,7 +180,7 @@ async fn run(flags: Flags) -> Result<(), String> {
     let int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .map_err(|e| format!("installing the SIGINT handler: {e}"))?;
     tracing::info!(%addr, "listening; server is ready to receive web requests");
-    let app = web::router(st.clone());
+    let app = web_cfg.protect(web::router(st.clone()));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal(st.clone(), term, int))
         .await;
