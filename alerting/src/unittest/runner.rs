@@ -413,13 +413,21 @@ fn parse_inputs(
     start: i64,
     interval: i64,
 ) -> Result<Vec<InputSample>, UnitTestError> {
-    let mut out = Vec::new();
+    // A series listed twice keeps only its last definition, as promtool's loader does.
+    let mut descs: Vec<kagari_promql::SeriesDesc> = Vec::with_capacity(tg.input_series.len());
     for s in &tg.input_series {
         let text = format!("{} {}", s.series.0, s.values.0);
         let desc =
             kagari_promql::parse_series_desc(&text).map_err(|e| UnitTestError::InputSeries {
                 message: e.to_string(),
             })?;
+        match descs.iter_mut().find(|d| d.labels == desc.labels) {
+            Some(old) => *old = desc,
+            None => descs.push(desc),
+        }
+    }
+    let mut out = Vec::new();
+    for desc in &descs {
         for (i, v) in desc.values.iter().enumerate() {
             let t = start + i as i64 * interval;
             let v = match v {

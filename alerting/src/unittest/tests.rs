@@ -231,3 +231,22 @@ fn run_patterns_select_test_groups() {
     assert!(!run_with(&[("t.yml", test)], "t.yml", &both).passed());
     assert!(UnitTestOptions::with_run_patterns(&["(".to_string()]).is_err());
 }
+
+#[test]
+fn a_series_listed_twice_keeps_its_last_definition() {
+    let test = "tests:\n  - interval: 1m\n    input_series:\n      - series: a\n        values: '1 2'\n      - series: a\n        values: '3 4'\n    promql_expr_test:\n      - expr: a\n        eval_time: 1m\n        exp_samples:\n          - labels: a\n            value: 4\n";
+    let o = run(&[("t.yml", test)], "t.yml");
+    assert!(o.passed(), "{:?}", messages(&o));
+}
+
+#[test]
+fn start_timestamp_shifts_samples_steps_and_queries() {
+    let rules = "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: a > 0\n";
+    for start in ["1600000000", "2020-09-13T12:26:40Z"] {
+        let test = format!(
+            "rule_files: [r.yml]\ntests:\n  - interval: 1m\n    start_timestamp: {start}\n    input_series:\n      - series: a\n        values: '1 2'\n    promql_expr_test:\n      - expr: time()\n        eval_time: 1m\n        exp_samples:\n          - labels: '{{}}'\n            value: 1600000060\n      - expr: ALERTS_FOR_STATE\n        eval_time: 1m\n        exp_samples:\n          - labels: 'ALERTS_FOR_STATE{{alertname=\"A\"}}'\n            value: 1600000000\n      - expr: a\n        eval_time: 1m\n        exp_samples:\n          - labels: a\n            value: 2\n"
+        );
+        let o = run(&[("r.yml", rules), ("t.yml", &test)], "t.yml");
+        assert!(o.passed(), "{start}: {:?}", messages(&o));
+    }
+}
