@@ -57,6 +57,8 @@ struct PerTarget {
 struct DbAppendable {
     db: Arc<Db>,
     seen: Arc<Observed>,
+    /// Largest transaction so far: new buffers start at this capacity instead of growing.
+    size_hint: Arc<AtomicU64>,
 }
 
 struct Pending {
@@ -71,15 +73,18 @@ struct Pending {
 struct DbAppender {
     db: Arc<Db>,
     seen: Arc<Observed>,
+    size_hint: Arc<AtomicU64>,
     pending: Vec<Pending>,
 }
 
 impl Appendable for DbAppendable {
     fn appender(&self) -> Box<dyn Appender> {
+        let hint = usize::try_from(self.size_hint.load(Ordering::Relaxed)).unwrap_or(0);
         Box::new(DbAppender {
             db: self.db.clone(),
             seen: self.seen.clone(),
-            pending: Vec::new(),
+            size_hint: self.size_hint.clone(),
+            pending: Vec::with_capacity(hint),
         })
     }
 }
@@ -106,6 +111,8 @@ impl Appender for DbAppender {
     }
 
     fn commit(self: Box<Self>) -> Result<(), AppendError> {
+        self.size_hint
+            .fetch_max(self.pending.len() as u64, Ordering::Relaxed);
         let mut app = self.db.appender();
         let mut rejected = 0u64;
         for p in &self.pending {
@@ -259,6 +266,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let appendable = DbAppendable {
             db: db.clone(),
             seen: seen.clone(),
+            size_hint: Arc::default(),
         };
         let mut manager = ScrapeManager::new(Arc::new(appendable), ManagerOptions::default());
         manager.apply_config(&cfg)?;

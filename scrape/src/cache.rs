@@ -1,7 +1,7 @@
 //! The per-target series cache: raw exposition series → relabeled labels and storage ref,
 //! plus the bookkeeping that decides which series get staleness markers.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use kagari_model::{Labels, STALE_NAN};
 

@@ -105,9 +105,11 @@ pub(crate) fn append_body(
     if body.is_empty() {
         return Ok(());
     }
-    let iter = cache.iter;
-    let prev_ok = cache.prev_ok;
-    let mut limit_exceeded = false;
+    let mut st = State {
+        iter: cache.iter,
+        prev_ok: cache.prev_ok,
+        limit_exceeded: false,
+    };
     loop {
         let s = match parser.next_entry()? {
             Entry::Eof => break,
@@ -121,68 +123,110 @@ pub(crate) fn append_body(
         scratch.key.extend_from_slice(s.labels.raw().as_bytes());
         let explicit_ts = s.timestamp.filter(|_| cfg.honor_timestamps);
         let t = explicit_ts.map_or(ts, |t| t.as_millis());
-        let known = cache
-            .entries
-            .get(scratch.key.as_slice())
-            .map(|e| e.generation == cfg.generation);
-        if known != Some(true) {
-            // Cache miss (or settings changed): compute the labels once for this series.
-            let labels = sample_labels(&s, target_labels, cfg)?;
-            let e = cache
-                .entries
-                .entry(scratch.key.as_slice().into())
-                .or_insert(CacheEntry {
-                    labels: None,
-                    sref: None,
-                    cur_iter: 0,
-                    ok_iter: 0,
-                    track: true,
-                    generation: cfg.generation,
-                });
-            if e.labels != labels {
-                // Settings changed the series' labels: the old series ends here.
-                if let (Some(old), true) = (&e.labels, prev_ok == Some(e.ok_iter) && e.track) {
-                    match app.append(e.sref, old, ts, kagari_model::STALE_NAN) {
-                        Ok(_) => {}
-                        Err(err) if err.is_sample_error() => {}
-                        Err(err) => return Err(err.into()),
-                    }
-                }
-                e.sref = None;
+        // Steady state: one lookup, no allocation.
+        if let Some(e) = cache.entries.get_mut(scratch.key.as_slice()) {
+            if e.generation == cfg.generation {
+                add_sample(
+                    app,
+                    e,
+                    &mut st,
+                    cfg,
+                    stats,
+                    explicit_ts.is_some(),
+                    t,
+                    s.value,
+                )?;
+                continue;
             }
-            e.labels = labels;
-            e.generation = cfg.generation;
         }
-        let Some(entry) = cache.entries.get_mut(scratch.key.as_slice()) else {
-            continue;
-        };
-        let Some(labels) = &entry.labels else {
-            continue;
-        };
-        stats.post_relabel += 1;
-        if cfg.sample_limit > 0 && stats.post_relabel > cfg.sample_limit {
-            limit_exceeded = true;
+        // Cache miss (or settings changed): compute the labels once for this series. An
+        // error leaves no entry behind, so the series fails again next time.
+        let labels = sample_labels(&s, target_labels, cfg)?;
+        let e = cache
+            .entries
+            .entry(scratch.key.as_slice().into())
+            .or_insert(CacheEntry {
+                labels: None,
+                sref: None,
+                cur_iter: 0,
+                ok_iter: 0,
+                track: true,
+                generation: cfg.generation,
+            });
+        if e.labels != labels {
+            // Settings changed the series' labels: the old series ends here.
+            if let (Some(old), true) = (&e.labels, st.prev_ok == Some(e.ok_iter) && e.track) {
+                match app.append(e.sref, old, ts, kagari_model::STALE_NAN) {
+                    Ok(_) => {}
+                    Err(err) if err.is_sample_error() => {}
+                    Err(err) => return Err(err.into()),
+                }
+            }
+            e.sref = None;
         }
-        if limit_exceeded {
-            continue;
-        }
-        if entry.cur_iter == iter && explicit_ts.is_none() {
-            // Duplicate series within one scrape: only this sample is dropped.
-            continue;
-        }
-        if prev_ok != Some(entry.ok_iter) && entry.cur_iter != iter {
-            stats.added += 1;
-        }
-        entry.cur_iter = iter;
-        entry.track = explicit_ts.is_none() || cfg.track_timestamps_staleness;
-        match app.append(entry.sref, labels, t, s.value) {
-            Ok(r) => entry.sref = Some(r),
-            Err(e) if e.is_sample_error() => {}
-            Err(e) => return Err(e.into()),
-        }
+        e.labels = labels;
+        e.generation = cfg.generation;
+        add_sample(
+            app,
+            e,
+            &mut st,
+            cfg,
+            stats,
+            explicit_ts.is_some(),
+            t,
+            s.value,
+        )?;
     }
-    if limit_exceeded {
+    if st.limit_exceeded {
         return Err(ScrapeError::SampleLimit);
+    }
+    Ok(())
+}
+
+/// Per-scrape state of [`append_body`].
+struct State {
+    iter: u64,
+    prev_ok: Option<u64>,
+    limit_exceeded: bool,
+}
+
+/// Appends one sample of a cached series (nothing if relabeling dropped it), applying the
+/// sample limit and dropping in-scrape duplicates.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn add_sample(
+    app: &mut dyn Appender,
+    entry: &mut CacheEntry,
+    st: &mut State,
+    cfg: &SampleCfg,
+    stats: &mut Stats,
+    explicit_ts: bool,
+    t: i64,
+    v: f64,
+) -> Result<(), ScrapeError> {
+    let Some(labels) = &entry.labels else {
+        return Ok(());
+    };
+    stats.post_relabel += 1;
+    if cfg.sample_limit > 0 && stats.post_relabel > cfg.sample_limit {
+        st.limit_exceeded = true;
+    }
+    if st.limit_exceeded {
+        return Ok(());
+    }
+    if entry.cur_iter == st.iter && !explicit_ts {
+        // Duplicate series within one scrape: only this sample is dropped.
+        return Ok(());
+    }
+    if st.prev_ok != Some(entry.ok_iter) && entry.cur_iter != st.iter {
+        stats.added += 1;
+    }
+    entry.cur_iter = st.iter;
+    entry.track = !explicit_ts || cfg.track_timestamps_staleness;
+    match app.append(entry.sref, labels, t, v) {
+        Ok(r) => entry.sref = Some(r),
+        Err(e) if e.is_sample_error() => {}
+        Err(e) => return Err(e.into()),
     }
     Ok(())
 }
