@@ -219,10 +219,12 @@ fn ui_in_headless_chromium() {
     b.type_into("#range", "1m");
     b.click(&b.find("#execute"));
     let points = b.wait_for(
-        "a drawn series with two points or more",
+        "a drawn series with two points or more, /metrics in the legend",
         "const ps = [...document.querySelectorAll('#chart svg path.series')]
            .map(p => (p.getAttribute('d').match(/[ML]/g) || []).length);
-         return ps.length && Math.max(...ps) >= 2 ? Math.max(...ps) : null;",
+         const metrics = [...document.querySelectorAll('#legend li')]
+           .some(l => l.innerText.includes('handler=\"/metrics\"'));
+         return metrics && ps.length && Math.max(...ps) >= 2 ? Math.max(...ps) : null;",
         |b| b.click(&b.find("#execute")),
     );
     assert!(points.as_u64().unwrap_or(0) >= 2, "{points}");
