@@ -308,3 +308,22 @@ fn prometheus_serves_samples_that_only_our_chunks_head_holds() {
         .expect("corruption counter exported");
     assert!(corruptions.ends_with(" 0"), "{corruptions}");
 }
+
+#[test]
+fn refs_of_series_with_chunks_on_disk_are_not_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // A chunk of a series the WAL no longer knows (e.g. garbage-collected).
+        let (m, _) = ChunkDiskMapper::open(dir.path().join("chunks_head")).unwrap();
+        let mut c = kagari_tsdb::chunkenc::XorChunk::new();
+        c.append(T0, 1.0).unwrap();
+        m.write_chunk(1000, T0, T0, c.bytes()).unwrap();
+        m.close().unwrap();
+    }
+    let db = Db::open(dir.path(), Options::default()).unwrap();
+    let mut app = db.appender();
+    let r = app.append(None, &labels(1), T0 + STEP, 2.0).unwrap();
+    app.commit().unwrap();
+    assert!(r > 1000, "new series got ref {r}");
+    assert_eq!(all(&db).values().flatten().count(), 1);
+}

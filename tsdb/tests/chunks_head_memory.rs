@@ -53,6 +53,7 @@ fn live() -> isize {
 /// Heap held by a head filled with the workload (labels excluded), and its chunk bytes
 /// `(heap, mapped)`.
 fn fill(all: &[Labels], mapper: Option<Arc<ChunkDiskMapper>>) -> (isize, (u64, u64), Head) {
+    let started = std::time::Instant::now();
     let before = live();
     let head = Head::new(HeadOptions::default());
     if let Some(m) = mapper {
@@ -68,6 +69,13 @@ fn fill(all: &[Labels], mapper: Option<Arc<ChunkDiskMapper>>) -> (isize, (u64, u
         app.commit().unwrap();
     }
     let bytes = live() - before - (refs.capacity() * 16) as isize;
+    println!(
+        "append {} samples (no WAL, one commit per {} samples, mapper: {}, this build profile): {:.2} M samples/s",
+        all.len() as i64 * SAMPLES,
+        all.len(),
+        head.chunk_mapper().is_some(),
+        (all.len() as i64 * SAMPLES) as f64 / started.elapsed().as_secs_f64() / 1e6
+    );
     (bytes, head.chunk_bytes(), head)
 }
 

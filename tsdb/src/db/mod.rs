@@ -179,7 +179,7 @@ impl Db {
         // As upstream: the chunks in `chunks_head/` first (a damaged tail is cut off), then
         // the WAL; series records attach their chunks and skip samples already in them.
         let (mapper, chunks_report) = ChunkDiskMapper::open(dir.join(CHUNKS_HEAD_DIR))?;
-        let mut mmapped = crate::head::group_loaded(chunks_report.chunks, head.min_valid_time());
+        let mut mmapped = head.prepare_mmapped(chunks_report.chunks);
         head.set_chunk_mapper(Arc::new(mapper));
         let wal_dir = dir.join(WAL_DIR);
         let replay = crate::head::replay(&head, &wal_dir, &mut mmapped)?;

@@ -41,6 +41,17 @@ pub(crate) fn group_loaded(chunks: Vec<LoadedChunk>, min_valid: i64) -> MmappedB
 }
 
 impl Head {
+    /// Groups the chunks read from `chunks_head/` for [`replay`](super::replay) (see
+    /// [`group_loaded`]), and makes sure no new series gets the ref of a series that has
+    /// chunks on disk, so a stale chunk can never be attached to another series later.
+    pub(crate) fn prepare_mmapped(&self, chunks: Vec<LoadedChunk>) -> MmappedBySeries {
+        if let Some(max) = chunks.iter().map(|c| c.series_ref).max() {
+            self.next_ref
+                .fetch_max(max.saturating_add(1), Ordering::AcqRel);
+        }
+        group_loaded(chunks, self.min_valid_time())
+    }
+
     /// Makes the head write every chunk it cuts to `mapper` (`chunks_head/`) and keep only a
     /// mapped view of it. Can be set once; returns `false` if a mapper was already set.
     pub fn set_chunk_mapper(&self, mapper: Arc<ChunkDiskMapper>) -> bool {

@@ -24,7 +24,7 @@ use kagari_model::{Labels, Matcher};
 use parking_lot::{Mutex, RwLock};
 
 pub use append::HeadAppender;
-pub(crate) use chunks_disk::{group_loaded, MmappedBySeries};
+pub(crate) use chunks_disk::MmappedBySeries;
 pub(crate) use replay::replay;
 pub use replay::ReplayStats;
 pub use series::SeriesRef;
