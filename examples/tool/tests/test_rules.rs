@@ -217,3 +217,126 @@ fn run_flag_selects_test_groups_by_name() {
     assert_eq!(with_run("no-such-group").0, Some(0));
     assert_eq!(with_run("(").0, Some(2));
 }
+
+/// A small deterministic generator (64-bit LCG), so the scenarios are the same every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// One random scenario: rule file and test file whose expectations are all empty, so every
+/// firing alert and every `ALERTS`/`ALERTS_FOR_STATE`/recorded sample shows up in the failure
+/// text. Values include gaps (at most two steps, so Prometheus 2's closed and 3's open lookback
+/// windows agree) and stale markers.
+fn random_scenario(rng: &mut Lcg) -> (String, String) {
+    let durations = ["0s", "1m", "2m", "3m"];
+    let for1 = durations[rng.next(4) as usize];
+    let keep1 = durations[rng.next(3) as usize];
+    let for2 = durations[rng.next(4) as usize];
+    let threshold = rng.next(8);
+    let rules = format!(
+        "groups:\n  - name: rec\n    rules:\n      - record: m:sum\n        expr: sum(m)\n  - name: alerts\n    rules:\n      - alert: High\n        expr: m > {threshold}\n        for: {for1}\n        keep_firing_for: {keep1}\n        labels:\n          severity: page\n        annotations:\n          v: '{{{{ $value }}}} {{{{ $labels.i }}}}'\n      - alert: SumHigh\n        expr: m:sum > {}\n        for: {for2}\n        annotations:\n          v: '{{{{ $value | humanize }}}}'\n",
+        threshold * 2
+    );
+    let mut test = String::from(
+        "rule_files: [rules.yml]\nevaluation_interval: 1m\ngroup_eval_order: [rec, alerts]\ntests:\n  - interval: 1m\n    input_series:\n",
+    );
+    for i in 0..1 + rng.next(3) {
+        let mut values = Vec::new();
+        let mut gap = 0;
+        for _ in 0..12 {
+            if gap < 2 && rng.next(5) == 0 {
+                values.push("_".to_string());
+                gap += 1;
+            } else if rng.next(12) == 0 {
+                values.push("stale".to_string());
+                gap = 0;
+            } else {
+                values.push(rng.next(11).to_string());
+                gap = 0;
+            }
+        }
+        test.push_str(&format!(
+            "      - series: 'm{{i=\"{i}\"}}'\n        values: '{}'\n",
+            values.join(" ")
+        ));
+    }
+    test.push_str("    alert_rule_test:\n");
+    for t in 0..12 {
+        // Every minute, sometimes half a minute later (checked after the same step).
+        let at = if rng.next(4) == 0 {
+            format!("{t}m30s")
+        } else {
+            format!("{t}m")
+        };
+        for name in ["High", "SumHigh"] {
+            test.push_str(&format!(
+                "      - eval_time: {at}\n        alertname: {name}\n        exp_alerts: []\n"
+            ));
+        }
+    }
+    test.push_str("    promql_expr_test:\n");
+    for t in [2, 5, 8, 11] {
+        for expr in ["ALERTS", "ALERTS_FOR_STATE", "m:sum"] {
+            test.push_str(&format!(
+                "      - expr: {expr}\n        eval_time: {t}m\n        exp_samples: []\n"
+            ));
+        }
+    }
+    (rules, test)
+}
+
+#[test]
+fn random_alert_scenarios_print_what_promtool_prints() {
+    if !promtool_present("random_alert_scenarios_print_what_promtool_prints") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("kagari-random-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut rng = Lcg(0x6b61_6761_7269);
+    let mut firing_seen = 0;
+    for n in 0..30 {
+        let (rules, test) = random_scenario(&mut rng);
+        std::fs::write(dir.join("rules.yml"), &rules).expect("write rules");
+        std::fs::write(dir.join("t_test.yml"), &test).expect("write test");
+        let outputs: Vec<(Option<i32>, String)> = [
+            Path::new(env!("CARGO_BIN_EXE_kagari-tool")),
+            Path::new(PROMTOOL),
+        ]
+        .iter()
+        .map(|p| {
+            let o = Command::new(p)
+                .args(["test", "rules", "t_test.yml"])
+                .current_dir(&dir)
+                .output()
+                .expect("run tool");
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            (o.status.code(), text)
+        })
+        .collect();
+        assert_eq!(
+            outputs[0], outputs[1],
+            "scenario {n} differs (kagari-tool left, promtool right)\nrules:\n{rules}\ntest:\n{test}"
+        );
+        if outputs[0].1.contains("alertstate=\"firing\"") {
+            firing_seen += 1;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    // The scenarios exercise the state machine, not only empty results.
+    assert!(
+        firing_seen >= 10,
+        "only {firing_seen} scenarios had firing alerts"
+    );
+}
