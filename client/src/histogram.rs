@@ -1,9 +1,12 @@
 //! Classic (bucketed) histograms with a hot/cold shard pair so `observe` never takes a lock.
 //!
-//! Each observation bumps a combined counter whose top bit says which shard is hot, then updates
-//! that shard's bucket, sum and completion count. A scrape flips the hot bit under a mutex, waits
-//! until every observation that started on the now-cold shard has completed, reads it (a
-//! consistent snapshot: count equals the sum of buckets) and folds it into the hot shard.
+//! Each observation bumps a combined counter whose top bit says which shard is hot, then adds
+//! to that shard's sum and, last (release), to its bucket: three atomic updates. The bucket
+//! increment is the observation's completion mark. A scrape flips the hot bit under a mutex,
+//! waits until the now-cold shard's buckets add up to the number of observations started
+//! (then every started observation has completed, its sum included), reads it (a consistent
+//! snapshot) and folds it into the hot shard. The Go client keeps a fourth, separate
+//! completion counter; summing the buckets at scrape time makes it unnecessary.
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +27,8 @@ pub const DEFAULT_BUCKETS: [f64; 11] = [
 ];
 
 const HOT_BIT: u64 = 1 << 63;
-/// Below this many buckets a linear scan beats a binary search.
+/// Up to this many buckets, the bucket is found by counting the bounds below the value (no
+/// branch to mispredict); above, by binary search.
 const LINEAR_SEARCH_MAX: usize = 32;
 /// Snapshots of histograms with at most this many buckets stay on the stack.
 const STACK_BUCKETS: usize = 40;
@@ -72,10 +76,9 @@ pub fn exponential_buckets(start: f64, factor: f64, count: usize) -> Result<Vec<
 
 #[derive(Debug)]
 struct Shard {
+    /// Non-cumulative bucket counts; their total is the number of completed observations.
     buckets: Box<[AtomicU64]>,
     sum: AtomicF64,
-    /// Completed observations in this shard.
-    count: AtomicU64,
 }
 
 impl Shard {
@@ -83,8 +86,15 @@ impl Shard {
         Shard {
             buckets: (0..n).map(|_| AtomicU64::new(0)).collect(),
             sum: AtomicF64::new(0.0),
-            count: AtomicU64::new(0),
         }
+    }
+
+    /// Observations completed in this shard (acquire: their sums are visible afterwards).
+    fn completed(&self) -> u64 {
+        self.buckets
+            .iter()
+            .map(|b| b.load(Ordering::Acquire))
+            .fold(0, u64::wrapping_add)
     }
 }
 
@@ -181,10 +191,11 @@ impl Histogram {
     #[inline]
     fn bucket_index(&self, v: f64) -> usize {
         let upper = &self.0.upper;
-        if upper.len() <= LINEAR_SEARCH_MAX {
-            upper.iter().position(|&b| v <= b).unwrap_or(upper.len())
-        } else if v.is_nan() {
+        if v.is_nan() {
             upper.len()
+        } else if upper.len() <= LINEAR_SEARCH_MAX {
+            // The first bound >= v is preceded by exactly the bounds < v (they increase).
+            upper.iter().map(|&b| usize::from(b < v)).sum()
         } else {
             upper.partition_point(|&b| b < v)
         }
@@ -202,25 +213,31 @@ impl Histogram {
         let core = &*self.0;
         let n = core.count_and_hot.fetch_add(1, Ordering::AcqRel);
         let shard = &core.shards[(n >> 63) as usize];
-        if let Some(b) = shard.buckets.get(i) {
-            b.fetch_add(1, Ordering::Relaxed);
-        }
         shard.sum.add(v);
-        shard.count.fetch_add(1, Ordering::Release);
+        // Last, with release: marks the observation complete (see the module docs). `i` is
+        // always in range (`bucket_index` returns at most `upper.len()`).
+        if let Some(b) = shard.buckets.get(i) {
+            b.fetch_add(1, Ordering::Release);
+        }
     }
 
-    /// Adds pre-aggregated observations (non-cumulative `counts` per bucket) in one go.
-    pub(crate) fn add_bulk(&self, counts: &[u64], sum: f64, count: u64) {
+    /// Adds pre-aggregated observations (non-cumulative `counts` per bucket) in one go; the
+    /// count is their total.
+    pub(crate) fn add_bulk(&self, counts: &[u64], sum: f64) {
         let core = &*self.0;
+        let shard_counts = counts.iter().take(core.upper.len() + 1);
+        let count = shard_counts.clone().fold(0, |a: u64, c| a.wrapping_add(*c));
+        if count == 0 {
+            return;
+        }
         let n = core.count_and_hot.fetch_add(count, Ordering::AcqRel);
         let shard = &core.shards[(n >> 63) as usize];
-        for (b, c) in shard.buckets.iter().zip(counts) {
+        shard.sum.add(sum);
+        for (b, c) in shard.buckets.iter().zip(shard_counts) {
             if *c > 0 {
-                b.fetch_add(*c, Ordering::Relaxed);
+                b.fetch_add(*c, Ordering::Release);
             }
         }
-        shard.sum.add(sum);
-        shard.count.fetch_add(count, Ordering::Release);
     }
 
     /// The bucket an observation falls into (`bounds().len()` is `+Inf`).
@@ -260,7 +277,7 @@ impl Histogram {
         } else {
             (&core.shards[1], &core.shards[0])
         };
-        while cold.count.load(Ordering::Acquire) != count {
+        while cold.completed() != count {
             std::thread::yield_now();
         }
         let nb = cold.buckets.len();
@@ -276,12 +293,14 @@ impl Histogram {
             *c = b.swap(0, Ordering::Relaxed);
         }
         let sum = cold.sum.swap(0.0);
-        cold.count.store(0, Ordering::Relaxed);
-        for (c, b) in counts.iter().zip(hot.buckets.iter()) {
-            b.fetch_add(*c, Ordering::Relaxed);
-        }
+        // Sum first, then buckets with release, as an observation does: the next scrape's
+        // wait then also covers these folded counts.
         hot.sum.add(sum);
-        hot.count.fetch_add(count, Ordering::Release);
+        for (c, b) in counts.iter().zip(hot.buckets.iter()) {
+            if *c > 0 {
+                b.fetch_add(*c, Ordering::Release);
+            }
+        }
         f(counts, count, sum)
     }
 

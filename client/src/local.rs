@@ -94,7 +94,7 @@ impl LocalHistogram {
         if self.count == 0 {
             return;
         }
-        self.shared.add_bulk(&self.counts, self.sum, self.count);
+        self.shared.add_bulk(&self.counts, self.sum);
         self.counts.iter_mut().for_each(|c| *c = 0);
         self.sum = 0.0;
         self.count = 0;

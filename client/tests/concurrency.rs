@@ -94,6 +94,35 @@ fn histogram_count_is_exact_and_snapshots_consistent_during_observes() {
 }
 
 #[test]
+fn histogram_snapshots_include_the_sum_of_every_counted_observation() {
+    // Every observation is 1: a snapshot's sum must equal its count exactly, which holds only
+    // if a scrape sees the sum of every observation its bucket totals count.
+    let h = Histogram::with_buckets(vec![0.5, 2.0]).unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    thread::scope(|s| {
+        let scraper = s.spawn(|| {
+            let mut snapshots = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let snap = h.snapshot();
+                assert_eq!(snap.sum, snap.count as f64);
+                assert_eq!(snap.buckets[0].1, 0);
+                assert_eq!(snap.buckets[1].1, snap.count);
+                snapshots += 1;
+            }
+            snapshots
+        });
+        run(|_| {
+            for _ in 0..PER_THREAD {
+                h.observe(1.0);
+            }
+        });
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(scraper.join().unwrap() > 0);
+    });
+    assert_eq!((h.count(), h.sum()), (TOTAL, TOTAL as f64));
+}
+
+#[test]
 fn summary_count_and_sum_add_up() {
     let s = Summary::new();
     run(|_| {
