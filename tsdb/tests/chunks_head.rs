@@ -125,8 +125,14 @@ fn samples_only_in_chunks_head_are_recovered() {
     {
         let db = Db::open(dir.path(), Options::default()).unwrap();
         fill(&db, 20, T0, 600, &mut want);
-        db.close().unwrap();
+        // End as a crash would: the head chunk file keeps its preallocated zero tail.
+        db.head().take_wal().unwrap().close().unwrap();
+        std::mem::forget(db);
     }
+    let len = std::fs::metadata(dir.path().join("chunks_head/000001"))
+        .unwrap()
+        .len();
+    assert_eq!(len, 1 << 20);
     strip_wal_samples(dir.path());
     // Only the 4 closed chunks (480 samples) per series remain.
     let expected: Data = want
