@@ -333,3 +333,40 @@ fn refs_of_series_with_chunks_on_disk_are_not_reused() {
     assert!(r > 1000, "new series got ref {r}");
     assert_eq!(all(&db).values().flatten().count(), 1);
 }
+
+#[test]
+fn files_rotate_at_128_mib() {
+    use kagari_tsdb::chunks_head::MAX_HEAD_CHUNK_FILE_SIZE;
+    let dir = tempfile::tempdir().unwrap();
+    let chunks_dir = dir.path().join("chunks_head");
+    // Records of 256 KiB + 35 bytes: 511 fit in a 128 MiB file, the 512th starts file 2.
+    let data = |i: u64| -> Vec<u8> {
+        let mut d = vec![(i % 251) as u8; 256 * 1024];
+        d[..8].copy_from_slice(&i.to_be_bytes());
+        d
+    };
+    let record = 256 * 1024 + 8 + 8 + 8 + 1 + 3 + 4;
+    {
+        let (m, _) = ChunkDiskMapper::open(&chunks_dir).unwrap();
+        let mut refs = Vec::new();
+        for i in 0..600u64 {
+            let c = m.write_chunk(i + 1, i as i64, i as i64, &data(i)).unwrap();
+            refs.push(c.chunk_ref());
+        }
+        let per_file = ((MAX_HEAD_CHUNK_FILE_SIZE - 8) / record) as usize;
+        assert_eq!(per_file, 511);
+        assert_eq!(refs[per_file - 1].file(), 1);
+        assert_eq!((refs[per_file].file(), refs[per_file].offset()), (2, 8));
+        m.close().unwrap();
+    }
+    let len1 = std::fs::metadata(chunks_dir.join("000001")).unwrap().len();
+    assert_eq!(len1, 8 + 511 * record);
+    assert!(len1 <= MAX_HEAD_CHUNK_FILE_SIZE);
+    let (_m, rep) = ChunkDiskMapper::open(&chunks_dir).unwrap();
+    assert!(rep.repaired.is_none());
+    assert_eq!(rep.chunks.len(), 600);
+    for (i, c) in rep.chunks.iter().enumerate() {
+        assert_eq!(c.series_ref, i as u64 + 1);
+        assert!(*c.chunk == data(i as u64)[..], "chunk {i}");
+    }
+}
