@@ -242,7 +242,11 @@ impl FileCtx<'_> {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.0.as_str())),
         )
-        .unwrap_or_default();
+        .map_err(|e| {
+            one(UnitTestError::Yaml {
+                message: format!("external_labels: {e}"),
+            })
+        })?;
         let env = EvalEnv {
             engine: Engine::new(EngineOptions {
                 default_subquery_step: self.eval_interval,

@@ -250,3 +250,12 @@ fn start_timestamp_shifts_samples_steps_and_queries() {
         assert!(o.passed(), "{start}: {:?}", messages(&o));
     }
 }
+
+#[test]
+fn invalid_external_label_names_are_reported() {
+    let test = "tests:\n  - interval: 1m\n    external_labels:\n      'a b': x\n";
+    let o = run(&[("t.yml", test)], "t.yml");
+    let m = messages(&o);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].starts_with("external_labels: "), "{m:?}");
+}
