@@ -1,16 +1,48 @@
 //! [`HeadAppender`]: a transaction of samples, validated on `append`, logged to the WAL and
 //! applied to memory on `commit`.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use kagari_model::Labels;
 
-use super::series::{check_order, MemSeries, SeriesRef, Verdict};
+use parking_lot::MutexGuard;
+
+use super::series::{check_order, MemSeries, SeriesRef, SeriesState, TxSlot, Verdict};
 use super::Head;
 use crate::error::{Error, Result};
 use crate::record::{encode_samples, encode_series, RefSample, RefSeries};
+
+/// The buffers of one transaction, recycled through [`Head`]'s pool so a steady stream of
+/// transactions allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct TxBuffers {
+    /// The series of the transaction, pinned (their `pending` count raised).
+    series: Vec<Arc<MemSeries>>,
+    samples: Vec<Pending>,
+    /// Per sample at commit: whether it is still valid.
+    verdicts: Vec<bool>,
+    /// Per series at commit: the newest accepted `(t, value bits)`.
+    shadow: Vec<(i64, u64)>,
+}
+
+/// Buffers that grew past this many samples are not kept in the pool.
+const POOL_MAX_SAMPLES: usize = 1 << 16;
+/// At most this many idle buffer sets are kept.
+pub(crate) const POOL_MAX: usize = 64;
+
+impl TxBuffers {
+    fn clear(&mut self) {
+        for s in self.series.drain(..) {
+            s.pending.fetch_sub(1, Ordering::AcqRel);
+        }
+        self.samples.clear();
+    }
+
+    fn worth_keeping(&self) -> bool {
+        self.samples.capacity() <= POOL_MAX_SAMPLES && self.series.capacity() <= POOL_MAX_SAMPLES
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Pending {
@@ -46,9 +78,9 @@ struct Pending {
 #[derive(Debug)]
 pub struct HeadAppender<'a> {
     head: &'a Head,
-    series: Vec<Arc<MemSeries>>,
-    index: HashMap<SeriesRef, (u32, i64, u64)>,
-    samples: Vec<Pending>,
+    /// This transaction's id (see [`TxSlot`]).
+    id: u64,
+    tx: TxBuffers,
     min_valid_time: i64,
 }
 
@@ -56,9 +88,8 @@ impl<'a> HeadAppender<'a> {
     pub(super) fn new(head: &'a Head) -> Self {
         HeadAppender {
             head,
-            series: Vec::new(),
-            index: HashMap::new(),
-            samples: Vec::new(),
+            id: head.next_tx_id(),
+            tx: head.tx_pool.lock().pop().unwrap_or_default(),
             min_valid_time: head.min_valid_time(),
         }
     }
@@ -79,66 +110,75 @@ impl<'a> HeadAppender<'a> {
                 min_valid_time: self.min_valid_time,
             });
         }
-        let known = series_ref.and_then(|r| self.index.get(&r).copied().map(|e| (r, e)));
-        let (r, (idx, max_t, last_bits)) = match known {
-            Some(x) => x,
-            None => {
-                // Both lookups pin the series (raise `pending`) so truncation keeps it.
-                let s = match series_ref.and_then(|r| self.head.series_pinned(r)) {
-                    Some(s) => s,
-                    None => {
-                        if labels.is_empty() {
-                            return Err(Error::InvalidInput {
-                                writer: "head appender",
-                                reason: "series with an empty label set".into(),
-                            });
-                        }
-                        self.head.get_or_create(labels, None, true).0
-                    }
-                };
-                let r = s.series_ref;
-                match self.index.get(&r) {
-                    Some(&e) => {
-                        s.pending.fetch_sub(1, Ordering::AcqRel); // pinned already
-                        (r, e)
-                    }
-                    None => {
-                        let idx = match u32::try_from(self.series.len()) {
-                            Ok(i) => i,
-                            Err(_) => {
-                                s.pending.fetch_sub(1, Ordering::AcqRel);
-                                return Err(Error::InvalidInput {
-                                    writer: "head appender",
-                                    reason: "too many series in one transaction".into(),
-                                });
-                            }
-                        };
-                        let (max_t, last_bits) = {
-                            let st = s.state.lock();
-                            (st.max_t, st.last_bits)
-                        };
-                        self.series.push(s);
-                        self.index.insert(r, (idx, max_t, last_bits));
-                        (r, (idx, max_t, last_bits))
-                    }
-                }
+        if let Some(r) = series_ref {
+            // The series stripe stays read-locked while the sample is added, so truncation
+            // cannot remove the series before it is pinned.
+            if let Some(res) = self.head.with_series(r, |s| self.add(s, false, t, v)) {
+                return res;
             }
+        }
+        if labels.is_empty() {
+            return Err(Error::InvalidInput {
+                writer: "head appender",
+                reason: "series with an empty label set".into(),
+            });
+        }
+        let (s, _) = self.head.get_or_create(labels, None, true);
+        self.add(&s, true, t, v)
+    }
+
+    /// Adds a sample of `s` to the transaction, pinning `s` the first time (`pinned`: the
+    /// caller pinned it already).
+    fn add(&mut self, s: &Arc<MemSeries>, pinned: bool, t: i64, v: f64) -> Result<SeriesRef> {
+        let r = s.series_ref;
+        let mut st = s.state.lock();
+        let slot = if st.tx.id == self.id {
+            if pinned {
+                s.pending.fetch_sub(1, Ordering::AcqRel); // pinned by an earlier append
+            }
+            st.tx
+        } else {
+            let Ok(idx) = u32::try_from(self.tx.series.len()) else {
+                if pinned {
+                    s.pending.fetch_sub(1, Ordering::AcqRel);
+                }
+                return Err(Error::InvalidInput {
+                    writer: "head appender",
+                    reason: "too many series in one transaction".into(),
+                });
+            };
+            if !pinned {
+                s.pending.fetch_add(1, Ordering::AcqRel);
+            }
+            self.tx.series.push(s.clone());
+            st.tx = TxSlot {
+                id: self.id,
+                idx,
+                max_t: st.max_t,
+                bits: st.last_bits,
+            };
+            st.tx
         };
-        if check_order(r, max_t, last_bits, t, v)? == Verdict::Append {
-            self.samples.push(Pending { idx, t, v });
-            self.index.insert(r, (idx, t, v.to_bits()));
+        if check_order(r, slot.max_t, slot.bits, t, v)? == Verdict::Append {
+            self.tx.samples.push(Pending {
+                idx: slot.idx,
+                t,
+                v,
+            });
+            st.tx.max_t = t;
+            st.tx.bits = v.to_bits();
         }
         Ok(r)
     }
 
     /// Number of samples waiting for commit.
     pub fn len(&self) -> usize {
-        self.samples.len()
+        self.tx.samples.len()
     }
 
     /// Whether no sample is waiting.
     pub fn is_empty(&self) -> bool {
-        self.samples.is_empty()
+        self.tx.samples.is_empty()
     }
 
     /// Logs new series and the samples to the WAL (if the head has one), then applies them to
@@ -154,50 +194,55 @@ impl<'a> HeadAppender<'a> {
     }
 
     fn commit_inner(&mut self) -> Result<()> {
-        if self.samples.is_empty() {
+        if self.tx.samples.is_empty() {
             return Ok(());
         }
         let head = self.head;
         let chunk_range = head.options().chunk_range;
+        let TxBuffers {
+            series,
+            samples,
+            verdicts,
+            shadow,
+        } = &mut self.tx;
+
+        // Under the append lock: lock every series of the transaction (in transaction order),
+        // re-validate the samples against the series' current state (other commits may have
+        // happened since `append`), and log the valid ones. The series stay locked until
+        // their samples are applied, after the append lock is released, so another commit
+        // touching one of them waits and the WAL order stays the order samples are applied in.
         let mut guard = head.append_lock.lock();
         let st = &mut *guard;
         let min_valid = head.min_valid_time();
-
-        // Re-validate against the current state (other commits may have happened).
-        st.shadow.clear();
-        st.shadow.resize(self.series.len(), None);
-        st.verdicts.clear();
+        let mut locked: Vec<MutexGuard<'_, SeriesState>> =
+            series.iter().map(|s| s.state.lock()).collect();
+        shadow.clear();
+        shadow.extend(locked.iter().map(|g| (g.max_t, g.last_bits)));
+        verdicts.clear();
         let mut dropped = 0u64;
-        for p in &self.samples {
-            let Some(s) = self.series.get(p.idx as usize) else {
-                st.verdicts.push(false);
+        for p in samples.iter() {
+            let (Some(s), Some(slot)) =
+                (series.get(p.idx as usize), shadow.get_mut(p.idx as usize))
+            else {
+                verdicts.push(false);
                 continue;
-            };
-            let (max_t, bits) = match st.shadow.get(p.idx as usize).copied().flatten() {
-                Some(x) => x,
-                None => {
-                    let g = s.state.lock();
-                    (g.max_t, g.last_bits)
-                }
             };
             let ok = p.t >= min_valid
                 && matches!(
-                    check_order(s.series_ref, max_t, bits, p.t, p.v),
+                    check_order(s.series_ref, slot.0, slot.1, p.t, p.v),
                     Ok(Verdict::Append)
                 );
             if ok {
-                if let Some(slot) = st.shadow.get_mut(p.idx as usize) {
-                    *slot = Some((p.t, p.v.to_bits()));
-                }
+                *slot = (p.t, p.v.to_bits());
             } else {
                 dropped += 1;
             }
-            st.verdicts.push(ok);
+            verdicts.push(ok);
         }
 
         if let Some(wal) = st.wal.as_mut() {
             st.ref_series.clear();
-            for s in &self.series {
+            for s in series.iter() {
                 if !s.logged.load(Ordering::Acquire) {
                     st.ref_series.push(RefSeries {
                         series_ref: s.series_ref,
@@ -206,8 +251,8 @@ impl<'a> HeadAppender<'a> {
                 }
             }
             st.ref_samples.clear();
-            for (p, ok) in self.samples.iter().zip(&st.verdicts) {
-                if let (true, Some(s)) = (*ok, self.series.get(p.idx as usize)) {
+            for (p, ok) in samples.iter().zip(verdicts.iter()) {
+                if let (true, Some(s)) = (*ok, series.get(p.idx as usize)) {
                     st.ref_samples.push(RefSample {
                         series_ref: s.series_ref,
                         t: p.t,
@@ -232,27 +277,40 @@ impl<'a> HeadAppender<'a> {
                 n += 1;
             }
             wal.log(records.get(..n).unwrap_or_default())?;
-            for s in &self.series {
+            for s in series.iter() {
                 s.logged.store(true, Ordering::Release);
             }
         }
+        drop(guard);
 
+        // Apply, with only the series locks held.
         let (mut mint, mut maxt, mut applied, mut cut) = (i64::MAX, i64::MIN, 0u64, 0u64);
-        for (p, ok) in self.samples.iter().zip(&st.verdicts) {
-            let (true, Some(s)) = (*ok, self.series.get(p.idx as usize)) else {
+        let mut res = Ok(());
+        for (p, ok) in samples.iter().zip(verdicts.iter()) {
+            let (true, Some(g), Some(s)) = (
+                *ok,
+                locked.get_mut(p.idx as usize),
+                series.get(p.idx as usize),
+            ) else {
                 continue;
             };
-            let mut g = s.state.lock();
-            if g.append(p.t, p.v, chunk_range)? {
-                cut += 1;
-                // chunks_head hook (owner: head/chunks_disk.rs): write the chunk just closed.
-                head.mmap_closed(s.series_ref, &mut g);
+            match g.append(p.t, p.v, chunk_range) {
+                Ok(true) => {
+                    cut += 1;
+                    // chunks_head hook (owner: head/chunks_disk.rs): write the chunk just closed.
+                    head.mmap_closed(s.series_ref, g);
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    res = Err(e);
+                    break;
+                }
             }
-            drop(g);
             mint = mint.min(p.t);
             maxt = maxt.max(p.t);
             applied += 1;
         }
+        drop(locked);
         if applied > 0 {
             head.observe_time(mint, maxt);
         }
@@ -262,7 +320,7 @@ impl<'a> HeadAppender<'a> {
         stats
             .samples_dropped_on_commit
             .fetch_add(dropped, Ordering::Relaxed);
-        Ok(())
+        res
     }
 
     /// Discards every sample of the transaction.
@@ -270,12 +328,17 @@ impl<'a> HeadAppender<'a> {
         self.release();
     }
 
+    /// Unpins the series and returns the buffers to the head's pool (idempotent: `commit`
+    /// and `Drop` both call it).
     fn release(&mut self) {
-        for s in self.series.drain(..) {
-            s.pending.fetch_sub(1, Ordering::AcqRel);
+        let mut tx = std::mem::take(&mut self.tx);
+        tx.clear();
+        if tx.worth_keeping() && tx.samples.capacity() > 0 {
+            let mut pool = self.head.tx_pool.lock();
+            if pool.len() < POOL_MAX {
+                pool.push(tx);
+            }
         }
-        self.samples.clear();
-        self.index.clear();
     }
 }
 

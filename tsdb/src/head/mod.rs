@@ -6,15 +6,17 @@
 //! * `replay`: rebuilding the head from a checkpoint and WAL segments.
 //!
 //! **Architecture Invariant**: a sample is in memory only after it is in the WAL (when the
-//! head has one); commits and truncations are serialised by the append lock, so the WAL
-//! order equals the order samples were applied in.
+//! head has one); commits validate and log under the append lock while holding the locks of
+//! their series, and apply the samples after releasing the append lock but before releasing
+//! the series locks, so the WAL order of each series' samples equals the order they were
+//! applied in. Truncation takes the append lock and then series locks (never the reverse).
 
 mod append;
 mod chunks_disk;
+mod hash;
 mod postings;
 mod replay;
 pub(crate) mod series;
-mod xor_append;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -32,13 +34,14 @@ pub use series::SeriesRef;
 use crate::record::{Interval as WalInterval, Stone};
 use crate::tombstones::Interval;
 use crate::wlog::WalWriter;
+use hash::U64Map;
 use postings::MemPostings;
 use series::{ClosedChunk, MemSeries};
 
 const STRIPES: usize = 256;
 
-type RefStripe = RwLock<HashMap<SeriesRef, Arc<MemSeries>>>;
-type HashStripe = RwLock<HashMap<u64, Vec<Arc<MemSeries>>>>;
+type RefStripe = RwLock<U64Map<Arc<MemSeries>>>;
+type HashStripe = RwLock<U64Map<Vec<Arc<MemSeries>>>>;
 /// Samples of one series, for writing a block.
 pub(crate) type SeriesSamples = (Labels, Vec<(i64, f64)>);
 
@@ -103,9 +106,6 @@ pub(crate) struct AppendState {
     pub(crate) buf2: Vec<u8>,
     pub(crate) ref_series: Vec<crate::record::RefSeries>,
     pub(crate) ref_samples: Vec<crate::record::RefSample>,
-    pub(crate) verdicts: Vec<bool>,
-    /// Per series of the transaction (by index): the newest accepted `(t, value bits)`.
-    pub(crate) shadow: Vec<Option<(i64, u64)>>,
 }
 
 /// The in-memory head: series registry, postings, time bounds and deletions.
@@ -124,6 +124,10 @@ pub struct Head {
     min_valid_time: AtomicI64,
     tombstones: RwLock<HashMap<SeriesRef, Vec<Interval>>>,
     pub(crate) append_lock: Mutex<AppendState>,
+    /// Idle transaction buffers (see `append::TxBuffers`).
+    tx_pool: Mutex<Vec<append::TxBuffers>>,
+    /// Next append transaction id.
+    next_tx: AtomicU64,
     stats: HeadStats,
     /// Where cut chunks go (`chunks_head/`); see `chunks_disk`.
     chunk_mapper: std::sync::OnceLock<Arc<crate::chunks_head::ChunkDiskMapper>>,
@@ -141,11 +145,10 @@ pub(crate) struct HeadSeriesSnapshot {
 impl Head {
     /// An empty head without a WAL.
     pub fn new(opts: HeadOptions) -> Self {
-        let stripes = |_| RwLock::new(HashMap::new());
         Head {
             opts,
-            by_ref: (0..STRIPES).map(stripes).collect(),
-            by_hash: (0..STRIPES).map(|_| RwLock::new(HashMap::new())).collect(),
+            by_ref: (0..STRIPES).map(|_| RwLock::default()).collect(),
+            by_hash: (0..STRIPES).map(|_| RwLock::default()).collect(),
             postings: RwLock::new(MemPostings::default()),
             next_ref: AtomicU64::new(1),
             min_time: AtomicI64::new(i64::MAX),
@@ -153,6 +156,8 @@ impl Head {
             min_valid_time: AtomicI64::new(i64::MIN),
             tombstones: RwLock::new(HashMap::new()),
             append_lock: Mutex::new(AppendState::default()),
+            tx_pool: Mutex::new(Vec::new()),
+            next_tx: AtomicU64::new(1),
             stats: HeadStats::default(),
             chunk_mapper: std::sync::OnceLock::new(),
         }
@@ -237,13 +242,20 @@ impl Head {
         self.by_ref.get(Self::stripe(r))?.read().get(&r).cloned()
     }
 
-    /// The series with ref `r`, its `pending` count raised under the stripe lock so a
-    /// concurrent truncation cannot garbage-collect it (the caller must lower it again).
-    pub(crate) fn series_pinned(&self, r: SeriesRef) -> Option<Arc<MemSeries>> {
+    /// Runs `f` on the series with ref `r` under its stripe's read lock (so a concurrent
+    /// truncation cannot remove it meanwhile); `None` if there is no such series.
+    pub(crate) fn with_series<T>(
+        &self,
+        r: SeriesRef,
+        f: impl FnOnce(&Arc<MemSeries>) -> T,
+    ) -> Option<T> {
         let stripe = self.by_ref.get(Self::stripe(r))?.read();
-        let s = stripe.get(&r)?;
-        s.pending.fetch_add(1, Ordering::AcqRel);
-        Some(s.clone())
+        stripe.get(&r).map(f)
+    }
+
+    /// A fresh append transaction id (never 0, never reused).
+    pub(crate) fn next_tx_id(&self) -> u64 {
+        self.next_tx.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The series with exactly these labels.
@@ -264,7 +276,7 @@ impl Head {
 
     /// Returns the series with `labels`, creating it (with ref `want_ref` when given, for
     /// replay; else the next free ref). The bool tells whether it was created. With `pin`,
-    /// the series' `pending` count is raised under the stripe lock (see [`Self::series_pinned`]).
+    /// the series' `pending` count is raised under the stripe lock (see [`Self::with_series`]).
     pub(crate) fn get_or_create(
         &self,
         labels: &Labels,

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use kagari_model::Labels;
 use parking_lot::Mutex;
 
-use super::xor_append::XorBuilder;
-use crate::chunkenc::SAMPLES_PER_CHUNK;
+use crate::chunkenc::{XorChunk, SAMPLES_PER_CHUNK};
 use crate::error::{Error, Result};
 
 /// A head series reference: allocated from a monotonic counter, never reused while the
@@ -37,7 +36,7 @@ pub(crate) struct OpenChunk {
     pub(crate) max_t: i64,
     /// Cut a new chunk at or after this timestamp.
     next_at: i64,
-    pub(crate) chunk: XorBuilder,
+    pub(crate) chunk: XorChunk,
 }
 
 /// The mutable part of a series, behind the series lock.
@@ -49,6 +48,25 @@ pub(crate) struct SeriesState {
     pub(crate) max_t: i64,
     /// Bit pattern of the newest sample's value.
     pub(crate) last_bits: u64,
+    /// The open transaction that last added a sample of this series.
+    pub(crate) tx: TxSlot,
+}
+
+/// Per-series state of the append transaction that touched the series last, so an appender
+/// finds "this series is already in my transaction, its newest pending sample is (t, v)"
+/// without a map of its own. Transaction ids are never reused; when two open transactions
+/// append to one series, the later overwrites the slot and the earlier falls back to the
+/// committed state (its commit still re-validates every sample).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TxSlot {
+    /// Transaction id (0: none).
+    pub(crate) id: u64,
+    /// Index of the series in that transaction.
+    pub(crate) idx: u32,
+    /// Newest timestamp accepted in that transaction (or the committed one).
+    pub(crate) max_t: i64,
+    /// Its value bits.
+    pub(crate) bits: u64,
 }
 
 /// What appending a sample with timestamp `t` to a series would do.
@@ -124,6 +142,7 @@ impl MemSeries {
                 open: None,
                 max_t: i64::MIN,
                 last_bits: 0,
+                tx: TxSlot::default(),
             }),
             logged: AtomicBool::new(logged),
             pending: AtomicU32::new(0),
@@ -155,14 +174,14 @@ impl SeriesState {
                 min_t: t,
                 max_t: t,
                 next_at: range_end(t, chunk_range),
-                chunk: XorBuilder::new(),
+                chunk: XorChunk::new(),
             });
             cut = true;
         }
         let Some(o) = self.open.as_mut() else {
             return Ok(cut);
         };
-        o.chunk.append(t, v);
+        o.chunk.append(t, v)?;
         o.max_t = t;
         if o.chunk.num_samples() == ESTIMATE_AT {
             o.next_at = compute_chunk_end(o.min_t, t, o.next_at);
