@@ -1,0 +1,51 @@
+//! `kagari-tool tsdb dump` of a directory left behind by a SIGKILLed Prometheus 2.42 (blocks,
+//! `chunks_head/`, WAL; the fixture in `tsdb/testdata/prometheus_killed`) prints exactly what
+//! `promtool tsdb dump` printed for it (`promtool_dump.txt`, sorted). No peer needed; the live
+//! version of this check is `kagari-tsdb`'s `prometheus_killed` test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tsdb/testdata/prometheus_killed")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+#[test]
+fn dump_of_a_killed_prometheus_equals_promtools() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixture().join("data"), tmp.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_kagari-tool"))
+        .args(["tsdb", "dump"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = String::from_utf8(out.stdout).unwrap();
+    let mut ours: Vec<&str> = ours.lines().collect();
+    ours.sort_unstable();
+    let want = std::fs::read_to_string(fixture().join("promtool_dump.txt")).unwrap();
+    let want: Vec<&str> = want.lines().collect();
+    assert_eq!(ours.len(), want.len(), "line counts (ours, promtool)");
+    let first_diff = ours.iter().zip(&want).find(|(a, b)| a != b);
+    assert!(
+        first_diff.is_none(),
+        "first difference (ours, promtool): {first_diff:?}"
+    );
+}
