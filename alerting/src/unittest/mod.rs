@@ -62,12 +62,24 @@ impl FileOutcome {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UnitTestError {
-    /// The test file or a rule file could not be read.
-    #[error("open {path}: {reason}")]
+    /// The test file could not be read (`open t.yml: no such file or directory`).
+    #[error("{op} {path}: {reason}")]
     Read {
-        /// The path as resolved.
+        /// The failing operation, `open` or `read`.
+        op: &'static str,
+        /// The path as given.
         path: String,
         /// The OS error in Go's wording (`no such file or directory`).
+        reason: String,
+    },
+    /// A rule file could not be read (`rules/x: read rules/x: is a directory`).
+    #[error("{path}: {op} {path}: {reason}")]
+    RuleFileRead {
+        /// The failing operation, `open` or `read`.
+        op: &'static str,
+        /// The path as resolved.
+        path: String,
+        /// The OS error in Go's wording.
         reason: String,
     },
     /// The test file is not valid YAML for the format (unknown key, wrong type, bad duration).

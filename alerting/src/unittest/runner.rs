@@ -70,13 +70,30 @@ pub fn run_test_file(path: &str, opts: &UnitTestOptions) -> FileOutcome {
     out
 }
 
+/// Go's wording of a failed `os.ReadFile`: the failing operation and the OS reason.
+fn go_io_error(e: &std::io::Error) -> (&'static str, String) {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => ("open", "no such file or directory".to_string()),
+        ErrorKind::PermissionDenied => ("open", "permission denied".to_string()),
+        ErrorKind::IsADirectory => ("read", "is a directory".to_string()),
+        _ => ("open", e.to_string()),
+    }
+}
+
 fn read_error(path: &str, e: &std::io::Error) -> UnitTestError {
-    let reason = match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
-    };
+    let (op, reason) = go_io_error(e);
     UnitTestError::Read {
+        op,
+        path: path.to_string(),
+        reason,
+    }
+}
+
+fn rule_file_read_error(path: &str, e: &std::io::Error) -> UnitTestError {
+    let (op, reason) = go_io_error(e);
+    UnitTestError::RuleFileRead {
+        op,
         path: path.to_string(),
         reason,
     }
@@ -164,7 +181,8 @@ impl FileCtx<'_> {
     fn load_groups(&self, interval: i64) -> Result<Vec<Group>, Vec<UnitTestError>> {
         let mut groups = Vec::new();
         for f in self.rule_files {
-            let content = std::fs::read_to_string(f).map_err(|e| vec![read_error(f, &e)])?;
+            let content =
+                std::fs::read_to_string(f).map_err(|e| vec![rule_file_read_error(f, &e)])?;
             let parsed = parse_rule_file(f, &content, &ParseOptions::default()).map_err(|es| {
                 es.into_iter()
                     .map(|e| UnitTestError::RuleFile(Box::new(e)))

@@ -259,3 +259,31 @@ fn invalid_external_label_names_are_reported() {
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(m[0].starts_with("external_labels: "), "{m:?}");
 }
+
+#[test]
+fn a_directory_matched_by_a_rule_glob_is_a_read_error() {
+    let dir = Scratch::new();
+    std::fs::create_dir_all(dir.0.join("rules/sub")).unwrap();
+    dir.write("rules/a.yml", "groups: []\n");
+    dir.write("t.yml", "rule_files: [rules/*]\ntests:\n  - interval: 1m\n");
+    let o = run_test_file(
+        &dir.0.join("t.yml").to_string_lossy(),
+        &UnitTestOptions::default(),
+    );
+    let sub = dir.0.join("rules/sub").to_string_lossy().into_owned();
+    assert_eq!(
+        messages(&o),
+        vec![format!("{sub}: read {sub}: is a directory")]
+    );
+    let o = run_test_file(
+        &dir.0.join("rules").to_string_lossy(),
+        &UnitTestOptions::default(),
+    );
+    assert_eq!(
+        messages(&o),
+        vec![format!(
+            "read {}: is a directory",
+            dir.0.join("rules").display()
+        )]
+    );
+}
