@@ -70,7 +70,7 @@ const PAGES: &[Page] = &[
         path: "/graph",
         title: "Graph",
         body: include_str!("../../ui/graph.html"),
-        scripts: &["chart.js", "graph.js"],
+        scripts: &["chart.js", "completion.js", "panel.js", "graph.js"],
     },
     Page {
         path: "/alerts",
@@ -150,6 +150,16 @@ const ASSETS: &[Asset] = &[
         name: "chart.js",
         content_type: JS,
         body: include_str!("../../ui/chart.js"),
+    },
+    Asset {
+        name: "completion.js",
+        content_type: JS,
+        body: include_str!("../../ui/completion.js"),
+    },
+    Asset {
+        name: "panel.js",
+        content_type: JS,
+        body: include_str!("../../ui/panel.js"),
     },
     Asset {
         name: "graph.js",

@@ -127,11 +127,11 @@ fn ui_in_headless_chromium() {
 
     // Table tab: type `up`, press Enter, see the row of the self-scrape target.
     b.goto(&s.url("/graph"));
-    b.type_into("#expr", "up");
-    b.send_keys(&b.find("#expr"), ENTER);
+    b.type_into(".expr", "up");
+    b.send_keys(&b.find(".expr"), ENTER);
     let row = b.wait_for(
         "the table row of up",
-        "const r = document.querySelector('#result-table tbody tr');
+        "const r = document.querySelector('.result-table tbody tr');
          return r && r.innerText.includes('job=\"prometheus\"') ? r.innerText : null;",
         |_| {},
     );
@@ -148,12 +148,12 @@ fn ui_in_headless_chromium() {
         if checked != json!(local) {
             b.click(&b.find("#local-time"));
         }
-        b.type_into("#moment", "2024-01-01 00:00:00");
-        b.type_into("#expr", "time()");
-        b.click(&b.find("#execute"));
+        b.type_into(".moment", "2024-01-01 00:00:00");
+        b.type_into(".expr", "time()");
+        b.click(&b.find(".execute"));
         b.wait_for(
             "the scalar row of time()",
-            "const r = document.querySelector('#result-table tbody tr');
+            "const r = document.querySelector('.result-table tbody tr');
              return r && r.innerText.startsWith('scalar') ? r.innerText : null;",
             |_| {},
         )
@@ -166,14 +166,14 @@ fn ui_in_headless_chromium() {
         "{local}"
     );
     eval_at(false);
-    b.type_into("#moment", "");
+    b.type_into(".moment", "");
 
     // Label values are shown as text, never as markup.
-    b.type_into("#expr", INJECTION);
-    b.click(&b.find("#execute"));
+    b.type_into(".expr", INJECTION);
+    b.click(&b.find(".execute"));
     let row = b.wait_for(
         "the row with markup in a label value",
-        "const r = document.querySelector('#result-table tbody tr');
+        "const r = document.querySelector('.result-table tbody tr');
          return r && r.innerText.includes('<b') ? r.innerText : null;",
         |_| {},
     );
@@ -187,49 +187,49 @@ fn ui_in_headless_chromium() {
     assert_eq!(injected, json!(false));
 
     // Metric-name completion from /api/v1/label/__name__/values.
-    b.type_into("#expr", "prometheus_http_req");
+    b.type_into(".expr", "prometheus_http_req");
     let completion = b.wait_for(
         "the completion list",
-        "const l = document.getElementById('completions');
+        "const l = document.querySelector('.completions');
          return !l.hidden && [...l.querySelectorAll('li')].map(li => li.firstChild.textContent)
            .includes('prometheus_http_requests_total');",
         |_| {},
     );
     assert_eq!(completion, json!(true));
-    b.send_keys(&b.find("#expr"), ESCAPE);
-    let hidden = b.execute("return document.getElementById('completions').hidden", &[]);
+    b.send_keys(&b.find(".expr"), ESCAPE);
+    let hidden = b.execute("return document.querySelector('.completions').hidden", &[]);
     assert_eq!(hidden, json!(true), "Escape closes the completion list");
 
     // Graph tab: a range query drawn as SVG paths with at least two points.
     // Label-value completion inside a selector; Tab accepts the first candidate.
-    b.type_into("#expr", "up{job=\"prom");
+    b.type_into(".expr", "up{job=\"prom");
     b.wait_for(
         "the label-value completion",
-        "const l = document.getElementById('completions');
+        "const l = document.querySelector('.completions');
          return !l.hidden && l.querySelector('li').firstChild.textContent === 'prometheus';",
         |_| {},
     );
-    b.send_keys(&b.find("#expr"), TAB);
-    let value = b.execute("return document.getElementById('expr').value", &[]);
+    b.send_keys(&b.find(".expr"), TAB);
+    let value = b.execute("return document.querySelector('.expr').value", &[]);
     assert_eq!(value, json!("up{job=\"prometheus\""));
 
     // Switching tabs runs the query in the new tab, as Prometheus does.
-    b.type_into("#expr", "rate(prometheus_http_requests_total[1m])");
-    b.click(&b.find("#tab-graph"));
-    b.type_into("#range", "1m");
-    b.click(&b.find("#execute"));
+    b.type_into(".expr", "rate(prometheus_http_requests_total[1m])");
+    b.click(&b.find(".tab-graph"));
+    b.type_into(".range", "1m");
+    b.click(&b.find(".execute"));
     let points = b.wait_for(
         "a drawn series with two points or more, /metrics in the legend",
-        "const ps = [...document.querySelectorAll('#chart svg path.series')]
+        "const ps = [...document.querySelectorAll('.chart svg path.series')]
            .map(p => (p.getAttribute('d').match(/[ML]/g) || []).length);
-         const metrics = [...document.querySelectorAll('#legend li')]
+         const metrics = [...document.querySelectorAll('.legend li')]
            .some(l => l.innerText.includes('handler=\"/metrics\"'));
          return metrics && ps.length && Math.max(...ps) >= 2 ? Math.max(...ps) : null;",
-        |b| b.click(&b.find("#execute")),
+        |b| b.click(&b.find(".execute")),
     );
     assert!(points.as_u64().unwrap_or(0) >= 2, "{points}");
     let legend = b.execute(
-        "return [...document.querySelectorAll('#legend li')].map(l => l.innerText)",
+        "return [...document.querySelectorAll('.legend li')].map(l => l.innerText)",
         &[],
     );
     let legend = legend.as_array().cloned().unwrap_or_default();
@@ -240,20 +240,20 @@ fn ui_in_headless_chromium() {
         "{legend:?}"
     );
     let axis_labels = b.execute(
-        "return document.querySelectorAll('#chart svg .axis text').length",
+        "return document.querySelectorAll('.chart svg .axis text').length",
         &[],
     );
     assert!(axis_labels.as_u64().unwrap_or(0) >= 4, "{axis_labels}");
     // Hovering the chart near its right edge (the newest points) shows each series' value
     // at the nearest step.
     let half = b.execute(
-        "return Math.floor(document.querySelector('#chart svg').getBoundingClientRect().width / 2)",
+        "return Math.floor(document.querySelector('.chart svg').getBoundingClientRect().width / 2)",
         &[],
     );
-    b.hover(&b.find("#chart svg"), half.as_i64().unwrap_or(0) - 20, 0);
+    b.hover(&b.find(".chart svg"), half.as_i64().unwrap_or(0) - 20, 0);
     let tip = b.wait_for(
         "the hover tooltip",
-        "const t = document.querySelector('#chart .tooltip');
+        "const t = document.querySelector('.chart .tooltip');
          return t && !t.hidden ? t.innerText : null;",
         |_| {},
     );
@@ -261,10 +261,10 @@ fn ui_in_headless_chromium() {
     shot(&b, "graph");
 
     // Stacked: areas appear under the lines.
-    b.click(&b.find("#stacked"));
+    b.click(&b.find(".stacked"));
     let areas = b.wait_for(
         "stacked areas",
-        "return document.querySelectorAll('#chart svg path.area').length;",
+        "return document.querySelectorAll('.chart svg path.area').length;",
         |_| {},
     );
     assert!(areas.as_u64().unwrap_or(0) >= 1, "{areas}");
@@ -272,11 +272,11 @@ fn ui_in_headless_chromium() {
     assert!(url.as_str().unwrap_or("").contains("g0.stacked=1"), "{url}");
 
     // A parse error shows the API's message.
-    b.type_into("#expr", "rate(");
-    b.click(&b.find("#execute"));
+    b.type_into(".expr", "rate(");
+    b.click(&b.find(".execute"));
     let err = b.wait_for(
         "the error box",
-        "const e = document.getElementById('error'); return e.hidden ? null : e.innerText;",
+        "const e = document.querySelector('.panel .error'); return e.hidden ? null : e.innerText;",
         |_| {},
     );
     assert!(err.as_str().unwrap_or("").contains("parse error"), "{err}");
@@ -299,6 +299,37 @@ fn ui_in_headless_chromium() {
         ]),
         "{history}"
     );
+
+    // A second panel: its own query and result; both panels come back from the URL.
+    b.click(&b.find("#add-panel"));
+    let second = ".panel:nth-child(2)";
+    b.type_into(&format!("{second} .expr"), "vector(2)");
+    b.send_keys(&b.find(&format!("{second} .expr")), ENTER);
+    b.wait_for(
+        "the second panel's row",
+        "const r = document.querySelector('.panel:nth-child(2) .result-table tbody tr');
+         return r && r.innerText.startsWith('{}') && r.innerText.trim().endsWith('2');",
+        |_| {},
+    );
+    let url = b.execute("return location.href", &[]);
+    let url = url.as_str().unwrap_or_default().to_string();
+    assert!(url.contains("g1.expr=vector%282%29"), "{url}");
+    b.goto(&url);
+    let restored = b.wait_for(
+        "both panels restored and run",
+        "const ps = [...document.querySelectorAll('#panels .panel')];
+         const done = ps.length === 2 && ps.every(p =>
+           p.querySelector('.stats').innerText.includes('Load time') || !p.querySelector('.error').hidden);
+         return done ? ps.map(p => p.querySelector('.expr').value) : null;",
+        |_| {},
+    );
+    assert_eq!(restored, json!(["rate(", "vector(2)"]));
+    b.click(&b.find(&format!("{second} .remove-panel")));
+    let left = b.execute(
+        "return document.querySelectorAll('#panels .panel').length",
+        &[],
+    );
+    assert_eq!(left, json!(1));
 
     // Targets: the self-scrape target, UP.
     b.goto(&s.url("/targets"));
