@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
+use std::io::Read;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -172,8 +173,11 @@ impl ChunkDiskMapper {
         let mut report = OpenReport::default();
         if let Some(&last) = numbers.last() {
             let p = dir.join(format!("{last:06}"));
-            let head = fs::read(&p).map_err(|e| Error::io("read", &p, e))?;
-            let magic_zero = head.get(..4).is_none_or(|m| m == [0, 0, 0, 0]);
+            let mut magic = Vec::with_capacity(4);
+            File::open(&p)
+                .and_then(|f| f.take(4).read_to_end(&mut magic))
+                .map_err(|e| Error::io("read", &p, e))?;
+            let magic_zero = magic.len() < 4 || magic == [0, 0, 0, 0];
             if magic_zero {
                 fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))?;
                 numbers.pop();
