@@ -133,7 +133,7 @@ fn promtool_passes_every_rule_test_file() {
 #[test]
 fn failing_files_fail_with_promtools_text() {
     let files = test_files("failing");
-    assert_eq!(files.len(), 5);
+    assert_eq!(files.len(), 7);
     let want = std::fs::read_to_string(rules_tests().join("failing/expected.promtool.txt"))
         .expect("expected.promtool.txt");
     let (code, out) = kagari(&files);
@@ -145,6 +145,8 @@ fn failing_files_fail_with_promtools_text() {
     assert!(out.contains("    rule: by_job, time: 1m0s, err: "));
     assert!(out.contains("field severity not found in type rulefmt.RuleNode"));
     assert!(out.contains("field exp_annotation not found in type main.alert"));
+    assert!(out.contains("err: exceeded limit of 1 with 2 alerts"));
+    assert!(out.contains("error calling first: first() called on vector with no elements"));
 
     if !promtool_present("failing_files_fail_with_promtools_text") {
         return;
