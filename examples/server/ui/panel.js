@@ -165,6 +165,11 @@ const KPanel = (() => {
       $("stats").textContent = "Result series: " + d.result.length + " · Points drawn: " + n +
         " · Resolution: " + K.formatDuration(step);
       if (!d.result.length) $("chart").appendChild(K.el("div", { class: "empty" }, "No datapoints found."));
+      const hist = d.result.filter(s => s.histograms && s.histograms.length).length;
+      if (hist) {
+        $("chart").appendChild(K.el("div", { class: "warning" }, hist + " series hold native histograms, which " +
+          "the graph does not draw; graph histogram_count(), histogram_sum() or histogram_quantile() of them."));
+      }
     }
 
     /** Draws the last range result again (resize, stacking, time zone); returns the points drawn. */
@@ -243,6 +248,19 @@ const KPanel = (() => {
       }
     });
     $("execute").addEventListener("click", execute);
+    $("format").addEventListener("click", async () => {
+      const q = expr.value.trim();
+      if (!q) return;
+      try {
+        const j = await K.api("format_query", { query: q }, { post: true });
+        showError(null);
+        expr.value = j.data;
+        autosize();
+        hooks.changed();
+      } catch (e) {
+        showError(e);
+      }
+    });
     $("history").addEventListener("focus", renderHistory);
     $("history").addEventListener("change", e => {
       if (e.target.value) {

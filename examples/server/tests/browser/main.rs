@@ -271,6 +271,16 @@ fn ui_in_headless_chromium() {
     let url = b.execute("return location.search", &[]);
     assert!(url.as_str().unwrap_or("").contains("g0.stacked=1"), "{url}");
 
+    // Format rewrites the expression as the API's format_query does.
+    b.type_into(".expr", "sum(up)by(job)");
+    b.click(&b.find(".format"));
+    let formatted = b.wait_for(
+        "the formatted expression",
+        "const v = document.querySelector('.expr').value; return v.startsWith('sum by') ? v : null;",
+        |_| {},
+    );
+    assert_eq!(formatted, json!("sum by (job) (up)"));
+
     // A parse error shows the API's message.
     b.type_into(".expr", "rate(");
     b.click(&b.find(".execute"));
