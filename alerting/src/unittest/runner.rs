@@ -279,7 +279,8 @@ impl FileCtx<'_> {
         let mut errs = Vec::new();
         let mut curr = 0usize;
         let mut ts = start;
-        while ts <= start + max_eval {
+        let end = start.saturating_add(max_eval);
+        while ts <= end {
             while let Some(s) = inputs.get(next_input).filter(|s| s.t <= ts) {
                 let res = match s.v {
                     Some(v) => storage.append(&s.labels, s.t, v),
@@ -332,7 +333,10 @@ impl FileCtx<'_> {
                 }
                 curr += 1;
             }
-            ts += self.eval_interval;
+            match ts.checked_add(self.eval_interval) {
+                Some(next) => ts = next,
+                None => break,
+            }
         }
         for (eval_time, et) in expr_tests {
             if let Some(e) = self.check_expr(&env, &storage, start, eval_time, et) {
@@ -359,7 +363,7 @@ impl FileCtx<'_> {
             Ok(e) => e,
             Err(e) => return Some(fail(e.to_string())),
         };
-        let res = match env.engine.instant_query(storage, &expr, start + eval_time) {
+        let res = match env.engine.instant_query(storage, &expr, start.saturating_add(eval_time)) {
             Ok(r) => r,
             Err(e) => return Some(fail(e.to_string())),
         };
@@ -451,7 +455,7 @@ fn parse_inputs(
     let mut out = Vec::new();
     for desc in &descs {
         for (i, v) in desc.values.iter().enumerate() {
-            let t = start + i as i64 * interval;
+            let t = start.saturating_add((i as i64).saturating_mul(interval));
             let v = match v {
                 None => continue,
                 Some(SequenceValue::Float(f)) if is_stale(*f) => Some(STALE_NAN),

@@ -287,3 +287,11 @@ fn a_directory_matched_by_a_rule_glob_is_a_read_error() {
         )]
     );
 }
+
+#[test]
+fn huge_times_do_not_overflow() {
+    let test = "tests:\n  - interval: 1m\n    start_timestamp: 9223372036854775\n    input_series:\n      - series: a\n        values: '1 2 3'\n    promql_expr_test:\n      - expr: a\n        eval_time: 0s\n";
+    let o = run(&[("t.yml", test)], "t.yml");
+    // The only question is that it returns; the answer is whatever the engine says.
+    assert!(o.errors.len() <= 1, "{:?}", messages(&o));
+}
