@@ -363,7 +363,10 @@ impl FileCtx<'_> {
             Ok(e) => e,
             Err(e) => return Some(fail(e.to_string())),
         };
-        let res = match env.engine.instant_query(storage, &expr, start.saturating_add(eval_time)) {
+        let res = match env
+            .engine
+            .instant_query(storage, &expr, start.saturating_add(eval_time))
+        {
             Ok(r) => r,
             Err(e) => return Some(fail(e.to_string())),
         };
