@@ -238,6 +238,28 @@ fn head_truncation_deletes_files_no_chunk_refers_to() {
     drop(db);
     let db = Db::open(dir.path(), Options::default()).unwrap();
     assert_eq!(all(&db), want);
+    drop(db);
+
+    // promtool reads the truncated directory (block, checkpoint, chunks_head from 000002).
+    if !peer_available(
+        "head_truncation_deletes_files_no_chunk_refers_to",
+        "promtool",
+        "--version",
+    ) {
+        return;
+    }
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), copy.path());
+    let dump = run(Command::new("promtool")
+        .args(["tsdb", "dump", "--min-time=0", "--max-time=4000000000000"])
+        .arg(copy.path()));
+    let mut theirs: Vec<&str> = dump.lines().collect();
+    theirs.sort_unstable();
+    let ours = dump_lines(&want);
+    let mut ours: Vec<&str> = ours.lines().collect();
+    ours.sort_unstable();
+    assert_eq!(theirs.len(), ours.len());
+    assert!(theirs == ours, "promtool's dump differs from what we wrote");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
