@@ -59,6 +59,9 @@ struct DbAppendable {
     seen: Arc<Observed>,
     /// Largest transaction so far: new buffers start at this capacity instead of growing.
     size_hint: Arc<AtomicU64>,
+    /// `--storage null`: buffer and count, but append nothing to the head (isolates the
+    /// scrape side's cost).
+    null: bool,
 }
 
 struct Pending {
@@ -74,6 +77,7 @@ struct DbAppender {
     db: Arc<Db>,
     seen: Arc<Observed>,
     size_hint: Arc<AtomicU64>,
+    null: bool,
     pending: Vec<Pending>,
 }
 
@@ -84,6 +88,7 @@ impl Appendable for DbAppendable {
             db: self.db.clone(),
             seen: self.seen.clone(),
             size_hint: self.size_hint.clone(),
+            null: self.null,
             pending: Vec::with_capacity(hint),
         })
     }
@@ -97,10 +102,13 @@ impl Appender for DbAppender {
         t: i64,
         v: f64,
     ) -> Result<SeriesRef, AppendError> {
-        let known = sref
-            .map(|r| r.0)
-            .filter(|r| *r != UNRESOLVED)
-            .or_else(|| self.db.head().series_ref(labels));
+        let known = if self.null {
+            Some(0)
+        } else {
+            sref.map(|r| r.0)
+                .filter(|r| *r != UNRESOLVED)
+                .or_else(|| self.db.head().series_ref(labels))
+        };
         self.pending.push(Pending {
             sref: known,
             labels: labels.clone(),
@@ -113,6 +121,15 @@ impl Appender for DbAppender {
     fn commit(self: Box<Self>) -> Result<(), AppendError> {
         self.size_hint
             .fetch_max(self.pending.len() as u64, Ordering::Relaxed);
+        if self.null {
+            if self.seen.measuring.load(Ordering::Relaxed) {
+                self.seen
+                    .committed
+                    .fetch_add(self.pending.len() as u64, Ordering::Relaxed);
+                self.observe_report();
+            }
+            return Ok(());
+        }
         let mut app = self.db.appender();
         let mut rejected = 0u64;
         for p in &self.pending {
@@ -234,6 +251,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let duration: f64 = arg(&args, "--duration", "60").parse()?;
     let threads: usize = arg(&args, "--threads", "2").parse()?;
     let data = arg(&args, "--data", "");
+    let storage = arg(&args, "--storage", "tsdb");
+    if storage != "tsdb" && storage != "null" {
+        return Err(format!("--storage must be tsdb or null, not {storage}").into());
+    }
 
     let tmp = tempfile::tempdir()?;
     let dir = if data.is_empty() {
@@ -267,6 +288,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             db: db.clone(),
             seen: seen.clone(),
             size_hint: Arc::default(),
+            null: storage == "null",
         };
         let mut manager = ScrapeManager::new(Arc::new(appendable), ManagerOptions::default());
         manager.apply_config(&cfg)?;
