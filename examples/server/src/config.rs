@@ -127,11 +127,7 @@ pub(crate) fn unimplemented_sections(cfg: &Config) -> Vec<String> {
             "configuration section {section:?} is accepted but not implemented yet by kagari; it is ignored"
         ));
     };
-    if !cfg.rule_files.is_empty() {
-        note("rule_files");
-    }
     let raw = [
-        ("alerting", &cfg.alerting),
         ("remote_write", &cfg.remote_write),
         ("remote_read", &cfg.remote_read),
         ("runtime", &cfg.runtime),
@@ -171,10 +167,8 @@ mod tests {
         )
         .unwrap();
         let w = unimplemented_sections(&cfg);
-        assert_eq!(w.len(), 3, "{w:?}");
-        assert!(w[0].contains("rule_files"));
-        assert!(w[1].contains("alerting"));
-        assert!(w[2].contains("remote_write"));
+        assert_eq!(w.len(), 1, "rule_files and alerting are implemented: {w:?}");
+        assert!(w[0].contains("remote_write"));
     }
 
     #[test]

@@ -66,6 +66,10 @@ pub(crate) struct Flags {
     /// Only log messages with the given severity or above.
     #[arg(long = "log.level", default_value = "info", value_parser = ["debug", "info", "warn", "error"])]
     pub(crate) log_level: String,
+
+    /// Rule evaluation and notifier flags.
+    #[command(flatten)]
+    pub(crate) rules: crate::rules::RulesFlags,
 }
 
 /// Prometheus's canonical duration text (`15d`, `1m30s`).

@@ -12,6 +12,7 @@ mod config;
 mod federate;
 mod flags;
 mod metrics;
+mod rules;
 mod state;
 mod storage;
 mod ui;
@@ -156,6 +157,21 @@ async fn run(flags: Flags) -> Result<(), String> {
         timeout: Some(flags.query_timeout.as_duration()),
         ..EngineOptions::default()
     };
+    let rules = Arc::new(
+        rules::Rules::start(
+            db.clone(),
+            &flags.rules,
+            engine.clone(),
+            format!("http://{self_target}"),
+            &loaded.config,
+            flags.config_file.as_deref(),
+        )
+        .map_err(|e| format!("starting rule evaluation: {e}"))?,
+    );
+    metrics
+        .registry
+        .register_collector(rules.collector())
+        .map_err(|e| format!("registering rule metrics: {e}"))?;
     let st = Arc::new(AppState {
         db: db.clone(),
         engine,
@@ -168,6 +184,7 @@ async fn run(flags: Flags) -> Result<(), String> {
         quit: Notify::new(),
         quitting: AtomicBool::new(false),
         start_time: SystemTime::now(),
+        rules,
     });
 
     let compactor = tokio::spawn(compact_loop(db.clone()));
@@ -197,6 +214,9 @@ async fn run(flags: Flags) -> Result<(), String> {
         m.stop().await;
     }
     compactor.abort();
+    tracing::info!("stopping rule evaluation and the notifier");
+    let rules = st.rules.clone();
+    let _ = tokio::task::spawn_blocking(move || rules.stop()).await;
     reloader.abort();
     tracing::info!("closing storage");
     let closed = tokio::task::spawn_blocking(move || db.close())

@@ -39,6 +39,8 @@ pub(crate) struct AppState {
     pub(crate) quitting: AtomicBool,
     /// When the server started.
     pub(crate) start_time: SystemTime,
+    /// Rule evaluation and the notifier.
+    pub(crate) rules: Arc<crate::rules::Rules>,
 }
 
 impl AppState {
@@ -64,6 +66,8 @@ impl AppState {
             None => config::load_embedded(&self.self_target),
         }
         .map_err(|e| e.to_string())?;
+        self.rules
+            .apply(&loaded.config, self.flags.config_file.as_deref())?;
         self.with_scrape(|m| m.apply_config(&loaded.config))
             .transpose()
             .map_err(|e| e.to_string())?;

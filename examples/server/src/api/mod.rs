@@ -111,24 +111,16 @@ async fn label_values(
     meta::label_values(st, p, name).await
 }
 
-/// No rule evaluation yet (`rule_files` are ignored with a warning): no groups.
-async fn rules(p: Params) -> Result<Success, ApiError> {
-    match p.value("type").to_ascii_lowercase().as_str() {
-        "" | "alert" | "record" => Ok(Success::data("{\"groups\":[]}".into())),
-        other => Err(ApiError::bad_data(format!(
-            "invalid parameter \"type\": unsupported value {other:?}"
-        ))),
-    }
+async fn rules(State(st): St, p: Params) -> Result<Success, ApiError> {
+    crate::rules::api_rules(&st.rules, &p)
 }
 
-/// No alerting yet: no alerts.
-async fn alerts() -> Success {
-    Success::data("{\"alerts\":[]}".into())
+async fn alerts(State(st): St) -> Success {
+    crate::rules::api_alerts(&st.rules)
 }
 
-/// No alerting yet: no Alertmanagers.
-async fn alertmanagers() -> Success {
-    Success::data("{\"activeAlertmanagers\":[],\"droppedAlertmanagers\":[]}".into())
+async fn alertmanagers(State(st): St) -> Success {
+    crate::rules::api_alertmanagers(&st.rules)
 }
 
 async fn metadata() -> Success {
