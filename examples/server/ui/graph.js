@@ -42,7 +42,9 @@
       const tab = g("tab");
       return {
         expr: g("expr"), tab: tab === "0" || tab === "graph" ? "graph" : "table", range: g("range_input"),
-        end: g("end_input"), moment: g("moment_input"), step: g("step_input"), stacked: g("stacked") === "1",
+        end: g("end_input"), moment: g("moment_input"), step: g("step_input"),
+        // 2.x writes g0.stacked=1, 3.x g0.display_mode=stacked.
+        stacked: g("stacked") === "1" || g("display_mode") === "stacked",
       };
     });
     return states.length ? states : [{}];

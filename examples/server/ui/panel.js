@@ -261,7 +261,6 @@ const KPanel = (() => {
         showError(e);
       }
     });
-    $("history").addEventListener("focus", renderHistory);
     $("history").addEventListener("change", e => {
       if (e.target.value) {
         expr.value = e.target.value;

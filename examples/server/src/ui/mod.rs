@@ -9,11 +9,12 @@
 //! Paths follow Prometheus: `/` redirects to `/graph` (302, as 2.x does), `/query` is the
 //! 3.x name of the same page, and the assets are under `/assets/`.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::Path;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -206,21 +207,61 @@ fn html(body: Bytes) -> Response {
     r
 }
 
-async fn asset(Path(name): Path<String>) -> Response {
-    match ASSETS.iter().find(|a| a.name == name) {
-        Some(a) => {
-            let mut r = a.body.into_response();
-            let h = r.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(a.content_type),
-            );
-            // Small files; revalidating keeps a browser from running an old script after an upgrade.
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+/// An asset as served: its bytes, and gzipped once at start-up when that is smaller.
+#[derive(Debug)]
+struct Served {
+    asset: &'static Asset,
+    gzip: Option<Bytes>,
+}
+
+fn gzip(data: &[u8]) -> Option<Bytes> {
+    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    w.write_all(data).ok()?;
+    let out = w.finish().ok()?;
+    (out.len() < data.len()).then(|| Bytes::from(out))
+}
+
+/// Whether `Accept-Encoding` takes gzip (a `gzip` token whose q is not 0).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let Some(v) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    v.split(',').any(|t| {
+        let mut parts = t.split(';').map(str::trim);
+        parts.next().is_some_and(|c| c.eq_ignore_ascii_case("gzip"))
+            && parts.all(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f64>().ok())
+                    .is_none_or(|q| q > 0.0)
+            })
+    })
+}
+
+fn asset(served: &[Served], name: &str, headers: &HeaderMap) -> Response {
+    let Some(s) = served.iter().find(|s| s.asset.name == name) else {
+        return (StatusCode::NOT_FOUND, "404 page not found\n").into_response();
+    };
+    let mut r = match &s.gzip {
+        Some(gz) if accepts_gzip(headers) => {
+            let mut r = gz.clone().into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             r
         }
-        None => (StatusCode::NOT_FOUND, "404 page not found\n").into_response(),
-    }
+        _ => s.asset.body.into_response(),
+    };
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(s.asset.content_type),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    // Small files; revalidating keeps a browser from running an old script after an upgrade.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
 }
 
 /// `/` → `/graph` with 302 Found, as Prometheus 2.x answers.
@@ -233,9 +274,19 @@ async fn root() -> Response {
 
 /// The UI routes: every page, its aliases, `/` and `/assets/{file}`.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
-    let mut router = Router::new()
-        .route("/", get(root))
-        .route("/assets/{file}", get(asset));
+    let served: Arc<[Served]> = ASSETS
+        .iter()
+        .map(|asset| Served {
+            asset,
+            gzip: gzip(asset.body.as_bytes()),
+        })
+        .collect();
+    let mut router = Router::new().route("/", get(root)).route(
+        "/assets/{file}",
+        get(move |Path(name): Path<String>, headers: HeaderMap| {
+            std::future::ready(asset(&served, &name, &headers))
+        }),
+    );
     for page in PAGES {
         let body = Bytes::from(render(page));
         let paths = std::iter::once(page.path).chain(
@@ -300,6 +351,21 @@ mod tests {
         }
         // One brand link plus one per page.
         assert_eq!(html.matches("<a ").count(), PAGES.len() + 1);
+    }
+
+    #[test]
+    fn gzip_is_taken_unless_refused() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::ACCEPT_ENCODING, v.parse().unwrap());
+            accepts_gzip(&m)
+        };
+        assert!(h("gzip, deflate, br"));
+        assert!(h("br;q=1.0, GZIP;q=0.5"));
+        assert!(!h("gzip;q=0"));
+        assert!(!h("identity"));
+        assert!(!h("x-gzip"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]

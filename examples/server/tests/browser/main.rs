@@ -92,6 +92,29 @@ fn ui_pages_are_served() {
     let (status, ct, _, body) = get("/assets/kagari.css");
     assert_eq!((status, ct.as_str()), (200, "text/css; charset=utf-8"));
     assert!(body.contains(".topnav"));
+    // Assets go out gzipped when the client takes it, and unpack to the same bytes.
+    let plain = get("/assets/panel.js").3;
+    let mut r = agent
+        .get(&s.url("/assets/panel.js"))
+        .header("Accept-Encoding", "gzip, deflate")
+        .call()
+        .unwrap();
+    let enc = r
+        .headers()
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(enc.as_deref(), Some("gzip"));
+    let raw = r.body_mut().read_to_vec().unwrap();
+    assert!(
+        raw.len() < plain.len() / 2,
+        "{} of {}",
+        raw.len(),
+        plain.len()
+    );
+    let mut unpacked = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw[..]), &mut unpacked)
+        .unwrap();
+    assert_eq!(unpacked, plain);
     assert_eq!(get("/assets/nope.js").0, 404);
     assert_eq!(get("/graph/nope").0, 404);
 }
@@ -108,16 +131,25 @@ fn shot(b: &Browser, name: &str) {
     println!("screenshot: {}", path.display());
 }
 
-#[test]
-fn ui_in_headless_chromium() {
-    let Some((chromium, chromedriver)) = webdriver::find_chromium() else {
+/// Chromium and chromedriver; `None` (after a loud SKIP) when missing, a panic when missing
+/// under `KAGARI_REQUIRE_PEERS=true`.
+fn chromium_or_skip(test: &str) -> Option<(PathBuf, PathBuf)> {
+    let found = webdriver::find_chromium();
+    if found.is_none() {
         if std::env::var("KAGARI_REQUIRE_PEERS").as_deref() == Ok("true") {
             panic!("KAGARI_REQUIRE_PEERS=true but chromium or chromedriver is not installed");
         }
         eprintln!(
-            "\n*** SKIP ui_in_headless_chromium: chromium/chromedriver not installed \
+            "\n*** SKIP {test}: chromium/chromedriver not installed \
              (apt-get install chromium chromium-driver) ***\n"
         );
+    }
+    found
+}
+
+#[test]
+fn ui_in_headless_chromium() {
+    let Some((chromium, chromedriver)) = chromium_or_skip("ui_in_headless_chromium") else {
         return;
     };
     let s = Server::start("", &[]);
