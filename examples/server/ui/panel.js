@@ -67,9 +67,11 @@ const KPanel = (() => {
         ...hooks.history().map(q => K.el("option", { value: q }, q.length > 100 ? q.slice(0, 100) + "…" : q)));
     }
 
+    /** The metric dropdown (the first 10,000 names; completion searches them all). */
     function renderMetricList() {
+      const names = KComplete.metricNames();
       $("metric-list").replaceChildren(K.el("option", { value: "" }, "- insert metric at cursor -"),
-        ...KComplete.metricNames().map(n => K.el("option", { value: n }, n)));
+        ...names.slice(0, 10000).map(n => K.el("option", { value: n }, n)));
     }
 
     // ---------- Running queries ----------
