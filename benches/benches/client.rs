@@ -10,6 +10,8 @@
 //! - `labelled_lookup_inc`: 2 label values of a series that already exists, lookup then `inc()`
 //!   (Kagari twice: `with_label_values` returns a cloned handle like the tikv crate does;
 //!   `with_series` runs a closure on the series in place, like prometheus-client's guard).
+//! - `labelled_lookup_inc_1000_series`: the same, cycling over 1,000 existing series
+//!   (`["/api/v1/item/<i>", method]`), more than Kagari's per-thread cache holds.
 //! - `contended_inc_2_threads`: two threads incrementing one counter; time per increment.
 //! - `encode_10000_series_text`: 10,000 labelled counter series in the text format.
 
@@ -120,6 +122,62 @@ fn labelled_lookup_inc(c: &mut Criterion) {
         b.iter(|| {
             pc.get_or_create(black_box(&[("method", "POST"), ("code", "404")]))
                 .inc()
+        })
+    });
+    g.finish();
+}
+
+/// Label values of `MANY` series: `["/api/v1/item/<i>", method]`.
+const MANY: usize = 1000;
+
+fn many_values() -> Vec<[String; 2]> {
+    (0..MANY)
+        .map(|i| [format!("/api/v1/item/{i}"), METHODS[i % 4].to_owned()])
+        .collect()
+}
+
+/// Lookup + inc cycling over 1,000 existing series (more than any per-thread cache holds):
+/// the cost of a lookup that misses Kagari's thread cache.
+fn labelled_lookup_many(c: &mut Criterion) {
+    let mut g = c.benchmark_group("labelled_lookup_inc_1000_series");
+    g.throughput(Throughput::Elements(1));
+    let values = many_values();
+    let k = kagari_client::IntCounterVec::new(&["path", "method"]).expect("valid family");
+    let p = prometheus::IntCounterVec::new(prometheus::Opts::new("r", "r"), &["path", "method"])
+        .expect("valid family");
+    let pc = prometheus_client::metrics::family::Family::<
+        [(&'static str, String); 2],
+        prometheus_client::metrics::counter::Counter,
+    >::default();
+    let pc_values: Vec<[(&'static str, String); 2]> = values
+        .iter()
+        .map(|[a, b]| [("path", a.clone()), ("method", b.clone())])
+        .collect();
+    for ([a, b], l) in values.iter().zip(&pc_values) {
+        k.with_label_values(&[a, b]).expect("2 values").inc();
+        p.with_label_values(&[a, b]).inc();
+        pc.get_or_create(l).inc();
+    }
+    let mut i = 0;
+    let mut next = move || {
+        i = (i + 1) % MANY;
+        i
+    };
+    g.bench_function("kagari", |b| {
+        b.iter(|| {
+            let [x, y] = &values[next()];
+            k.with_label_values(&[x, y]).expect("2 values").inc()
+        })
+    });
+    g.bench_function("prometheus", |b| {
+        b.iter(|| {
+            let [x, y] = &values[next()];
+            p.with_label_values(&[x, y]).inc()
+        })
+    });
+    g.bench_function("prometheus-client", |b| {
+        b.iter(|| {
+            pc.get_or_create(&pc_values[next()]).inc();
         })
     });
     g.finish();
@@ -256,6 +314,7 @@ criterion_group!(
     gauge_set,
     histogram_observe,
     labelled_lookup_inc,
+    labelled_lookup_many,
     contended_inc,
     encode_10000
 );
@@ -369,6 +428,38 @@ mod oneshot {
                     "prometheus-client" => Box::new(move || {
                         pc.get_or_create(black_box(&[("method", "POST"), ("code", "404")]))
                             .inc();
+                    }),
+                    _ => return Err(format!("unknown impl {imp}")),
+                }
+            }
+            ("labelled_lookup_inc_1000_series", _) => {
+                let values = many_values();
+                let k = kagari_client::IntCounterVec::new(&["path", "method"])
+                    .map_err(|e| e.to_string())?;
+                let p = prometheus::IntCounterVec::new(
+                    prometheus::Opts::new("r", "r"),
+                    &["path", "method"],
+                )
+                .map_err(|e| e.to_string())?;
+                for [a, b] in &values {
+                    k.with_label_values(&[a, b])
+                        .map_err(|e| e.to_string())?
+                        .inc();
+                    p.with_label_values(&[a, b]).inc();
+                }
+                let mut i = 0;
+                match imp {
+                    "kagari" => Box::new(move || {
+                        i = (i + 1) % MANY;
+                        let [x, y] = &values[i];
+                        if let Ok(c) = k.with_label_values(&[x, y]) {
+                            c.inc();
+                        }
+                    }),
+                    "prometheus" => Box::new(move || {
+                        i = (i + 1) % MANY;
+                        let [x, y] = &values[i];
+                        p.with_label_values(&[x, y]).inc();
                     }),
                     _ => return Err(format!("unknown impl {imp}")),
                 }

@@ -6,8 +6,12 @@
 //! ([`Key`]: lengths and bytes, never only a hash) and hands out the cached handle. Removing or
 //! resetting series bumps the family's generation; a cache from an older generation misses
 //! until the next fill clears it, so a removed series is never handed out again.
+//!
+//! A thread that cycles through more series than the cache holds would pay for refilling on
+//! every lookup; after [`MISS_STREAK`] misses in a row its cache empties and goes cold (every
+//! probe misses at once, nothing is refilled) for the next [`BYPASS`] misses.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use thread_local::ThreadLocal;
 
@@ -18,6 +22,12 @@ const SLOTS: usize = 16;
 /// A miss replaces an occupied slot only once in this many misses, so a thread cycling through
 /// more series than slots does not pay a refill (two reference-count updates) on every miss.
 const REPLACE_EVERY: u32 = 4;
+/// Misses in a row after which the cache is bypassed.
+const MISS_STREAK: u32 = 32;
+/// Misses that leave the cache cold after a miss streak.
+const BYPASS: u32 = 256;
+/// The generation of a cold cache (family generations never get there).
+const COLD: u64 = u64::MAX;
 
 #[derive(Debug)]
 struct Slot<M> {
@@ -31,6 +41,10 @@ pub(super) struct ThreadCache<M> {
     /// The family generation the slots belong to.
     generation: u64,
     misses: u32,
+    /// Misses since the last hit.
+    streak: Cell<u32>,
+    /// Misses left while cold.
+    cold: u32,
     slots: [Option<Slot<M>>; SLOTS],
 }
 
@@ -48,6 +62,8 @@ impl<M> ThreadCache<M> {
         ThreadCache {
             generation,
             misses: 0,
+            streak: Cell::new(0),
+            cold: 0,
             slots: std::array::from_fn(|_| None),
         }
     }
@@ -59,35 +75,51 @@ impl<M> ThreadCache<M> {
             return None;
         }
         match self.slots.get(slot_index(quick)) {
-            Some(Some(slot)) if slot.key == *key => Some(&slot.metric),
+            Some(Some(slot)) if slot.key == *key => {
+                self.streak.set(0);
+                Some(&slot.metric)
+            }
             _ => None,
         }
     }
 
-    /// Caches `metric` (found in the family during `generation`) unless its slot is taken and
-    /// it is not this miss's turn to replace; returns the cached handle, or gives `metric` back.
-    pub(super) fn insert(
-        &mut self,
-        key: Key,
-        quick: u64,
-        generation: u64,
-        metric: M,
-    ) -> Result<&M, M> {
+    /// Caches a clone of `metric` (found in the family during `generation`) unless its slot
+    /// is taken and it is not this miss's turn to replace; returns whether it did.
+    pub(super) fn offer(&mut self, key: Key, quick: u64, generation: u64, metric: &M) -> bool
+    where
+        M: Clone,
+    {
+        if self.cold > 0 {
+            self.cold -= 1;
+            return false;
+        }
         if generation != self.generation {
-            if generation < self.generation {
-                return Err(metric);
+            if self.generation != COLD && generation < self.generation {
+                return false;
             }
             self.slots.iter_mut().for_each(|s| *s = None);
             self.generation = generation;
         }
         self.misses = self.misses.wrapping_add(1);
+        let streak = self.streak.get() + 1;
+        self.streak.set(streak % MISS_STREAK);
+        if streak >= MISS_STREAK {
+            self.cold = BYPASS;
+            self.generation = COLD;
+            self.slots.iter_mut().for_each(|s| *s = None);
+            return false;
+        }
         let Some(slot) = self.slots.get_mut(slot_index(quick)) else {
-            return Err(metric);
+            return false;
         };
         if slot.is_some() && self.misses % REPLACE_EVERY != 0 {
-            return Err(metric);
+            return false;
         }
-        Ok(&slot.insert(Slot { key, metric }).metric)
+        *slot = Some(Slot {
+            key,
+            metric: metric.clone(),
+        });
+        true
     }
 }
 
@@ -101,21 +133,48 @@ mod tests {
         // Two keys in the same slot (same quick hash).
         let (k1, k2) = (Key::new(&["a"]).unwrap().0, Key::new(&["b"]).unwrap().0);
         let q = 5 << 60;
-        assert_eq!(c.insert(k1, q, 0, 10), Ok(&10));
+        assert!(c.offer(k1, q, 0, &10));
         assert_eq!(c.get(&k1, q, 0), Some(&10));
         // Same slot, other key: a miss, never the other series.
         assert_eq!(c.get(&k2, q, 0), None);
         assert_eq!(c.get(&k1, q, 1), None);
         // An occupied slot is replaced once every REPLACE_EVERY misses.
         let replaced = (0..REPLACE_EVERY)
-            .filter(|_| c.insert(k2, q, 0, 20).is_ok())
+            .filter(|_| c.offer(k2, q, 0, &20))
             .count();
         assert_eq!(replaced, 1);
         assert_eq!(c.get(&k2, q, 0), Some(&20));
         assert_eq!(c.get(&k1, q, 0), None);
         // A newer generation empties the cache; an older one is not cached.
-        assert_eq!(c.insert(k1, 6 << 60, 3, 30), Ok(&30));
+        assert!(c.offer(k1, 6 << 60, 3, &30));
         assert_eq!(c.get(&k2, q, 3), None);
-        assert_eq!(c.insert(k2, q, 2, 40), Err(40));
+        assert!(!c.offer(k2, q, 2, &40));
+    }
+
+    #[test]
+    fn a_miss_streak_leaves_the_cache_cold_for_a_while() {
+        let mut c = ThreadCache::<u32>::new(0);
+        let keys: Vec<Key> = (0..MISS_STREAK)
+            .map(|i| Key::new(&[i.to_string()]).unwrap().0)
+            .collect();
+        for (i, k) in keys.iter().enumerate().take(MISS_STREAK as usize - 1) {
+            c.offer(*k, (i as u64 % 16) << 60, 0, &1);
+        }
+        assert_eq!(c.get(&keys[0], 0, 0), Some(&1));
+        // The hit reset the streak, so MISS_STREAK - 1 more misses (in other slots) keep the
+        // cache warm.
+        for i in 0..MISS_STREAK - 1 {
+            c.offer(keys[1], u64::from(i % 15 + 1) << 60, 0, &1);
+        }
+        assert_eq!(c.get(&keys[0], 0, 0), Some(&1));
+        // A full streak: cold (every probe misses, nothing cached) for BYPASS misses.
+        for i in 0..MISS_STREAK {
+            c.offer(keys[2], u64::from(i % 16) << 60, 0, &1);
+        }
+        assert_eq!(c.get(&keys[0], 0, 0), None);
+        let refused = (0..BYPASS).filter(|_| !c.offer(keys[3], 0, 0, &1)).count();
+        assert_eq!(refused, BYPASS as usize);
+        assert!(c.offer(keys[3], 0, 0, &9));
+        assert_eq!(c.get(&keys[3], 0, 0), Some(&9));
     }
 }

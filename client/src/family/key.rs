@@ -157,21 +157,6 @@ pub(super) fn hash_values<S: AsRef<str>>(seed: &Seed, values: &[S]) -> u64 {
     h
 }
 
-/// Byte equality that stays inline for short strings (label values usually are) instead of
-/// calling `memcmp`.
-#[inline]
-pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.len() > 16 {
-        return a == b;
-    }
-    let (a0, a1) = a.split_at(a.len().min(8));
-    let (b0, b1) = b.split_at(b.len().min(8));
-    word(a0) == word(b0) && word(a1) == word(b1)
-}
-
 /// Up to 8 bytes packed into a word without a `memcpy` (whose partial store would stall the
 /// following load). Not zero-padding: for 4..8 bytes two overlapping 4-byte loads, for 1..3
 /// bytes the first, middle and last byte and a marker bit. Injective among slices of one
@@ -223,15 +208,10 @@ mod tests {
     }
 
     #[test]
-    fn word_hash_and_equality_on_short_and_long_values() {
+    fn words_hashes_and_keys_on_short_and_long_values() {
         let seed = Seed::new(7);
         for a in SAMPLES {
             for b in SAMPLES {
-                assert_eq!(
-                    same_bytes(a.as_bytes(), b.as_bytes()),
-                    a == b,
-                    "{a:?} {b:?}"
-                );
                 let (ha, hb) = (hash_values(&seed, &[a]), hash_values(&seed, &[b]));
                 assert_eq!(ha == hb, a == b, "hash {a:?} {b:?}");
                 assert_eq!(key(&[a]) == key(&[b]), a == b, "key {a:?} {b:?}");

@@ -24,7 +24,7 @@ use kagari_exposition::MetricType;
 use parking_lot::RwLock;
 
 use self::cache::{Caches, ThreadCache};
-use self::key::{hash_values, same_bytes, Key, Seed};
+use self::key::{hash_values, Key, Seed};
 use crate::collector::{Metric, MetricWriter, Series, SeriesLabels};
 use crate::render::{render_labels, Rendered};
 use crate::{Error, LabelSet};
@@ -232,7 +232,10 @@ impl<M: Series> Family<M> {
     /// Returns a cheap handle (an `Arc` clone); keep it to skip the lookup on hot paths.
     #[inline]
     pub fn with_label_values<S: AsRef<str>>(&self, values: &[S]) -> Result<M, Error> {
-        self.with_series(values, M::clone)
+        self.lookup(values, |found| match found {
+            Found::Cached(m) => m.clone(),
+            Found::Owned(m) => m,
+        })
     }
 
     /// Runs `f` on the series for these label values (created on first use) without cloning
@@ -254,49 +257,50 @@ impl<M: Series> Family<M> {
         values: &[S],
         f: impl FnOnce(&M) -> R,
     ) -> Result<R, Error> {
+        self.lookup(values, |found| match found {
+            Found::Cached(m) => f(m),
+            Found::Owned(m) => f(&m),
+        })
+    }
+
+    /// Finds (or creates) the series: in this thread's cache, else in the map.
+    #[inline]
+    fn lookup<S: AsRef<str>, R>(
+        &self,
+        values: &[S],
+        f: impl FnOnce(Found<'_, M>) -> R,
+    ) -> Result<R, Error> {
         self.check_len(values.len())?;
         let Some((key, quick)) = Key::new(values) else {
             let hash = self.hash(values);
             let (metric, _) = self.get_or_create(hash, values);
-            return Ok(f(&metric));
+            return Ok(f(Found::Owned(metric)));
         };
         if let Some(cell) = self.inner.caches.get() {
             if let Ok(cache) = cell.try_borrow() {
                 let generation = self.inner.generation.load(Ordering::Relaxed);
                 if let Some(metric) = cache.get(&key, quick, generation) {
-                    return Ok(f(metric));
+                    return Ok(f(Found::Cached(metric)));
                 }
             }
         }
-        Ok(self.miss(key, quick, values, f))
+        Ok(f(Found::Owned(self.miss(key, quick, values))))
     }
 
-    /// The thread cache missed: look the series up in (or add it to) the map and cache it.
+    /// The thread cache missed: a handle from the map, which the cache may keep a clone of.
     #[inline(never)]
-    fn miss<S: AsRef<str>, R>(
-        &self,
-        key: Key,
-        quick: u64,
-        values: &[S],
-        f: impl FnOnce(&M) -> R,
-    ) -> R {
+    fn miss<S: AsRef<str>>(&self, key: Key, quick: u64, values: &[S]) -> M {
         let hash = self.key_hash(&key);
         let (metric, generation) = self.get_or_create(hash, values);
         let cell = self
             .inner
             .caches
             .get_or(|| RefCell::new(ThreadCache::new(generation)));
-        // Busy only if `f` of an outer call on this thread is running: then skip the cache.
-        let Ok(mut cache) = cell.try_borrow_mut() else {
-            return f(&metric);
-        };
-        match cache.insert(key, quick, generation, metric) {
-            Ok(cached) => f(cached),
-            Err(metric) => {
-                drop(cache);
-                f(&metric)
-            }
+        // Busy only while `f` of an outer call on this thread runs: then skip the cache.
+        if let Ok(mut cache) = cell.try_borrow_mut() {
+            cache.offer(key, quick, generation, &metric);
         }
+        metric
     }
 
     /// A handle to the series for `values` (created if missing) and the family generation it
@@ -409,7 +413,13 @@ fn eq<S: AsRef<str>>(stored: &[Box<str>], values: &[S]) -> bool {
         && stored
             .iter()
             .zip(values)
-            .all(|(a, b)| same_bytes(a.as_bytes(), b.as_ref().as_bytes()))
+            .all(|(a, b)| a.as_bytes() == b.as_ref().as_bytes())
+}
+
+/// A series found by a lookup: borrowed from the thread cache, or a handle from the map.
+enum Found<'a, M> {
+    Cached(&'a M),
+    Owned(M),
 }
 
 impl<M: Series> Metric for Family<M> {
