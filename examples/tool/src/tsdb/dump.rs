@@ -1,7 +1,8 @@
 //! `tsdb dump`: every sample of the selected series in the blocks and the head.
 //!
-//! The head is rebuilt by replaying a copy of `DIR/wal` in a temporary directory, so the
-//! database directory is never written to (kagari-tsdb has no read-only open).
+//! The head is rebuilt from copies of `DIR/chunks_head` and `DIR/wal` in a temporary directory
+//! (memory-mapped head chunks first, then the WAL, as an open does), so the database directory
+//! is never written to (kagari-tsdb has no read-only open).
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -101,7 +102,8 @@ fn parse_selectors(selectors: &[String]) -> Result<Vec<Vec<Matcher>>, ToolError>
         .collect()
 }
 
-/// Replays a copy of `dir/wal` (if it has any file) into a head in a temporary directory.
+/// Loads copies of `dir/chunks_head` and `dir/wal` (if the WAL has any file) into a head in a
+/// temporary directory.
 fn open_head(dir: &Path) -> Result<Option<(tempfile::TempDir, Db)>, ToolError> {
     let wal = dir.join("wal");
     let has_files = match fs::read_dir(&wal) {
@@ -116,6 +118,10 @@ fn open_head(dir: &Path) -> Result<Option<(tempfile::TempDir, Db)>, ToolError> {
         .tempdir()
         .map_err(|e| ToolError::io("create temp dir", std::env::temp_dir(), e))?;
     copy_dir(&wal, &tmp.path().join("wal"))?;
+    let chunks_head = dir.join("chunks_head");
+    if chunks_head.is_dir() {
+        copy_dir(&chunks_head, &tmp.path().join("chunks_head"))?;
+    }
     let db = Db::open(tmp.path(), Options::default())?;
     Ok(Some((tmp, db)))
 }
