@@ -13,6 +13,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod readme;
+mod rules_pages;
 mod webdriver;
 
 use std::path::PathBuf;
