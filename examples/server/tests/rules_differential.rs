@@ -144,9 +144,18 @@ fn recording_rules_match_prometheus_on_the_bench_data() {
         "promtool backfill: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rules = work.path().join("rules.yml");
-    std::fs::write(&rules, RULES).unwrap();
-    let rules_abs = rules.canonicalize().unwrap().display().to_string();
+    // Both servers place the group at `hash({name, file}) mod interval`; pick a file name
+    // whose slots are not on whole seconds, so no sample sits exactly on a window boundary
+    // (where 2.42's closed and 3.x's left-open windows legitimately differ).
+    let dir_abs = work.path().canonicalize().unwrap();
+    let rules_abs = (0..)
+        .map(|i| dir_abs.join(format!("rules{i}.yml")).display().to_string())
+        .find(|f| {
+            let l = kagari_model::Labels::from_pairs([("name", "bench-recording"), ("file", f)]);
+            (l.unwrap().stable_hash() % 2_000_000_000) / 1_000_000 % 1000 != 0
+        })
+        .unwrap();
+    std::fs::write(&rules_abs, RULES).unwrap();
 
     let pdir = tempfile::tempdir().unwrap();
     copy_dir(&blocks, pdir.path());
