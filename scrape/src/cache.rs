@@ -1,5 +1,11 @@
 //! The per-target series cache: raw exposition series → relabeled labels and storage ref,
 //! plus the bookkeeping that decides which series get staleness markers.
+//!
+//! Entries live in a slab (`slots`) indexed through a hash map keyed by the raw series bytes.
+//! Targets almost always expose the same series in the same order, so each scrape also
+//! records its keys in order in a contiguous arena; the next scrape first compares sample
+//! `i` with the key at position `i` of the previous one (a sequential memory walk) and only
+//! hashes on a mismatch.
 
 use hashbrown::HashMap;
 
@@ -26,10 +32,34 @@ pub(crate) struct Entry {
     pub(crate) generation: u64,
 }
 
+#[derive(Debug)]
+struct Slot {
+    entry: Entry,
+    live: bool,
+    /// Bumped when the slot is freed, so a stale positional hint cannot match a new tenant.
+    reuse: u32,
+}
+
+/// One sample position of a scrape: its key in the arena and the slot it resolved to.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    start: usize,
+    end: usize,
+    slot: u32,
+    reuse: u32,
+}
+
 /// Raw series bytes (`name 0xff raw-labels`) to [`Entry`].
 #[derive(Debug, Default)]
 pub(crate) struct ScrapeCache {
-    pub(crate) entries: HashMap<Box<[u8]>, Entry>,
+    index: HashMap<Box<[u8]>, u32>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    /// Keys of the previous and the current scrape, in exposition order.
+    prev_keys: Vec<u8>,
+    prev_order: Vec<Position>,
+    cur_keys: Vec<u8>,
+    cur_order: Vec<Position>,
     /// The current scrape attempt (starts at 1).
     pub(crate) iter: u64,
     /// The last successful scrape whose series have not been marked stale yet.
@@ -40,7 +70,91 @@ impl ScrapeCache {
     /// Starts a new scrape attempt.
     pub(crate) fn begin(&mut self) -> u64 {
         self.iter += 1;
+        self.cur_keys.clear();
+        self.cur_order.clear();
+        // Grow once to the previous scrape's size instead of doubling along the way.
+        self.cur_keys.reserve(self.prev_keys.len());
+        self.cur_order.reserve(self.prev_order.len());
         self.iter
+    }
+
+    /// The slot of `key`, the `pos`-th sample of this scrape, if cached: first by position in
+    /// the previous scrape, then by hash. Records the key for the next scrape.
+    pub(crate) fn find(&mut self, pos: usize, key: &[u8]) -> Option<u32> {
+        let hinted = self.prev_order.get(pos).and_then(|p| {
+            let same = self.prev_keys.get(p.start..p.end) == Some(key);
+            let slot = self.slots.get(p.slot as usize)?;
+            (same && slot.live && slot.reuse == p.reuse).then_some(p.slot)
+        });
+        let found = hinted.or_else(|| self.index.get(key).copied());
+        if let Some(slot) = found {
+            self.record(key, slot);
+        }
+        found
+    }
+
+    fn record(&mut self, key: &[u8], slot: u32) {
+        let start = self.cur_keys.len();
+        self.cur_keys.extend_from_slice(key);
+        let reuse = self.slots.get(slot as usize).map_or(0, |s| s.reuse);
+        self.cur_order.push(Position {
+            start,
+            end: self.cur_keys.len(),
+            slot,
+            reuse,
+        });
+    }
+
+    /// The entry in `slot` (from [`find`](Self::find) or [`insert`](Self::insert)).
+    pub(crate) fn entry(&mut self, slot: u32) -> Option<&mut Entry> {
+        self.slots
+            .get_mut(slot as usize)
+            .filter(|s| s.live)
+            .map(|s| &mut s.entry)
+    }
+
+    /// Adds a new entry for `key`, the `pos`-th sample of this scrape (which
+    /// [`find`](Self::find) did not know). Returns its slot.
+    pub(crate) fn insert(&mut self, key: &[u8], entry: Entry) -> u32 {
+        let slot = match self.free.pop() {
+            Some(i) => {
+                if let Some(s) = self.slots.get_mut(i as usize) {
+                    s.entry = entry;
+                    s.live = true;
+                }
+                i
+            }
+            None => {
+                self.slots.push(Slot {
+                    entry,
+                    live: true,
+                    reuse: 0,
+                });
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        self.index.insert(key.into(), slot);
+        self.record(key, slot);
+        slot
+    }
+
+    /// Ends the recording of this scrape's order (call once per attempt that parsed).
+    fn rotate_order(&mut self) {
+        std::mem::swap(&mut self.prev_keys, &mut self.cur_keys);
+        std::mem::swap(&mut self.prev_order, &mut self.cur_order);
+        self.cur_keys.clear();
+        self.cur_order.clear();
+    }
+
+    fn live_entries(&self) -> impl Iterator<Item = &Entry> {
+        self.slots.iter().filter(|s| s.live).map(|s| &s.entry)
+    }
+
+    fn live_entries_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
+        self.slots
+            .iter_mut()
+            .filter(|s| s.live)
+            .map(|s| &mut s.entry)
     }
 
     /// After a successful scrape: marks vanished series stale, records this scrape as the
@@ -48,7 +162,7 @@ impl ScrapeCache {
     pub(crate) fn finish_ok(&mut self, app: &mut dyn Appender, ts: i64) -> Result<(), ScrapeError> {
         let iter = self.iter;
         let prev = self.prev_ok;
-        for e in self.entries.values_mut() {
+        for e in self.live_entries_mut() {
             if e.cur_iter == iter {
                 e.ok_iter = iter;
             } else if prev == Some(e.ok_iter) && e.track {
@@ -58,7 +172,21 @@ impl ScrapeCache {
             }
         }
         self.prev_ok = Some(iter);
-        self.entries.retain(|_, e| e.cur_iter + EVICT_AFTER > iter);
+        self.rotate_order();
+        let (slots, free) = (&mut self.slots, &mut self.free);
+        self.index.retain(|_, slot| {
+            let Some(s) = slots.get_mut(*slot as usize) else {
+                return false;
+            };
+            if s.entry.cur_iter + EVICT_AFTER > iter {
+                return true;
+            }
+            s.live = false;
+            s.reuse = s.reuse.wrapping_add(1);
+            s.entry.labels = None;
+            free.push(*slot);
+            false
+        });
         Ok(())
     }
 
@@ -72,7 +200,7 @@ impl ScrapeCache {
         let Some(prev) = self.prev_ok.take() else {
             return Ok(());
         };
-        for e in self.entries.values() {
+        for e in self.live_entries() {
             if e.ok_iter == prev && e.track {
                 if let Some(l) = &e.labels {
                     stale(app, e.sref, l, ts)?;
@@ -86,7 +214,7 @@ impl ScrapeCache {
     /// series that were never committed.
     pub(crate) fn forget_uncommitted(&mut self) {
         let iter = self.iter;
-        for e in self.entries.values_mut() {
+        for e in self.live_entries_mut() {
             if e.cur_iter == iter && e.ok_iter == 0 {
                 e.sref = None;
             }
@@ -104,5 +232,54 @@ fn stale(
         Ok(_) => Ok(()),
         Err(e) if e.is_sample_error() => Ok(()),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(g: u64) -> Entry {
+        Entry {
+            labels: None,
+            sref: None,
+            cur_iter: 0,
+            ok_iter: 0,
+            track: true,
+            generation: g,
+        }
+    }
+
+    #[test]
+    fn positional_hints_never_resolve_to_the_wrong_series() {
+        let mut c = ScrapeCache::default();
+        c.begin();
+        assert_eq!(c.find(0, b"a"), None);
+        let a = c.insert(b"a", entry(1));
+        assert_eq!(c.find(1, b"b"), None);
+        let b = c.insert(b"b", entry(2));
+        c.rotate_order();
+        c.begin();
+        // Same order: found by position; swapped order: found by hash.
+        assert_eq!(c.find(0, b"b"), Some(b));
+        assert_eq!(c.find(1, b"a"), Some(a));
+        assert_eq!(c.find(2, b"c"), None);
+        c.rotate_order();
+        // A freed and reused slot does not match the old hint.
+        c.begin();
+        c.index.remove(b"b".as_slice());
+        let s = c.slots.get_mut(b as usize).unwrap();
+        s.live = false;
+        s.reuse += 1;
+        c.free.push(b);
+        assert_eq!(c.find(0, b"b"), None);
+        let x = c.insert(b"x", entry(3));
+        assert_eq!(x, b, "slot reused");
+        assert_eq!(c.find(1, b"a"), Some(a));
+        c.rotate_order();
+        c.begin();
+        assert_eq!(c.find(0, b"x"), Some(x));
+        assert_eq!(c.entry(x).map(|e| e.generation), Some(3));
+        assert_eq!(c.find(1, b"b"), None);
     }
 }

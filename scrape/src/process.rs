@@ -110,6 +110,7 @@ pub(crate) fn append_body(
         prev_ok: cache.prev_ok,
         limit_exceeded: false,
     };
+    let mut pos = 0usize;
     loop {
         let s = match parser.next_entry()? {
             Entry::Eof => break,
@@ -123,8 +124,10 @@ pub(crate) fn append_body(
         scratch.key.extend_from_slice(s.labels.raw().as_bytes());
         let explicit_ts = s.timestamp.filter(|_| cfg.honor_timestamps);
         let t = explicit_ts.map_or(ts, |t| t.as_millis());
-        // Steady state: one lookup, no allocation.
-        if let Some(e) = cache.entries.get_mut(scratch.key.as_slice()) {
+        // Steady state: found by position (or one hash lookup), no allocation.
+        let slot = cache.find(pos, scratch.key.as_slice());
+        pos += 1;
+        if let Some(e) = slot.and_then(|slot| cache.entry(slot)) {
             if e.generation == cfg.generation {
                 add_sample(
                     app,
@@ -142,17 +145,23 @@ pub(crate) fn append_body(
         // Cache miss (or settings changed): compute the labels once for this series. An
         // error leaves no entry behind, so the series fails again next time.
         let labels = sample_labels(&s, target_labels, cfg)?;
-        let e = cache
-            .entries
-            .entry(scratch.key.as_slice().into())
-            .or_insert(CacheEntry {
-                labels: None,
-                sref: None,
-                cur_iter: 0,
-                ok_iter: 0,
-                track: true,
-                generation: cfg.generation,
-            });
+        let slot = match slot {
+            Some(slot) => slot,
+            None => cache.insert(
+                scratch.key.as_slice(),
+                CacheEntry {
+                    labels: None,
+                    sref: None,
+                    cur_iter: 0,
+                    ok_iter: 0,
+                    track: true,
+                    generation: cfg.generation,
+                },
+            ),
+        };
+        let Some(e) = cache.entry(slot) else {
+            continue;
+        };
         if e.labels != labels {
             // Settings changed the series' labels: the old series ends here.
             if let (Some(old), true) = (&e.labels, st.prev_ok == Some(e.ok_iter) && e.track) {

@@ -229,6 +229,28 @@ async fn vanished_series_get_a_marker_at_the_next_scrape() {
     m.stop().await;
 }
 
+#[tokio::test]
+async fn reordered_series_keep_their_own_values() {
+    let exp = Exporter::start(Response::text("a 1\nb 2\nc 3\n")).await;
+    let st = MemStorage::default();
+    let m = manager(&st, &job("o", &exp.target(), ""));
+    eventually("first scrape", || !st.values("c").is_empty()).await;
+    // Same series in another order, one gone, one new: positions no longer match.
+    exp.set(|r| r.body = b"c 30\nd 40\nb 20\n".to_vec());
+    eventually("second body", || st.values("d").contains(&40.0)).await;
+    eventually("a stale", || st.values("a").iter().any(|v| is_stale(*v))).await;
+    m.stop().await;
+    let real =
+        |n: &str| -> Vec<f64> { st.values(n).into_iter().filter(|v| !is_stale(*v)).collect() };
+    for (name, old, new) in [("b", 2.0, 20.0), ("c", 3.0, 30.0)] {
+        let v = real(name);
+        assert!(v.iter().all(|x| *x == old || *x == new), "{name}: {v:?}");
+        assert_eq!(v.last(), Some(&new), "{name}: {v:?}");
+    }
+    assert_all(&real("a"), 1.0);
+    assert_all(&real("d"), 40.0);
+}
+
 async fn failing_scrape(extra: &str, resp: Response) -> (TargetStatus, MemStorage) {
     let exp = Exporter::start(resp).await;
     let st = MemStorage::default();
