@@ -38,10 +38,75 @@ impl Hasher for U64Hasher {
     }
 }
 
+/// The series sharing one label-set hash: almost always one, kept without a heap allocation
+/// (a `Vec` per hash cost 32–48 bytes per series).
+#[derive(Debug, Clone)]
+pub(crate) enum Bucket<T> {
+    /// The usual case.
+    One(T),
+    /// Hash collisions (never empty).
+    Many(Vec<T>),
+}
+
+impl<T> Bucket<T> {
+    /// The entries.
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, T> {
+        match self {
+            Bucket::One(x) => std::slice::from_ref(x).iter(),
+            Bucket::Many(v) => v.iter(),
+        }
+    }
+
+    /// Adds an entry.
+    pub(crate) fn push(&mut self, x: T) {
+        match self {
+            Bucket::Many(v) => v.push(x),
+            Bucket::One(_) => {
+                let Bucket::One(first) =
+                    std::mem::replace(self, Bucket::Many(Vec::with_capacity(2)))
+                else {
+                    return;
+                };
+                if let Bucket::Many(v) = self {
+                    v.push(first);
+                    v.push(x);
+                }
+            }
+        }
+    }
+
+    /// Keeps the entries `keep` accepts; returns the bucket, or `None` when none is left.
+    pub(crate) fn retain(self, mut keep: impl FnMut(&T) -> bool) -> Option<Bucket<T>> {
+        match self {
+            Bucket::One(x) => keep(&x).then_some(Bucket::One(x)),
+            Bucket::Many(mut v) => {
+                v.retain(|x| keep(x));
+                match v.len() {
+                    0 => None,
+                    1 => v.pop().map(Bucket::One),
+                    _ => Some(Bucket::Many(v)),
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::hash::BuildHasher;
+
+    #[test]
+    fn bucket_push_and_retain() {
+        let mut b = Bucket::One(1);
+        b.push(2);
+        b.push(3);
+        assert_eq!(b.iter().copied().collect::<Vec<_>>(), vec![1, 2, 3]);
+        let b = b.retain(|&x| x != 2).unwrap();
+        let b = b.retain(|&x| x != 1).unwrap();
+        assert!(matches!(b, Bucket::One(3)));
+        assert!(b.retain(|_| false).is_none());
+    }
 
     #[test]
     fn sequential_keys_spread_over_low_and_high_bits() {

@@ -34,14 +34,14 @@ pub use series::SeriesRef;
 use crate::record::{Interval as WalInterval, Stone};
 use crate::tombstones::Interval;
 use crate::wlog::WalWriter;
-use hash::U64Map;
+use hash::{Bucket, U64Map};
 use postings::MemPostings;
 use series::{ClosedChunk, MemSeries};
 
 const STRIPES: usize = 256;
 
 type RefStripe = RwLock<U64Map<Arc<MemSeries>>>;
-type HashStripe = RwLock<U64Map<Vec<Arc<MemSeries>>>>;
+type HashStripe = RwLock<U64Map<Bucket<Arc<MemSeries>>>>;
 /// Samples of one series, for writing a block.
 pub(crate) type SeriesSamples = (Labels, Vec<(i64, f64)>);
 
@@ -301,8 +301,10 @@ impl Head {
             return (pinned(s), false);
         }
         let mut w = stripe.write();
-        let list = w.entry(hash).or_default();
-        if let Some(s) = list.iter().find(|s| s.labels == *labels) {
+        if let Some(s) = w
+            .get(&hash)
+            .and_then(|b| b.iter().find(|s| s.labels == *labels))
+        {
             return (pinned(s), false);
         }
         let r = match want_ref {
@@ -315,8 +317,12 @@ impl Head {
         };
         let s = Arc::new(MemSeries::new(r, labels.clone(), want_ref.is_some()));
         let s = pinned(&s);
-        list.push(s.clone());
-        list.shrink_to_fit();
+        match w.get_mut(&hash) {
+            Some(b) => b.push(s.clone()),
+            None => {
+                w.insert(hash, Bucket::One(s.clone()));
+            }
+        }
         if let Some(st) = self.by_ref.get(Self::stripe(r)) {
             st.write().insert(r, s.clone());
         }
@@ -478,10 +484,9 @@ impl Head {
             if s.pending.load(Ordering::Acquire) != 0 || !s.state.lock().is_empty() {
                 return false;
             }
-            if let Some(list) = hw.get_mut(&hash) {
-                list.retain(|x| x.series_ref != s.series_ref);
-                if list.is_empty() {
-                    hw.remove(&hash);
+            if let Some(b) = hw.remove(&hash) {
+                if let Some(b) = b.retain(|x| x.series_ref != s.series_ref) {
+                    hw.insert(hash, b);
                 }
             }
             rw.remove(&s.series_ref);
