@@ -2,36 +2,12 @@
 //!
 //! Without the peer: a loud SKIP, or a failure if `KAGARI_REQUIRE_PEERS=true`.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-const ROOT_FROM_CRATE: &str = "../..";
+use kagari_testkit::{http_get, skip_or_fail, Peer};
+
 const BINARY: &str = "/usr/bin/prometheus-pushgateway";
-
-/// Finds `peers/run`: `$KAGARI_SHARED` (relative to the workspace root, as `scripts/test-all`
-/// uses it), then `../shared` beside the checkout, then `/work/shared`.
-fn peers_run() -> Option<std::path::PathBuf> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ROOT_FROM_CRATE);
-    let mut candidates = Vec::new();
-    if let Ok(s) = std::env::var("KAGARI_SHARED") {
-        candidates.push(root.join(s));
-    }
-    candidates.push(root.join("../shared"));
-    candidates.push(std::path::PathBuf::from("/work/shared"));
-    candidates
-        .into_iter()
-        .map(|d| d.join("peers/run"))
-        .find(|p| p.exists())
-}
-
-struct Gateway(std::path::PathBuf, String);
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.0).args(["stop", &self.1]).status();
-    }
-}
 
 fn job(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_kagari-batch-job"))
@@ -40,13 +16,15 @@ fn job(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The Pushgateway's `/metrics` text.
+fn metrics(url: &str) -> String {
+    let (status, body) = http_get(&format!("{url}/metrics")).unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 fn group(url: &str) -> Vec<String> {
-    let text = ureq::get(format!("{url}/metrics"))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    let text = metrics(url);
     text.lines()
         .filter(|l| l.contains("job=\"kagari_batch\"") && l.contains("instance=\"t1\""))
         .map(|l| l.split_once('{').map_or(l, |(n, _)| n).to_owned())
@@ -55,34 +33,14 @@ fn group(url: &str) -> Vec<String> {
 
 #[test]
 fn push_pushadd_delete_modes() {
-    let require = std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true");
-    let Some(run) = peers_run().filter(|_| Path::new(BINARY).exists()) else {
-        assert!(
-            !require,
-            "KAGARI_REQUIRE_PEERS=true but the Pushgateway peer is missing"
-        );
-        eprintln!("\n!!!!!!!! SKIP: real Pushgateway not available; test NOT run !!!!!!!!\n");
-        return;
-    };
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let out = Command::new(&run)
-        .args(["pushgateway", "--port", &port.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let have = kagari_testkit::peers_run().is_some() && Path::new(BINARY).exists();
+    skip_or_fail!(
+        have,
+        "push_pushadd_delete_modes",
+        "real Pushgateway not available"
     );
-    let _gw = Gateway(
-        run,
-        String::from_utf8(out.stdout).unwrap().trim().to_owned(),
-    );
-    let url = format!("http://127.0.0.1:{port}");
+    let gw = Peer::start("pushgateway", std::iter::empty::<&str>()).unwrap();
+    let url = gw.url();
 
     let out = job(&[&url, "--instance", "t1", "--records", "500"]);
     assert!(
@@ -99,12 +57,7 @@ fn push_pushadd_delete_modes() {
     ] {
         assert!(names.iter().any(|x| x == n), "{n} missing: {names:?}");
     }
-    let text = ureq::get(format!("{url}/metrics"))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    let text = metrics(&url);
     assert!(text
         .contains("batch_job_records_processed_total{instance=\"t1\",job=\"kagari_batch\"} 500\n"));
 
@@ -122,12 +75,7 @@ fn push_pushadd_delete_modes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = ureq::get(format!("{url}/metrics"))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    let text = metrics(&url);
     assert!(text
         .contains("batch_job_records_processed_total{instance=\"t1\",job=\"kagari_batch\"} 7\n"));
 

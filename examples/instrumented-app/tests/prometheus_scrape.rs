@@ -5,34 +5,18 @@
 //! Without the peer the test prints a loud SKIP and returns, unless
 //! `KAGARI_REQUIRE_PEERS=true`, in which case it fails.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const ROOT_FROM_CRATE: &str = "../..";
+use kagari_testkit::{encode_param, free_port, http_get, skip_or_fail, Peer};
+
 const BINARY: &str = "/usr/bin/prometheus";
 /// Upper bound on waiting for Prometheus to report the expected values.
 const DEADLINE: Duration = Duration::from_secs(40);
 /// Requests sent to `/` (the value Prometheus must report for their counter).
 const HELLOS: u32 = 4;
-
-/// Finds `peers/run`: `$KAGARI_SHARED` (relative to the workspace root, as `scripts/test-all`
-/// uses it), then `../shared` beside the checkout, then `/work/shared`.
-fn peers_run() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(ROOT_FROM_CRATE);
-    let mut candidates = Vec::new();
-    if let Ok(s) = std::env::var("KAGARI_SHARED") {
-        candidates.push(root.join(s));
-    }
-    candidates.push(root.join("../shared"));
-    candidates.push(PathBuf::from("/work/shared"));
-    candidates
-        .into_iter()
-        .map(|d| d.join("peers/run"))
-        .find(|p| p.exists())
-}
 
 /// The app process, killed on drop.
 struct App(Child);
@@ -44,17 +28,15 @@ impl Drop for App {
     }
 }
 
-/// A running Prometheus, stopped by PID on drop; its scratch dir is removed too.
+/// A running Prometheus (stopped on drop) and its scratch dir, removed on drop too.
 struct Prometheus {
-    run: PathBuf,
-    pid: String,
-    addr: String,
+    peer: Peer,
     dir: PathBuf,
 }
 
 impl Drop for Prometheus {
     fn drop(&mut self) {
-        let _ = Command::new(&self.run).args(["stop", &self.pid]).status();
+        self.peer.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -77,14 +59,7 @@ fn start_app() -> (App, String) {
     (App(child), addr)
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
-fn start_prometheus(run: PathBuf, app_addr: &str) -> Prometheus {
+fn start_prometheus(app_addr: &str) -> Prometheus {
     let dir = std::env::temp_dir().join(format!(
         "kagari-app-prom-{}-{}",
         std::process::id(),
@@ -102,65 +77,24 @@ fn start_prometheus(run: PathBuf, app_addr: &str) -> Prometheus {
     )
     .expect("config written");
     let data = dir.join("data");
-    let mut last_err = String::new();
-    for _ in 0..3 {
-        let port = free_port();
-        let out = Command::new(&run)
-            .args(["prometheus", "--port", &port.to_string(), "--config"])
-            .arg(&config)
-            .arg("--data")
-            .arg(&data)
-            .output()
-            .expect("peers/run executes");
-        if out.status.success() {
-            let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-            return Prometheus {
-                run,
-                pid,
-                addr: format!("127.0.0.1:{port}"),
-                dir,
-            };
-        }
-        last_err = String::from_utf8_lossy(&out.stderr).into_owned();
-        eprintln!("starting prometheus failed: {last_err}");
-    }
-    panic!("could not start the real Prometheus: {last_err}");
+    let peer = Peer::start(
+        "prometheus",
+        [Path::new("--config"), &config, Path::new("--data"), &data],
+    )
+    .unwrap_or_else(|e| panic!("could not start the real Prometheus: {e}"));
+    Prometheus { peer, dir }
 }
 
-/// A plain HTTP/1.0 GET (so the answer is neither chunked nor kept alive); returns the body.
-fn http_get(addr: &str, target: &str) -> std::io::Result<(u16, String)> {
-    let mut c = TcpStream::connect(addr)?;
-    c.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(c, "GET {target} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
-    let mut resp = String::new();
-    c.read_to_string(&mut resp)?;
-    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
-    let code = head
-        .split_ascii_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    Ok((code, body.to_owned()))
-}
-
-/// Percent-encodes a query parameter value.
-fn encode_param(v: &str) -> String {
-    let mut out = String::with_capacity(v.len() * 3);
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// A plain HTTP/1.0 GET of `target` at `addr`; returns (status, body).
+fn get(addr: &str, target: &str) -> Result<(u16, String), kagari_testkit::Error> {
+    http_get(&format!("http://{addr}{target}"))
 }
 
 /// Runs an instant query; returns `(labels, value)` for each result, or `None` until the
 /// API answers with a vector.
 fn query(prom: &Prometheus, q: &str) -> Option<Vec<(serde_json::Value, f64)>> {
-    let (code, body) = http_get(
-        &prom.addr,
+    let (code, body) = get(
+        &prom.peer.addr(),
         &format!("/api/v1/query?query={}", encode_param(q)),
     )
     .ok()?;
@@ -184,27 +118,22 @@ fn query(prom: &Prometheus, q: &str) -> Option<Vec<(serde_json::Value, f64)>> {
 
 #[test]
 fn real_prometheus_scrapes_the_app_and_queries_its_counter() {
-    let require = std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true");
-    let Some(run) = peers_run().filter(|_| Path::new(BINARY).exists()) else {
-        assert!(
-            !require,
-            "KAGARI_REQUIRE_PEERS=true but {BINARY} or peers/run is missing"
-        );
-        eprintln!(
-            "\n!!!!!!!! SKIP: real Prometheus not available ({BINARY}); test NOT run !!!!!!!!\n"
-        );
-        return;
-    };
+    let have = kagari_testkit::peers_run().is_some() && Path::new(BINARY).exists();
+    skip_or_fail!(
+        have,
+        "real_prometheus_scrapes_the_app_and_queries_its_counter",
+        "real Prometheus not available ({BINARY})"
+    );
 
     let (_app, app_addr) = start_app();
     for _ in 0..HELLOS {
-        let (code, _) = http_get(&app_addr, "/").expect("app answers");
+        let (code, _) = get(&app_addr, "/").expect("app answers");
         assert_eq!(code, 200);
     }
-    let (code, _) = http_get(&app_addr, "/fail").expect("app answers");
+    let (code, _) = get(&app_addr, "/fail").expect("app answers");
     assert_eq!(code, 500);
 
-    let prom = start_prometheus(run, &app_addr);
+    let prom = start_prometheus(&app_addr);
     let start = Instant::now();
     let mut up = None;
     let mut hellos = None;
