@@ -135,6 +135,8 @@ pub struct GroupHandle {
     config: RuleGroup,
     name: String,
     file: String,
+    interval_ms: i64,
+    rules: usize,
     stop: StopSignal,
 }
 
@@ -166,6 +168,16 @@ impl GroupHandle {
     /// The file the group came from.
     pub fn file(&self) -> &str {
         &self.file
+    }
+
+    /// The evaluation interval (ms), readable without waiting for an evaluation.
+    pub fn interval_ms(&self) -> i64 {
+        self.interval_ms
+    }
+
+    /// The number of rules, readable without waiting for an evaluation.
+    pub fn rule_count(&self) -> usize {
+        self.rules
     }
 
     /// Sleeps until wall time `ts` (ms); false if the group was stopped meanwhile.
@@ -326,6 +338,8 @@ impl RuleManager {
         let handle = Arc::new(GroupHandle {
             name: g.name().to_string(),
             file: g.file().to_string(),
+            interval_ms: g.interval_ms(),
+            rules: g.rules().len(),
             group: Mutex::new(g),
             stats: GroupStats::default(),
             opts,

@@ -8,11 +8,10 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use kagari_alerting::manager::GroupStats;
 use kagari_alerting::rules::AppendError;
 use kagari_alerting::{
-    AlertSink, AlertState, Appender, EvalEnv, Health, ManagerOptions, Notifier, NotifierConfig,
-    NotifierOptions, Rule, RuleManager, SharedStore,
+    AlertSink, AlertState, Appender, EvalEnv, GroupHandle, Health, ManagerOptions, Notifier,
+    NotifierConfig, NotifierOptions, Rule, RuleManager, SharedStore,
 };
 use kagari_client::{Collector, Desc, MetricType, MetricWriter, Value as MValue};
 use kagari_model::{Labels, Timestamp};
@@ -433,44 +432,56 @@ pub(crate) fn api_alertmanagers(rules: &Rules) -> Success {
 #[derive(Debug)]
 pub(crate) struct RulesCollector(Arc<Rules>);
 
-type GroupValue = fn(&GroupStats) -> MValue;
+type GroupValue = fn(&GroupHandle) -> MValue;
 
-const GROUP_FAMILIES: [(&str, MetricType, &str, GroupValue); 6] = [
+const GROUP_FAMILIES: [(&str, MetricType, &str, GroupValue); 8] = [
     (
         "prometheus_rule_evaluations",
         MetricType::Counter,
         "The total number of rule evaluations.",
-        |s| MValue::UInt(s.evaluations.load(Ordering::Relaxed)),
+        |h| MValue::UInt(h.stats().evaluations.load(Ordering::Relaxed)),
     ),
     (
         "prometheus_rule_evaluation_failures",
         MetricType::Counter,
         "The total number of rule evaluation failures.",
-        |s| MValue::UInt(s.failures.load(Ordering::Relaxed)),
+        |h| MValue::UInt(h.stats().failures.load(Ordering::Relaxed)),
     ),
     (
         "prometheus_rule_group_iterations",
         MetricType::Counter,
         "The total number of scheduled rule group evaluations, whether executed or missed.",
-        |s| MValue::UInt(s.iterations.load(Ordering::Relaxed)),
+        |h| MValue::UInt(h.stats().iterations.load(Ordering::Relaxed)),
     ),
     (
         "prometheus_rule_group_iterations_missed",
         MetricType::Counter,
         "The total number of rule group evaluations missed due to slow rule group evaluation.",
-        |s| MValue::UInt(s.iterations_missed.load(Ordering::Relaxed)),
+        |h| MValue::UInt(h.stats().iterations_missed.load(Ordering::Relaxed)),
     ),
     (
         "prometheus_rule_group_last_duration_seconds",
         MetricType::Gauge,
         "The duration of the last rule group evaluation.",
-        |s| MValue::Float(s.last_duration_ns.load(Ordering::Relaxed) as f64 / 1e9),
+        |h| MValue::Float(h.stats().last_duration_ns.load(Ordering::Relaxed) as f64 / 1e9),
     ),
     (
         "prometheus_rule_group_last_evaluation_timestamp_seconds",
         MetricType::Gauge,
         "The timestamp of the last rule group evaluation in seconds.",
-        |s| MValue::Float(s.last_eval_ms.load(Ordering::Relaxed) as f64 / 1e3),
+        |h| MValue::Float(h.stats().last_eval_ms.load(Ordering::Relaxed) as f64 / 1e3),
+    ),
+    (
+        "prometheus_rule_group_interval_seconds",
+        MetricType::Gauge,
+        "The interval of a rule group.",
+        |h| MValue::Float(h.interval_ms() as f64 / 1e3),
+    ),
+    (
+        "prometheus_rule_group_rules",
+        MetricType::Gauge,
+        "The number of rules.",
+        |h| MValue::UInt(h.rule_count() as u64),
     ),
 ];
 
@@ -551,14 +562,7 @@ impl Collector for RulesCollector {
                 ""
             };
             for (g, key) in groups.iter().zip(&keys) {
-                w.sample(
-                    suffix,
-                    &[("rule_group", key)],
-                    None,
-                    value(g.stats()),
-                    None,
-                    None,
-                )?;
+                w.sample(suffix, &[("rule_group", key)], None, value(g), None, None)?;
             }
         }
         let n = &self.0.notifier;

@@ -140,6 +140,7 @@ fn rules_alerts_and_alertmanagers_have_upstream_shapes_and_reload_keeps_state() 
         "prometheus_rule_group_iterations_total",
         "prometheus_rule_group_iterations_missed_total",
         "prometheus_rule_group_last_duration_seconds",
+        "prometheus_rule_group_interval_seconds",
     ] {
         assert!(
             m.contains(&format!("{fam}{{{key}}}")),
