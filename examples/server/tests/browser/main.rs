@@ -177,7 +177,8 @@ fn ui_in_headless_chromium() {
     shot(&b, "table");
 
     // The evaluation time is read in UTC, or in the browser's zone (UTC+9) in local-time mode.
-    let eval_at = |local: bool| {
+    // (Waiting for the expected value, not just any row: the previous row is a scalar too.)
+    let eval_at = |local: bool, expected: &str| {
         let checked = b.execute("return document.getElementById('local-time').checked", &[]);
         if checked != json!(local) {
             b.click(&b.find("#local-time"));
@@ -185,21 +186,19 @@ fn ui_in_headless_chromium() {
         b.type_into(".moment", "2024-01-01 00:00:00");
         b.type_into(".expr", "time()");
         b.click(&b.find(".execute"));
-        b.wait_for(
-            "the scalar row of time()",
+        let script = format!(
             "const r = document.querySelector('.result-table tbody tr');
-             return r && r.innerText.startsWith('scalar') ? r.innerText : null;",
+             return r && r.innerText.startsWith('scalar') && r.innerText.trim().endsWith('{expected}');"
+        );
+        b.wait_for(
+            &format!("time() = {expected} (local time: {local})"),
+            &script,
             |_| {},
-        )
+        );
     };
-    let utc = eval_at(false);
-    assert!(utc.as_str().unwrap_or("").ends_with("1704067200"), "{utc}");
-    let local = eval_at(true);
-    assert!(
-        local.as_str().unwrap_or("").ends_with("1704034800"),
-        "{local}"
-    );
-    eval_at(false);
+    eval_at(false, "1704067200");
+    eval_at(true, "1704034800");
+    eval_at(false, "1704067200");
     b.type_into(".moment", "");
 
     // Label values are shown as text, never as markup.
@@ -418,4 +417,21 @@ fn ui_in_headless_chromium() {
         |_| {},
     );
     assert_eq!(none, json!("No rules defined."));
+
+    // The status pages render what their endpoints return.
+    for (page, wanted) in [
+        ("/config", "scrape_configs:"),
+        ("/flags", "web.listen-address"),
+        ("/tsdb-status", "Number of Series"),
+        ("/tsdb-status", "prometheus_http_requests_total"),
+        ("/status", "storageRetention"),
+        ("/status", "goVersion"),
+    ] {
+        b.goto(&s.url(page));
+        let script = format!(
+            "const c = document.getElementById('content');
+             return c && c.innerText.includes({wanted:?}) && !c.querySelector('.error');"
+        );
+        b.wait_for(&format!("{wanted} on {page}"), &script, |_| {});
+    }
 }
