@@ -4,7 +4,7 @@
 //!
 //! Contents:
 //! - the shared folder: [`shared_dir`], [`shared_path`], [`workspace_root`];
-//! - the peer rule: [`require_peers`], [`skip`] and the [`skip_or_fail!`] macro
+//! - the peer rule: [`require_peers`], [`skip`], [`available`] and the [`skip_or_fail!`] macro
 //!   (`KAGARI_REQUIRE_PEERS=true` makes a missing peer a failure, otherwise a loud SKIP);
 //! - peers started with `shared/peers/run`: [`Peer`] (stopped on drop), [`peers_run`],
 //!   [`run_script`], [`stop_pid`], [`kill9`], and [`free_port`];
@@ -12,6 +12,7 @@
 //!   [`encode_param`];
 //! - external programs: [`promtool`], [`command_runs`], [`gen_openmetrics`],
 //!   [`gen_openmetrics_path`];
+//! - [`copy_dir`] and [`copy_dir_except`], to copy a fixture into a scratch directory;
 //! - [`Error`], the one error type.
 //!
 //! ```no_run
@@ -36,14 +37,16 @@
 //! ```
 
 mod error;
+mod fs;
 mod http;
 mod peer;
 mod shared;
 
 pub use error::Error;
+pub use fs::{copy_dir, copy_dir_except};
 pub use http::{encode_param, http_get, http_post_form, wait_for_http};
 pub use peer::{free_port, kill9, run_script, stop_pid, Peer};
 pub use shared::{
-    command_runs, gen_openmetrics, gen_openmetrics_path, peers_run, promtool, require_peers,
-    shared_dir, shared_path, skip, workspace_root,
+    available, command_runs, gen_openmetrics, gen_openmetrics_path, peers_run, promtool,
+    require_peers, shared_dir, shared_path, skip, workspace_root,
 };

@@ -62,6 +62,16 @@ pub fn skip(test: &str, missing: &str) {
     );
 }
 
+/// The peer rule as a check: returns `have`, and when it is false applies [`skip`] first
+/// (so `if !available(have, test, missing) { return; }` skips or fails).
+#[track_caller]
+pub fn available(have: bool, test: &str, missing: &str) -> bool {
+    if !have {
+        skip(test, missing);
+    }
+    have
+}
+
 /// Applies the peer rule and returns from the calling test when `$cond` is false:
 /// `skip_or_fail!(have_promtool, "my_test", "promtool not installed")`.
 ///

@@ -151,18 +151,11 @@ fn lint_findings_are_printed_and_fatal_on_request() {
 
 #[test]
 fn lint_output_matches_promtool() {
-    let have_promtool = Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have_promtool {
-        assert!(
-            std::env::var("KAGARI_REQUIRE_PEERS").as_deref() != Ok("true"),
-            "promtool missing"
-        );
-        println!("SKIP (NOT PASSING): promtool not installed; lint output not compared");
-        return;
-    }
+    kagari_testkit::skip_or_fail!(
+        kagari_testkit::promtool().is_some(),
+        "lint_output_matches_promtool",
+        "promtool not installed; lint output not compared"
+    );
     for f in files("text/good") {
         let input = std::fs::read(&f).expect("read");
         let ours = run_stdin(&["check", "metrics"], &input);

@@ -46,18 +46,11 @@ fn test_files(sub: &str) -> Vec<String> {
 
 /// True when promtool runs; otherwise SKIP (or fail when peers are required).
 fn promtool_present(test: &str) -> bool {
-    let ok = Command::new(PROMTOOL)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return true;
-    }
-    if std::env::var("KAGARI_REQUIRE_PEERS").as_deref() == Ok("true") {
-        panic!("{test}: {PROMTOOL} missing and KAGARI_REQUIRE_PEERS=true");
-    }
-    println!("SKIP (NOT PASSING) {test}: {PROMTOOL} not installed; promtool half not run");
-    false
+    kagari_testkit::available(
+        kagari_testkit::promtool().is_some(),
+        test,
+        &format!("{PROMTOOL} not installed; promtool half not run"),
+    )
 }
 
 /// Runs `program test rules FILES...` in `testdata/rules-tests` with stdout and stderr into

@@ -10,42 +10,18 @@ use kagari_model::Labels;
 use kagari_tsdb::{Db, Options};
 
 const PROMTOOL: &str = "/usr/bin/promtool";
-/// `bench/gen-openmetrics` under the shared folder: `$KAGARI_SHARED`, else `shared/` beside the workspace (as
-/// `scripts/test-all` assumes), else `/work/shared`.
-fn generator() -> std::path::PathBuf {
-    let rel = "bench/gen-openmetrics";
-    let candidates = [
-        std::env::var_os("KAGARI_SHARED").map(|s| std::path::PathBuf::from(s).join(rel)),
-        Some(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../shared")
-                .join(rel),
-        ),
-    ];
-    let found = candidates.iter().flatten().find(|p| p.exists()).cloned();
-    found.unwrap_or_else(|| std::path::PathBuf::from("/work/shared").join(rel))
-}
-
 fn tool() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kagari-tool"))
 }
 
 /// True when the peers are there; otherwise SKIP (or fail when they are required).
 fn peers_present(test: &str) -> bool {
-    if Path::new(PROMTOOL).exists() && generator().exists() {
-        return true;
-    }
-    if std::env::var("KAGARI_REQUIRE_PEERS").as_deref() == Ok("true") {
-        panic!(
-            "{test}: {PROMTOOL} or {} missing and KAGARI_REQUIRE_PEERS=true",
-            generator().display()
-        );
-    }
-    println!(
-        "SKIP {test}: {PROMTOOL} or {} missing",
-        generator().display()
-    );
-    false
+    let generator = kagari_testkit::gen_openmetrics_path();
+    kagari_testkit::available(
+        Path::new(PROMTOOL).exists() && generator.exists(),
+        test,
+        &format!("{PROMTOOL} or {} missing", generator.display()),
+    )
 }
 
 fn ok(out: Output, what: &str) -> String {
@@ -91,7 +67,7 @@ struct Backfilled {
 fn backfill(series: u32, hours: u32) -> Backfilled {
     let tmp = tempfile::tempdir().expect("tempdir");
     let file = tmp.path().join("in.om");
-    let gen = Command::new(generator())
+    let gen = Command::new(kagari_testkit::gen_openmetrics_path())
         .args([
             "--series",
             &series.to_string(),

@@ -10,23 +10,10 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tsdb/testdata/prometheus_killed")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
-
 #[test]
 fn dump_of_a_killed_prometheus_equals_promtools() {
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture().join("data"), tmp.path());
+    kagari_testkit::copy_dir(&fixture().join("data"), tmp.path()).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kagari-tool"))
         .args(["tsdb", "dump"])
         .arg(tmp.path())
