@@ -7,9 +7,9 @@
 //! resetting series bumps the family's generation; a cache from an older generation misses
 //! until the next fill clears it, so a removed series is never handed out again.
 //!
-//! A thread that cycles through more series than the cache holds would pay for refilling on
-//! every lookup; after [`MISS_STREAK`] misses in a row its cache empties and goes cold (every
-//! probe misses at once, nothing is refilled) for the next [`BYPASS`] misses.
+//! A thread that cycles through more series than the cache holds would pay for packing a key,
+//! probing and refilling on every lookup; after [`MISS_STREAK`] misses in a row its cache
+//! empties and goes cold: the next [`BYPASS`] lookups go straight to the map.
 
 use std::cell::{Cell, RefCell};
 
@@ -24,7 +24,7 @@ const SLOTS: usize = 16;
 const REPLACE_EVERY: u32 = 4;
 /// Misses in a row after which the cache is bypassed.
 const MISS_STREAK: u32 = 32;
-/// Misses that leave the cache cold after a miss streak.
+/// Lookups that skip a cold cache after a miss streak.
 const BYPASS: u32 = 256;
 /// The generation of a cold cache (family generations never get there).
 const COLD: u64 = u64::MAX;
@@ -43,8 +43,8 @@ pub(super) struct ThreadCache<M> {
     misses: u32,
     /// Misses since the last hit.
     streak: Cell<u32>,
-    /// Misses left while cold.
-    cold: u32,
+    /// Lookups left that skip the cache.
+    cold: Cell<u32>,
     slots: [Option<Slot<M>>; SLOTS],
 }
 
@@ -63,9 +63,20 @@ impl<M> ThreadCache<M> {
             generation,
             misses: 0,
             streak: Cell::new(0),
-            cold: 0,
+            cold: Cell::new(0),
             slots: std::array::from_fn(|_| None),
         }
+    }
+
+    /// Whether this lookup should skip the cache (it is cold); counts the lookup.
+    #[inline]
+    pub(super) fn skip(&self) -> bool {
+        let left = self.cold.get();
+        if left == 0 {
+            return false;
+        }
+        self.cold.set(left - 1);
+        true
     }
 
     /// The cached series for `key`, if cached during `generation`.
@@ -89,10 +100,6 @@ impl<M> ThreadCache<M> {
     where
         M: Clone,
     {
-        if self.cold > 0 {
-            self.cold -= 1;
-            return false;
-        }
         if generation != self.generation {
             if self.generation != COLD && generation < self.generation {
                 return false;
@@ -104,7 +111,7 @@ impl<M> ThreadCache<M> {
         let streak = self.streak.get() + 1;
         self.streak.set(streak % MISS_STREAK);
         if streak >= MISS_STREAK {
-            self.cold = BYPASS;
+            self.cold.set(BYPASS);
             self.generation = COLD;
             self.slots.iter_mut().for_each(|s| *s = None);
             return false;
@@ -172,8 +179,8 @@ mod tests {
             c.offer(keys[2], u64::from(i % 16) << 60, 0, &1);
         }
         assert_eq!(c.get(&keys[0], 0, 0), None);
-        let refused = (0..BYPASS).filter(|_| !c.offer(keys[3], 0, 0, &1)).count();
-        assert_eq!(refused, BYPASS as usize);
+        let skipped = (0..BYPASS * 2).take_while(|_| c.skip()).count();
+        assert_eq!(skipped, BYPASS as usize);
         assert!(c.offer(keys[3], 0, 0, &9));
         assert_eq!(c.get(&keys[3], 0, 0), Some(&9));
     }

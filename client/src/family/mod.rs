@@ -24,7 +24,7 @@ use kagari_exposition::MetricType;
 use parking_lot::RwLock;
 
 use self::cache::{Caches, ThreadCache};
-use self::key::{hash_values, Key, Seed};
+use self::key::{hash_values, word, Key, Seed};
 use crate::collector::{Metric, MetricWriter, Series, SeriesLabels};
 use crate::render::{render_labels, Rendered};
 use crate::{Error, LabelSet};
@@ -271,20 +271,34 @@ impl<M: Series> Family<M> {
         f: impl FnOnce(Found<'_, M>) -> R,
     ) -> Result<R, Error> {
         self.check_len(values.len())?;
+        let cell = self.inner.caches.get();
+        let cache = cell.and_then(|c| c.try_borrow().ok());
+        if cache.as_ref().is_some_and(|c| c.skip()) {
+            drop(cache);
+            return Ok(f(Found::Owned(self.uncached(values))));
+        }
         let Some((key, quick)) = Key::new(values) else {
-            let hash = self.hash(values);
-            let (metric, _) = self.get_or_create(hash, values);
-            return Ok(f(Found::Owned(metric)));
+            drop(cache);
+            return Ok(f(Found::Owned(self.uncached(values))));
         };
-        if let Some(cell) = self.inner.caches.get() {
-            if let Ok(cache) = cell.try_borrow() {
-                let generation = self.inner.generation.load(Ordering::Relaxed);
-                if let Some(metric) = cache.get(&key, quick, generation) {
-                    return Ok(f(Found::Cached(metric)));
-                }
+        if let Some(cache) = cache {
+            let generation = self.inner.generation.load(Ordering::Relaxed);
+            if let Some(metric) = cache.get(&key, quick, generation) {
+                return Ok(f(Found::Cached(metric)));
             }
+            // `cache` (a shared borrow) ends here: the miss may fill it.
         }
         Ok(f(Found::Owned(self.miss(key, quick, values))))
+    }
+
+    /// A handle from the map, bypassing the thread cache.
+    #[inline(never)]
+    fn uncached<S: AsRef<str>>(&self, values: &[S]) -> M {
+        let hash = match Key::new(values) {
+            Some((key, _)) => self.key_hash(&key),
+            None => self.hash(values),
+        };
+        self.get_or_create(hash, values).0
     }
 
     /// The thread cache missed: a handle from the map, which the cache may keep a clone of.
@@ -413,7 +427,21 @@ fn eq<S: AsRef<str>>(stored: &[Box<str>], values: &[S]) -> bool {
         && stored
             .iter()
             .zip(values)
-            .all(|(a, b)| a.as_bytes() == b.as_ref().as_bytes())
+            .all(|(a, b)| same_bytes(a.as_bytes(), b.as_ref().as_bytes()))
+}
+
+/// Byte equality that stays inline (no `memcmp` call) for values of up to 16 bytes.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    let (a0, a1) = a.split_at(a.len().min(8));
+    let (b0, b1) = b.split_at(b.len().min(8));
+    word(a0) == word(b0) && word(a1) == word(b1)
 }
 
 /// A series found by a lookup: borrowed from the thread cache, or a handle from the map.
