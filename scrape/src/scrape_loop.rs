@@ -238,6 +238,9 @@ impl ScrapeLoop {
             }
             Err(e) => Err(e),
         };
+        // As upstream, the reported duration covers fetching, parsing and appending but
+        // not the commit.
+        let duration = clock.elapsed();
         let result = match result {
             Ok(()) => app.commit().map_err(|e| e.to_string()),
             Err(e) => {
@@ -248,7 +251,6 @@ impl ScrapeLoop {
                 Err(e)
             }
         };
-        let duration = clock.elapsed();
         let mut app = self.appendable.appender();
         let mut report_err = None;
         if result.is_err() {
