@@ -11,6 +11,10 @@
 //! - [`ScrapeManager`]: scrape loops per target, report series, staleness, target health,
 //!   reload.
 //!
+//! - examples: `scale` (the scale harness: the manager into a kagari-tsdb head, CPU per
+//!   sample and missed scrapes; `scripts/bench-scrape` runs it next to Prometheus) and
+//!   `fake_exporter` (loopback exporters serving the bench kit's content).
+//!
 //! Data flow: providers ([`discovery::Discoverer`]) → per-job merge
 //! ([`discovery::JobDiscovery`]) → target derivation and relabeling ([`targets_from_group`]) →
 //! one scrape loop per distinct target (hash of labels and URL) → [`Appender`] transaction per
