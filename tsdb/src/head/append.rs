@@ -8,6 +8,7 @@ use kagari_model::Labels;
 
 use parking_lot::MutexGuard;
 
+use super::hash::U64Map;
 use super::series::{check_order, MemSeries, SeriesRef, SeriesState, TxSlot, Verdict};
 use super::Head;
 use crate::error::{Error, Result};
@@ -19,6 +20,13 @@ use crate::record::{encode_samples, encode_series, RefSample, RefSeries};
 pub(crate) struct TxBuffers {
     /// The series of the transaction, pinned (their `pending` count raised).
     series: Vec<Arc<MemSeries>>,
+    /// Per series (same index): the newest `(t, value bits)` accepted so far, committed or
+    /// in this transaction.
+    newest: Vec<(i64, u64)>,
+    /// Ref → index in `series`, consulted when a series' slot does not name this
+    /// transaction: another open transaction may have overwritten it after this one added the
+    /// series, and the series must not be added (and locked at commit) twice.
+    seen: U64Map<u32>,
     samples: Vec<Pending>,
     /// Per sample at commit: whether it is still valid.
     verdicts: Vec<bool>,
@@ -36,6 +44,8 @@ impl TxBuffers {
         for s in self.series.drain(..) {
             s.pending.fetch_sub(1, Ordering::AcqRel);
         }
+        self.newest.clear();
+        self.seen.clear();
         self.samples.clear();
     }
 
@@ -132,11 +142,18 @@ impl<'a> HeadAppender<'a> {
     fn add(&mut self, s: &Arc<MemSeries>, pinned: bool, t: i64, v: f64) -> Result<SeriesRef> {
         let r = s.series_ref;
         let mut st = s.state.lock();
-        let slot = if st.tx.id == self.id {
+        let idx = if st.tx.id == self.id {
             if pinned {
                 s.pending.fetch_sub(1, Ordering::AcqRel); // pinned by an earlier append
             }
-            st.tx
+            st.tx.idx
+        } else if let Some(&idx) = self.tx.seen.get(&r) {
+            // Already here; another transaction took the slot meanwhile.
+            if pinned {
+                s.pending.fetch_sub(1, Ordering::AcqRel);
+            }
+            st.tx = TxSlot { id: self.id, idx };
+            idx
         } else {
             let Ok(idx) = u32::try_from(self.tx.series.len()) else {
                 if pinned {
@@ -151,22 +168,21 @@ impl<'a> HeadAppender<'a> {
                 s.pending.fetch_add(1, Ordering::AcqRel);
             }
             self.tx.series.push(s.clone());
-            st.tx = TxSlot {
-                id: self.id,
-                idx,
-                max_t: st.max_t,
-                bits: st.last_bits,
-            };
-            st.tx
+            self.tx.newest.push((st.max_t, st.last_bits));
+            self.tx.seen.insert(r, idx);
+            st.tx = TxSlot { id: self.id, idx };
+            idx
         };
-        if check_order(r, slot.max_t, slot.bits, t, v)? == Verdict::Append {
-            self.tx.samples.push(Pending {
-                idx: slot.idx,
-                t,
-                v,
+        drop(st);
+        let Some(newest) = self.tx.newest.get_mut(idx as usize) else {
+            return Err(Error::InvalidInput {
+                writer: "head appender",
+                reason: "transaction slot out of range".into(),
             });
-            st.tx.max_t = t;
-            st.tx.bits = v.to_bits();
+        };
+        if check_order(r, newest.0, newest.1, t, v)? == Verdict::Append {
+            self.tx.samples.push(Pending { idx, t, v });
+            *newest = (t, v.to_bits());
         }
         Ok(r)
     }
@@ -202,6 +218,8 @@ impl<'a> HeadAppender<'a> {
         let TxBuffers {
             series,
             samples,
+            newest: _,
+            seen: _,
             verdicts,
             shadow,
         } = &mut self.tx;
@@ -425,6 +443,28 @@ mod tests {
         slow.commit().unwrap();
         assert_eq!(head.stats().samples_appended(), 1);
         assert_eq!(head.stats().samples_dropped_on_commit(), 1);
+    }
+
+    #[test]
+    fn interleaved_transactions_on_one_series_do_not_add_it_twice() {
+        let head = Head::default();
+        let a_lbl = lbl("a");
+        let mut a = head.appender();
+        let r = a.append(None, &a_lbl, 10, 1.0).unwrap();
+        let mut b = head.appender();
+        b.append(Some(r), &a_lbl, 15, 1.0).unwrap(); // takes the series' slot
+        a.append(Some(r), &a_lbl, 20, 2.0).unwrap();
+        // Still ordered against a's own pending sample, not the committed state.
+        assert!(matches!(
+            a.append(Some(r), &a_lbl, 5, 0.0),
+            Err(Error::OutOfOrderSample { max_t: 20, .. })
+        ));
+        assert_eq!(a.tx.series.len(), 1);
+        a.commit().unwrap(); // locks the series once (twice would deadlock)
+        b.commit().unwrap(); // 15 is now older than 20: dropped
+        assert_eq!(head.stats().samples_appended(), 2);
+        assert_eq!(head.stats().samples_dropped_on_commit(), 1);
+        assert_eq!(head.max_time(), 20);
     }
 
     #[test]

@@ -52,21 +52,18 @@ pub(crate) struct SeriesState {
     pub(crate) tx: TxSlot,
 }
 
-/// Per-series state of the append transaction that touched the series last, so an appender
-/// finds "this series is already in my transaction, its newest pending sample is (t, v)"
-/// without a map of its own. Transaction ids are never reused; when two open transactions
-/// append to one series, the later overwrites the slot and the earlier falls back to the
-/// committed state (its commit still re-validates every sample).
+/// Which open append transaction last added a sample of this series, and at which index of
+/// its series list, so an appender finds "this series is already in my transaction" without
+/// a map of its own (the transaction keeps the newest pending sample per index). Transaction
+/// ids are never reused; when two open transactions append to one series, the later
+/// overwrites the slot and the earlier adds the series again with the committed state (its
+/// commit re-validates every sample anyway).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct TxSlot {
     /// Transaction id (0: none).
     pub(crate) id: u64,
     /// Index of the series in that transaction.
     pub(crate) idx: u32,
-    /// Newest timestamp accepted in that transaction (or the committed one).
-    pub(crate) max_t: i64,
-    /// Its value bits.
-    pub(crate) bits: u64,
 }
 
 /// What appending a sample with timestamp `t` to a series would do.
