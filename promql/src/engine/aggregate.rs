@@ -10,6 +10,7 @@ use crate::parser::ast::{AggregateExpr, AggregateOp, Grouping};
 use super::eval::Evaluator;
 use super::functions::label::is_valid_utf8_label_name;
 use super::functions::over_time;
+use super::index::{ptr, IntMap};
 use super::value::{Sample, Value};
 use super::EngineError;
 
@@ -76,20 +77,45 @@ pub(crate) fn eval_aggregate(
         }
         _ => None,
     };
-    // Group the input, keeping first-appearance order.
-    let mut index: HashMap<Labels, usize> = HashMap::new();
+    // Group the input, keeping first-appearance order. Grouping keys are computed once per
+    // input series and query (interned, so a group is found by pointer); `count_values` keys
+    // depend on the value and are computed per sample.
+    let needs_members = matches!(
+        a.op,
+        AggregateOp::Topk | AggregateOp::Bottomk | AggregateOp::Limitk | AggregateOp::LimitRatio
+    );
+    // Tagged even: call nodes use odd keys in the same cache map.
+    let node = (a as *const AggregateExpr as usize) << 1;
+    let mut by_ptr: IntMap<usize, usize> = IntMap::default();
+    let mut by_labels: HashMap<Labels, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
     for s in input {
-        let mut gl = group_labels(&s.metric, &a.grouping);
-        if let Some(name) = &count_label {
-            let mut b = gl.to_builder();
+        let (gl, i) = if let Some(name) = &count_label {
+            let mut b = group_labels(&s.metric, &a.grouping).to_builder();
             b.set(name, &format_float(s.f));
-            gl = b.build();
-        }
-        let i = match index.get(&gl) {
-            Some(&i) => i,
+            let gl = b.build();
+            let i = by_labels.get(&gl).copied();
+            if i.is_none() {
+                by_labels.insert(gl.clone(), groups.len());
+            }
+            (gl, i)
+        } else {
+            let gl = match ev
+                .derived(node)
+                .get(&s.metric, |l| Some((group_labels(l, &a.grouping), 0.0)))
+            {
+                Some((gl, _)) => gl,
+                None => group_labels(&s.metric, &a.grouping),
+            };
+            let i = by_ptr.get(&ptr(&gl)).copied();
+            if i.is_none() {
+                by_ptr.insert(ptr(&gl), groups.len());
+            }
+            (gl, i)
+        };
+        let i = match i {
+            Some(i) => i,
             None => {
-                index.insert(gl.clone(), groups.len());
                 groups.push(Group {
                     labels: gl,
                     values: Vec::new(),
@@ -102,7 +128,9 @@ pub(crate) fn eval_aggregate(
         if let Some(g) = groups.get_mut(i) {
             g.values.push(s.f);
             g.drop_name |= s.drop_name;
-            g.members.push(s);
+            if needs_members {
+                g.members.push(s);
+            }
         }
     }
     let keeps_name = matches!(&a.grouping, Grouping::By(n) if n.iter().any(|x| x == METRIC_NAME));

@@ -1,7 +1,5 @@
 //! Function calls: evaluates arguments and dispatches to the kernels in [`super::functions`].
 
-use std::collections::HashMap;
-
 use kagari_model::{Labels, MatchType, METRIC_NAME};
 
 use crate::parser::ast::{Call, Expr};
@@ -12,7 +10,8 @@ use super::eval::Evaluator;
 use super::functions::histogram::{bucket_fraction, bucket_quantile, Bucket};
 use super::functions::label::{is_valid_utf8_label_name, label_join, LabelFnError, LabelReplace};
 use super::functions::{math, time, FPoint};
-use super::value::{Matrix, Sample, Value, Vector};
+use super::index::{ptr, IntMap};
+use super::value::{Sample, Value, Vector};
 use super::EngineError;
 
 pub(crate) fn unparen(e: &Expr) -> &Expr {
@@ -126,32 +125,14 @@ fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// Applies a per-series kernel over a range argument. `keep_name` preserves the series' name.
-pub(crate) fn over_range(
-    m: Matrix,
-    ts: i64,
-    keep_name: bool,
-    mut f: impl FnMut(&[FPoint]) -> Option<f64>,
-) -> Vector {
-    m.into_iter()
-        .filter_map(|s| {
-            let v = f(&s.floats)?;
-            Some(out(
-                s.metric,
-                ts,
-                v,
-                if keep_name { s.drop_name } else { true },
-            ))
-        })
-        .collect()
-}
-
 pub(crate) fn values(p: &[FPoint]) -> Vec<f64> {
     p.iter().map(|x| x.f).collect()
 }
 
 pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Value, EngineError> {
     let id = c.func.id;
+    // Tagged odd: aggregation nodes use even keys in the same cache map.
+    let node = (c as *const Call as usize) << 1 | 1;
     let secs = ts as f64 / 1000.0;
     let v = match id {
         F::Time => return Ok(Value::Scalar { t: ts, f: secs }),
@@ -401,7 +382,7 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Val
                     format_float(q)
                 ));
             }
-            classic_buckets(ev, v, ts, |ev, name, b| {
+            classic_buckets(ev, node, v, ts, |ev, name, b| {
                 let (f, fixes) = bucket_quantile(q, b);
                 if fixes.forced_monotonic {
                     ev.annotations.info(format!("input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name {name:?}"));
@@ -413,7 +394,7 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Val
             let lo = ev.scalar_arg(arg(c, 0)?, ts)?;
             let hi = ev.scalar_arg(arg(c, 1)?, ts)?;
             let v = ev.vector_arg(arg(c, 2)?, ts)?;
-            classic_buckets(ev, v, ts, |_, _, b| bucket_fraction(lo, hi, b))
+            classic_buckets(ev, node, v, ts, |_, _, b| bucket_fraction(lo, hi, b))
         }
         F::HistogramQuantiles => {
             let v = ev.vector_arg(arg(c, 0)?, ts)?;
@@ -434,7 +415,8 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Val
             }
             let mut res = Vec::new();
             for q in qs {
-                let per_q = classic_buckets(ev, v.clone(), ts, |_, _, b| bucket_quantile(q, b).0);
+                let per_q =
+                    classic_buckets(ev, node, v.clone(), ts, |_, _, b| bucket_quantile(q, b).0);
                 for mut s in per_q {
                     if s.metric.has(&label) {
                         return Err(EngineError::Unsupported(format!(
@@ -488,25 +470,30 @@ fn nan_last(a: f64, b: f64, desc: bool) -> std::cmp::Ordering {
 /// Groups classic bucket samples by their labels without `le` and applies `f` per group.
 fn classic_buckets(
     ev: &mut Evaluator<'_>,
+    node: usize,
     v: Vector,
     ts: i64,
     mut f: impl FnMut(&mut Evaluator<'_>, &str, &mut Vec<Bucket>) -> f64,
 ) -> Vector {
-    let mut index: HashMap<Labels, usize> = HashMap::new();
+    // The group key (labels without `le`) and bound are derived once per input series.
+    let mut index: IntMap<usize, usize> = IntMap::default();
     let mut groups: Vec<(Labels, Vec<Bucket>)> = Vec::new();
     for s in v {
-        let le = s.metric.get("le").unwrap_or("");
-        let Some(ub) = parse_go_float(le) else {
+        let derived = ev.derived(node).get(&s.metric, |l| {
+            let ub = parse_go_float(l.get("le").unwrap_or(""))?;
+            let mut b = l.to_builder();
+            b.del("le");
+            Some((b.build(), ub))
+        });
+        let Some((key, ub)) = derived else {
+            let le = s.metric.get("le").unwrap_or("");
             let name = s.metric.metric_name().unwrap_or("").to_string();
             ev.annotations.warn(format!(
                 "bucket label \"le\" is missing or has a malformed value of {le:?} for metric name {name:?}"
             ));
             continue;
         };
-        let mut b = s.metric.to_builder();
-        b.del("le");
-        let key = b.build();
-        let i = *index.entry(key.clone()).or_insert_with(|| {
+        let i = *index.entry(ptr(&key)).or_insert_with(|| {
             groups.push((key, Vec::new()));
             groups.len() - 1
         });

@@ -13,6 +13,7 @@ use crate::parser::ast::{
 use crate::storage::{Querier, SelectHints, ValueType};
 
 use super::functions::extended;
+use super::index::{DerivedCache, MatrixBuilder};
 use super::prepare::{info_key, key, Plan};
 use super::value::{Annotations, FPoint, Matrix, Sample, Series, Value, Vector};
 use super::{aggregate, binop, call, EngineError, EngineOptions};
@@ -22,6 +23,8 @@ use super::{aggregate, binop, call, EngineError, EngineOptions};
 pub(crate) struct LoadedSeries {
     pub(crate) labels: Labels,
     pub(crate) points: Vec<FPoint>,
+    /// Whether `points` holds a stale marker (windows must then be filtered).
+    pub(crate) has_stale: bool,
 }
 
 /// State of one query's evaluation.
@@ -33,6 +36,10 @@ pub(crate) struct Evaluator<'a> {
     deadline: Option<Instant>,
     cancel: Option<&'a AtomicBool>,
     loaded: HashMap<usize, Vec<LoadedSeries>>,
+    /// Reused by [`Evaluator::for_each_window`] for windows that need stale markers removed.
+    window_buf: Vec<FPoint>,
+    /// Per-node caches of grouping keys, keyed by node address.
+    derived: HashMap<usize, DerivedCache>,
     pub(crate) annotations: Annotations,
     pub(crate) samples_loaded: usize,
     pub(crate) series_loaded: usize,
@@ -78,6 +85,8 @@ impl<'a> Evaluator<'a> {
             deadline,
             cancel,
             loaded: HashMap::new(),
+            window_buf: Vec::new(),
+            derived: HashMap::new(),
             annotations: Annotations::default(),
             samples_loaded: 0,
             series_loaded: 0,
@@ -178,6 +187,7 @@ impl<'a> Evaluator<'a> {
                 self.series_loaded += 1;
                 out.push(LoadedSeries {
                     labels: series.labels().clone(),
+                    has_stale: points.iter().any(|p| is_stale(p.f)),
                     points,
                 });
             }
@@ -337,6 +347,55 @@ impl<'a> Evaluator<'a> {
         Ok((out, lo_t, ref_t))
     }
 
+    /// The derived-labels cache of the node at address `node`, kept across steps.
+    pub(crate) fn derived(&mut self, node: usize) -> &mut DerivedCache {
+        self.derived.entry(node).or_default()
+    }
+
+    /// The window `(start, end]` a plain range selector covers at `ts`.
+    pub(crate) fn window_bounds(&self, ms: &MatrixSelector, ts: i64) -> (i64, i64) {
+        let vs = &ms.vector;
+        let ref_t = self
+            .at_time(vs.at)
+            .unwrap_or(ts)
+            .saturating_sub(self.offset_ms(vs.offset.as_ref()));
+        let lo_t = ref_t.saturating_sub(self.duration_ms(&ms.range));
+        (lo_t, ref_t)
+    }
+
+    /// Calls `f` with every series' window of the range selector `ms` (without a range
+    /// extension) at `ts`, stale markers removed, skipping empty windows; the same windows
+    /// [`Evaluator::matrix_selector`] returns, but borrowed instead of copied into a fresh
+    /// matrix. Returns the window bounds.
+    pub(crate) fn for_each_window(
+        &mut self,
+        ms: &MatrixSelector,
+        ts: i64,
+        mut f: impl FnMut(&Labels, &[FPoint]),
+    ) -> (i64, i64) {
+        let (lo_t, ref_t) = self.window_bounds(ms, ts);
+        let series = self
+            .loaded
+            .get(&key(&ms.vector))
+            .map_or(&[][..], Vec::as_slice);
+        let buf = &mut self.window_buf;
+        for s in series {
+            let lo = s.points.partition_point(|p| p.t <= lo_t);
+            let hi = s.points.partition_point(|p| p.t <= ref_t);
+            let w = s.points.get(lo..hi).unwrap_or(&[]);
+            if s.has_stale {
+                buf.clear();
+                buf.extend(w.iter().filter(|p| !is_stale(p.f)).copied());
+                if !buf.is_empty() {
+                    f(&s.labels, buf);
+                }
+            } else if !w.is_empty() {
+                f(&s.labels, w);
+            }
+        }
+        (lo_t, ref_t)
+    }
+
     /// A subquery at `ts`: the matrix and the window `(start, end]` it covers.
     pub(crate) fn subquery(
         &mut self,
@@ -362,17 +421,13 @@ impl<'a> Evaluator<'a> {
         if t <= lo_t {
             t = t.saturating_add(step);
         }
-        let mut index: HashMap<Labels, usize> = HashMap::new();
-        let mut out: Matrix = Vec::new();
+        let mut out = MatrixBuilder::default();
         while t <= ref_t {
             match self.eval(&sq.expr, t)? {
-                Value::Scalar { f, .. } => {
-                    push_point(&mut out, &mut index, Labels::empty(), false, t, f)
-                }
+                Value::Scalar { f, .. } => out.push(Labels::empty(), false, t, f)?,
                 Value::Vector(v) => {
-                    check_unique(&v)?;
                     for s in v {
-                        push_point(&mut out, &mut index, s.metric, s.drop_name, t, s.f);
+                        out.push(s.metric, s.drop_name, t, s.f)?;
                     }
                 }
                 other => {
@@ -387,7 +442,7 @@ impl<'a> Evaluator<'a> {
                 None => break,
             }
         }
-        Ok((out, lo_t, ref_t))
+        Ok((out.finish(), lo_t, ref_t))
     }
 
     /// Evaluates a range-vector argument (range selector or subquery, maybe parenthesised).
@@ -507,18 +562,15 @@ impl<'a> Evaluator<'a> {
             }
             _ => {}
         }
-        let mut index: HashMap<Labels, usize> = HashMap::new();
-        let mut out: Matrix = Vec::new();
+        let mut out = MatrixBuilder::default();
+        let empty = Labels::empty();
         let mut ts = self.start;
         while ts <= self.end {
             match self.eval(expr, ts)? {
-                Value::Scalar { f, .. } => {
-                    push_point(&mut out, &mut index, Labels::empty(), false, ts, f)
-                }
+                Value::Scalar { f, .. } => out.push(empty.clone(), false, ts, f)?,
                 Value::Vector(v) => {
-                    check_unique(&v)?;
                     for s in v {
-                        push_point(&mut out, &mut index, s.metric, s.drop_name, ts, s.f);
+                        out.push(s.metric, s.drop_name, ts, s.f)?;
                     }
                 }
                 other => return Err(EngineError::InvalidRangeQueryType(other.type_name())),
@@ -528,48 +580,9 @@ impl<'a> Evaluator<'a> {
                 None => break,
             }
         }
-        let mut m = finalize_matrix(out)?;
+        let mut m = finalize_matrix(out.finish())?;
         m.sort_by(|a, b| a.metric.cmp(&b.metric));
         Ok(Value::Matrix(m))
-    }
-}
-
-fn push_point(
-    out: &mut Matrix,
-    index: &mut HashMap<Labels, usize>,
-    metric: Labels,
-    drop: bool,
-    t: i64,
-    f: f64,
-) {
-    match index.get(&metric) {
-        Some(&i) => {
-            if let Some(s) = out.get_mut(i) {
-                s.floats.push(FPoint { t, f });
-                s.drop_name |= drop;
-            }
-        }
-        None => {
-            index.insert(metric.clone(), out.len());
-            out.push(Series {
-                metric,
-                floats: vec![FPoint { t, f }],
-                drop_name: drop,
-            });
-        }
-    }
-}
-
-/// Rejects a step result with two samples of identical labels.
-fn check_unique(v: &Vector) -> Result<(), EngineError> {
-    if v.len() < 2 {
-        return Ok(());
-    }
-    let mut seen = std::collections::HashSet::with_capacity(v.len());
-    if v.iter().all(|s| seen.insert(&s.metric)) {
-        Ok(())
-    } else {
-        Err(EngineError::DuplicateLabelset)
     }
 }
 

@@ -33,6 +33,7 @@ mod call;
 mod error;
 mod eval;
 pub mod functions;
+mod index;
 mod info;
 mod prepare;
 mod range_fn;

@@ -2,14 +2,16 @@
 //! `predict_linear`, `resets`, `changes`, the `*_over_time` family and
 //! `double_exponential_smoothing`.
 
-use crate::parser::ast::{Call, Expr};
+use kagari_model::Labels;
+
+use crate::parser::ast::{Call, Expr, MatrixSelector};
 use crate::parser::functions::FunctionId as F;
 
 use super::aggregate::format_float;
-use super::call::{arg, over_range, unparen, values};
+use super::call::{arg, unparen, values};
 use super::eval::Evaluator;
 use super::functions::{extended, over_time, rate, FPoint};
-use super::value::Value;
+use super::value::{Matrix, Sample, Value, Vector};
 use super::EngineError;
 
 pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Value, EngineError> {
@@ -31,13 +33,23 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
         Expr::MatrixSelector(ms) => ms.vector.extension,
         _ => None,
     };
-    let (m, lo, hi) = match (unparen(m_arg), extension) {
-        (Expr::MatrixSelector(ms), Some(_)) => ev.matrix_selector_ext(ms, ts, id != F::Delta)?,
-        _ => ev.range_arg(m_arg, ts)?,
+    let (input, lo, hi) = match (unparen(m_arg), extension) {
+        (Expr::MatrixSelector(ms), None) => {
+            let (lo, hi) = ev.window_bounds(ms, ts);
+            (Input::Selector(ms), lo, hi)
+        }
+        (Expr::MatrixSelector(ms), Some(_)) => {
+            let (m, lo, hi) = ev.matrix_selector_ext(ms, ts, id != F::Delta)?;
+            (Input::Matrix(m), lo, hi)
+        }
+        _ => {
+            let (m, lo, hi) = ev.range_arg(m_arg, ts)?;
+            (Input::Matrix(m), lo, hi)
+        }
     };
     if extension.is_some() && matches!(id, F::Rate | F::Increase | F::Delta) {
         let secs = (id == F::Rate).then_some((hi - lo) as f64 / 1000.0);
-        let v = over_range(m, ts, false, |pts| {
+        let v = apply(ev, input, ts, false, |_, pts| {
             extended::simple_increase(pts, id != F::Delta, secs)
         });
         return Ok(Value::Vector(v));
@@ -46,49 +58,72 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
         F::Rate | F::Increase | F::Delta => {
             let counter = id != F::Delta;
             let is_rate = id == F::Rate;
-            if counter {
-                for s in &m {
-                    let name = s.metric.metric_name().unwrap_or("");
+            let mut not_counters: Vec<String> = Vec::new();
+            let v = apply(ev, input, ts, false, |metric, pts| {
+                if counter && pts.len() >= 2 {
+                    let name = metric.metric_name().unwrap_or("");
                     let counterish = ["_total", "_sum", "_count", "_bucket"]
                         .iter()
                         .any(|x| name.ends_with(x));
-                    if s.floats.len() >= 2 && !name.is_empty() && !counterish {
-                        ev.annotations.info(format!(
-                            "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {name:?}"
-                        ));
+                    if !name.is_empty() && !counterish && !not_counters.iter().any(|n| n == name) {
+                        not_counters.push(name.to_string());
                     }
                 }
-            }
-            over_range(m, ts, false, |pts| {
                 rate::extrapolated_rate(pts, lo, hi, counter, is_rate)
-            })
+            });
+            for name in not_counters {
+                ev.annotations.info(format!(
+                    "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {name:?}"
+                ));
+            }
+            v
         }
-        F::Irate => over_range(m, ts, false, |pts| rate::instant_value(pts, true)),
-        F::Idelta => over_range(m, ts, false, |pts| rate::instant_value(pts, false)),
-        F::Deriv => over_range(m, ts, false, rate::deriv),
-        F::PredictLinear => over_range(m, ts, false, |pts| rate::predict_linear(pts, ts, p(0))),
-        F::Resets => over_range(m, ts, false, |pts| Some(rate::resets(pts))),
-        F::Changes => over_range(m, ts, false, |pts| Some(rate::changes(pts))),
-        F::AvgOverTime => over_range(m, ts, false, |pts| Some(over_time::avg(&values(pts)))),
-        F::SumOverTime => over_range(m, ts, false, |pts| Some(over_time::sum(&values(pts)))),
-        F::CountOverTime => over_range(m, ts, false, |pts| Some(pts.len() as f64)),
-        F::MinOverTime => over_range(m, ts, false, |pts| Some(over_time::min(&values(pts)))),
-        F::MaxOverTime => over_range(m, ts, false, |pts| Some(over_time::max(&values(pts)))),
-        F::StddevOverTime => over_range(m, ts, false, |pts| Some(over_time::stddev(&values(pts)))),
-        F::StdvarOverTime => over_range(m, ts, false, |pts| Some(over_time::stdvar(&values(pts)))),
-        F::MadOverTime => over_range(m, ts, false, |pts| Some(over_time::mad(&values(pts)))),
-        F::PresentOverTime => over_range(m, ts, false, |_| Some(1.0)),
-        F::LastOverTime => over_range(m, ts, true, |pts| pts.last().map(|x| x.f)),
-        F::FirstOverTime => over_range(m, ts, true, |pts| pts.first().map(|x| x.f)),
-        F::TsOfLastOverTime => {
-            over_range(m, ts, false, |pts| pts.last().map(|x| x.t as f64 / 1000.0))
-        }
-        F::TsOfFirstOverTime => {
-            over_range(m, ts, false, |pts| pts.first().map(|x| x.t as f64 / 1000.0))
-        }
+        F::Irate => apply(ev, input, ts, false, |_, pts| {
+            rate::instant_value(pts, true)
+        }),
+        F::Idelta => apply(ev, input, ts, false, |_, pts| {
+            rate::instant_value(pts, false)
+        }),
+        F::Deriv => apply(ev, input, ts, false, |_, pts| rate::deriv(pts)),
+        F::PredictLinear => apply(ev, input, ts, false, |_, pts| {
+            rate::predict_linear(pts, ts, p(0))
+        }),
+        F::Resets => apply(ev, input, ts, false, |_, pts| Some(rate::resets(pts))),
+        F::Changes => apply(ev, input, ts, false, |_, pts| Some(rate::changes(pts))),
+        F::AvgOverTime => apply(ev, input, ts, false, |_, pts| {
+            Some(over_time::avg(&values(pts)))
+        }),
+        F::SumOverTime => apply(ev, input, ts, false, |_, pts| {
+            Some(over_time::sum(&values(pts)))
+        }),
+        F::CountOverTime => apply(ev, input, ts, false, |_, pts| Some(pts.len() as f64)),
+        F::MinOverTime => apply(ev, input, ts, false, |_, pts| {
+            Some(over_time::min(&values(pts)))
+        }),
+        F::MaxOverTime => apply(ev, input, ts, false, |_, pts| {
+            Some(over_time::max(&values(pts)))
+        }),
+        F::StddevOverTime => apply(ev, input, ts, false, |_, pts| {
+            Some(over_time::stddev(&values(pts)))
+        }),
+        F::StdvarOverTime => apply(ev, input, ts, false, |_, pts| {
+            Some(over_time::stdvar(&values(pts)))
+        }),
+        F::MadOverTime => apply(ev, input, ts, false, |_, pts| {
+            Some(over_time::mad(&values(pts)))
+        }),
+        F::PresentOverTime => apply(ev, input, ts, false, |_, _| Some(1.0)),
+        F::LastOverTime => apply(ev, input, ts, true, |_, pts| pts.last().map(|x| x.f)),
+        F::FirstOverTime => apply(ev, input, ts, true, |_, pts| pts.first().map(|x| x.f)),
+        F::TsOfLastOverTime => apply(ev, input, ts, false, |_, pts| {
+            pts.last().map(|x| x.t as f64 / 1000.0)
+        }),
+        F::TsOfFirstOverTime => apply(ev, input, ts, false, |_, pts| {
+            pts.first().map(|x| x.t as f64 / 1000.0)
+        }),
         F::TsOfMinOverTime | F::TsOfMaxOverTime => {
             let want_max = id == F::TsOfMaxOverTime;
-            over_range(m, ts, false, |pts| {
+            apply(ev, input, ts, false, |_, pts| {
                 let mut best: Option<FPoint> = None;
                 for x in pts {
                     best = match best {
@@ -110,7 +145,7 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
                     format_float(q)
                 ));
             }
-            over_range(m, ts, false, |pts| {
+            apply(ev, input, ts, false, |_, pts| {
                 Some(over_time::quantile(q, &mut values(pts)))
             })
         }
@@ -121,7 +156,7 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
                     "invalid smoothing or trend factor: expected 0 < x < 1, got {sf} and {tf}"
                 )));
             }
-            over_range(m, ts, false, |pts| {
+            apply(ev, input, ts, false, |_, pts| {
                 double_exponential_smoothing(pts, sf, tf)
             })
         }
@@ -133,6 +168,55 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
         }
     };
     Ok(Value::Vector(v))
+}
+
+/// The range argument of a function call.
+enum Input<'e> {
+    /// A plain range selector: its windows are borrowed from the loaded series.
+    Selector(&'e MatrixSelector),
+    /// Anything else, evaluated into a matrix.
+    Matrix(Matrix),
+}
+
+/// Applies a per-series kernel (given the series labels and its window) over a range
+/// argument; `keep_name` preserves the series' name.
+fn apply(
+    ev: &mut Evaluator<'_>,
+    input: Input<'_>,
+    ts: i64,
+    keep_name: bool,
+    mut f: impl FnMut(&Labels, &[FPoint]) -> Option<f64>,
+) -> Vector {
+    match input {
+        Input::Matrix(m) => {
+            let mut out = Vec::with_capacity(m.len());
+            for s in m {
+                if let Some(v) = f(&s.metric, &s.floats) {
+                    out.push(Sample {
+                        metric: s.metric,
+                        t: ts,
+                        f: v,
+                        drop_name: if keep_name { s.drop_name } else { true },
+                    });
+                }
+            }
+            out
+        }
+        Input::Selector(ms) => {
+            let mut out = Vec::new();
+            ev.for_each_window(ms, ts, |metric, pts| {
+                if let Some(v) = f(metric, pts) {
+                    out.push(Sample {
+                        metric: metric.clone(),
+                        t: ts,
+                        f: v,
+                        drop_name: !keep_name,
+                    });
+                }
+            });
+            out
+        }
+    }
 }
 
 fn double_exponential_smoothing(pts: &[FPoint], sf: f64, tf: f64) -> Option<f64> {
