@@ -4,8 +4,9 @@
 //!
 //! Contents:
 //! - the shared folder: [`shared_dir`], [`shared_path`], [`workspace_root`];
-//! - the peer rule: [`require_peers`], [`skip`], [`available`] and the [`skip_or_fail!`] macro
-//!   (`KAGARI_REQUIRE_PEERS=true` makes a missing peer a failure, otherwise a loud SKIP);
+//! - the peer rule: [`require_peers`], [`skip`], [`available`], [`peers_run_available`] and
+//!   the [`skip_or_fail!`] macro (`KAGARI_REQUIRE_PEERS=true` makes a missing peer a failure,
+//!   otherwise a loud SKIP);
 //! - peers started with `shared/peers/run`: [`Peer`] (stopped on drop), [`peers_run`],
 //!   [`run_script`], [`stop_pid`], [`kill9`], and [`free_port`];
 //! - a tiny blocking HTTP/1.0 client: [`http_get`], [`http_post_form`], [`wait_for_http`],
@@ -47,6 +48,6 @@ pub use fs::{copy_dir, copy_dir_except};
 pub use http::{encode_param, http_get, http_post_form, wait_for_http};
 pub use peer::{free_port, kill9, run_script, stop_pid, Peer};
 pub use shared::{
-    available, command_runs, gen_openmetrics, gen_openmetrics_path, peers_run, promtool,
-    require_peers, shared_dir, shared_path, skip, workspace_root,
+    available, command_runs, gen_openmetrics, gen_openmetrics_path, peers_run, peers_run_available,
+    promtool, require_peers, shared_dir, shared_path, skip, workspace_root,
 };

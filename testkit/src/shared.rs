@@ -72,6 +72,18 @@ pub fn available(have: bool, test: &str, missing: &str) -> bool {
     have
 }
 
+/// The peer rule for the peers' `run` script: `true` when [`peers_run`] finds it, otherwise
+/// [`skip`] (a SKIP line, or a panic when [`require_peers`] holds) and `false`.
+#[track_caller]
+pub fn peers_run_available(test: &str) -> bool {
+    let have = peers_run().is_some();
+    let missing = || format!("{} not found", shared_path("peers/run").display());
+    if !have {
+        skip(test, &missing());
+    }
+    have
+}
+
 /// Applies the peer rule and returns from the calling test when `$cond` is false:
 /// `skip_or_fail!(have_promtool, "my_test", "promtool not installed")`.
 ///

@@ -140,7 +140,7 @@ fn samples_only_in_chunks_head_are_recovered() {
         .map(|(l, s)| (l.clone(), s[..480].to_vec()))
         .collect();
     let copy = tempfile::tempdir().unwrap();
-    copy_dir(dir.path(), copy.path());
+    kagari_testkit::copy_dir(dir.path(), copy.path()).unwrap();
     let db = Db::open(copy.path(), Options::default()).unwrap();
     assert_eq!(all(&db), expected);
     drop(db);
@@ -249,7 +249,7 @@ fn head_truncation_deletes_files_no_chunk_refers_to() {
         return;
     }
     let copy = tempfile::tempdir().unwrap();
-    copy_dir(dir.path(), copy.path());
+    kagari_testkit::copy_dir(dir.path(), copy.path()).unwrap();
     let dump = run(Command::new("promtool")
         .args(["tsdb", "dump", "--min-time=0", "--max-time=4000000000000"])
         .arg(copy.path()));
@@ -262,44 +262,13 @@ fn head_truncation_deletes_files_no_chunk_refers_to() {
     assert!(theirs == ours, "promtool's dump differs from what we wrote");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
-
-/// `GET path` on loopback; returns the body.
-fn http_get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(c, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut out = String::new();
-    c.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default()
-}
-
 #[test]
 fn prometheus_serves_samples_that_only_our_chunks_head_holds() {
     let test = "prometheus_serves_samples_that_only_our_chunks_head_holds";
-    let peers_run = promtool_common::shared_path("peers/run");
     if !peer_available(test, "prometheus", "--version") {
         return;
     }
-    if !peers_run.exists() {
-        assert!(
-            !promtool_common::require_peers(),
-            "{test}: peers/run missing"
-        );
-        eprintln!("SKIP {test}: {} not found", peers_run.display());
+    if !kagari_testkit::peers_run_available(test) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -310,25 +279,21 @@ fn prometheus_serves_samples_that_only_our_chunks_head_holds() {
         db.close().unwrap();
     }
     strip_wal_samples(dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let out = run(Command::new(&peers_run)
-        .arg("prometheus")
-        .args(["--port", &port.to_string(), "--data"])
-        .arg(dir.path()));
-    let pid = out.trim().to_string();
+    let mut peer = kagari_testkit::Peer::start("prometheus", [Path::new("--data"), dir.path()])
+        .unwrap_or_else(|e| panic!("{e}"));
     // 480 samples per series in the 4 closed chunks; the open chunk's 120 were only in the
     // (now stripped) WAL.
     let at = (T0 + 600 * STEP) / 1000;
-    let body = http_get(
-        port,
-        &format!("/api/v1/query?query=count_over_time(kg_test%5B3h%5D)&time={at}"),
-    );
-    let metrics = http_get(port, "/metrics");
-    run(Command::new(&peers_run).args(["stop", &pid]));
+    let get = |path: &str| {
+        let (_, body) = kagari_testkit::http_get(&format!("{}{path}", peer.url()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        body
+    };
+    let body = get(&format!(
+        "/api/v1/query?query=count_over_time(kg_test%5B3h%5D)&time={at}"
+    ));
+    let metrics = get("/metrics");
+    peer.stop();
     assert_eq!(body.matches("\"480\"").count(), 20, "{body}");
     let corruptions = metrics
         .lines()

@@ -2,7 +2,6 @@
 //! (with the mapped chunks, WAL samples they hold are only checked, not re-encoded).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Instant;
 
 use kagari_model::{Labels, MatchType, Matcher};
@@ -11,19 +10,6 @@ use kagari_tsdb::db::{Db, Options};
 const SERIES: usize = 2_000;
 const SAMPLES: i64 = 480;
 const T0: i64 = 1_700_006_400_000;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
 
 fn all(db: &Db) -> BTreeMap<Labels, Vec<(i64, f64)>> {
     let q = db.querier(i64::MIN, i64::MAX);
@@ -55,8 +41,8 @@ fn open_with_and_without_chunks_head_agree() {
     }
     let with = tempfile::tempdir().unwrap();
     let without = tempfile::tempdir().unwrap();
-    copy_dir(dir.path(), with.path());
-    copy_dir(dir.path(), without.path());
+    kagari_testkit::copy_dir(dir.path(), with.path()).unwrap();
+    kagari_testkit::copy_dir(dir.path(), without.path()).unwrap();
     std::fs::remove_dir_all(without.path().join("chunks_head")).unwrap();
 
     let t = Instant::now();

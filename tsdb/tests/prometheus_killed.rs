@@ -16,13 +16,16 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kagari_model::{MatchType, Matcher};
+use kagari_testkit::{copy_dir_except, Peer};
 use kagari_tsdb::chunks_head::ChunkDiskMapper;
 use kagari_tsdb::db::{Db, Options};
 
 mod promtool_common;
-use promtool_common::{go_g, go_labels, peer_available, require_peers, run, shared_path};
+use promtool_common::{go_g, go_labels, peer_available, run};
 
 const SERIES: usize = 50;
+/// Files of a running Prometheus that a copy of its data directory leaves out.
+const LIVE_FILES: &[&str] = &["lock", "queries.active", "prometheus.log"];
 
 /// Serves `SERIES` gauges whose values change every 100 ms until `stop` is set.
 fn exporter(stop: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<()>) {
@@ -65,57 +68,15 @@ fn exporter(stop: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<()>) {
     (port, h)
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name();
-        if matches!(
-            name.to_str(),
-            Some("lock" | "queries.active" | "prometheus.log")
-        ) {
-            continue;
-        }
-        let dst = to.join(&name);
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
-
-fn start_prometheus(peers_run: &Path, port: u16, config: &Path, data: &Path) -> u32 {
-    let out = run(Command::new(peers_run)
-        .arg("prometheus")
-        .args(["--port", &port.to_string()])
-        .arg("--config")
-        .arg(config)
-        .arg("--data")
-        .arg(data));
-    out.trim().parse().expect("peers/run prints the PID")
-}
-
 #[test]
 fn a_killed_prometheus_directory_dumps_like_promtool() {
     let test = "a_killed_prometheus_directory_dumps_like_promtool";
-    let peers_run = shared_path("peers/run");
     if !peer_available(test, "promtool", "--version")
         || !peer_available(test, "prometheus", "--version")
     {
         return;
     }
-    if !peers_run.exists() {
-        assert!(!require_peers(), "{test}: {} missing", peers_run.display());
-        eprintln!("SKIP {test}: {} not found", peers_run.display());
+    if !kagari_testkit::peers_run_available(test) {
         return;
     }
     let work = tempfile::tempdir().unwrap();
@@ -156,17 +117,13 @@ fn a_killed_prometheus_directory_dumps_like_promtool() {
         ),
     )
     .unwrap();
-    let port = free_port();
-    let pid = start_prometheus(&peers_run, port, &config, &data);
+    let args = [Path::new("--config"), &config, Path::new("--data"), &data];
+    let mut peer = Peer::start("prometheus", args).unwrap_or_else(|e| panic!("{e}"));
     std::thread::sleep(Duration::from_secs(25));
-    run(Command::new(&peers_run).args(["stop", &pid.to_string()]));
-    let pid = start_prometheus(&peers_run, port, &config, &data);
+    peer.stop();
+    let mut peer = Peer::start("prometheus", args).unwrap_or_else(|e| panic!("{e}"));
     std::thread::sleep(Duration::from_secs(15));
-    let killed = Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    assert!(peer.kill9(), "kill -9 of prometheus");
     std::thread::sleep(Duration::from_millis(500));
     stop.store(true, Ordering::Relaxed);
     exp.join().unwrap();
@@ -178,7 +135,7 @@ fn a_killed_prometheus_directory_dumps_like_promtool() {
         .count();
     assert!(blocks >= 1);
     let chunks_copy = work.path().join("chunks_copy");
-    copy_dir(&data.join("chunks_head"), &chunks_copy);
+    copy_dir_except(&data.join("chunks_head"), &chunks_copy, LIVE_FILES).unwrap();
     let (_m, rep) = ChunkDiskMapper::open(&chunks_copy).unwrap();
     // Usually about one chunk per series per 12 s of scraping; a loaded machine that misses
     // scrapes cuts fewer, so only require that chunks_head is not empty.
@@ -188,8 +145,8 @@ fn a_killed_prometheus_directory_dumps_like_promtool() {
     // promtool may replay or repair what it opens: each reader gets its own copy.
     let theirs_dir = work.path().join("theirs");
     let ours_dir = work.path().join("ours");
-    copy_dir(&data, &theirs_dir);
-    copy_dir(&data, &ours_dir);
+    copy_dir_except(&data, &theirs_dir, LIVE_FILES).unwrap();
+    copy_dir_except(&data, &ours_dir, LIVE_FILES).unwrap();
     let dump = run(Command::new("promtool")
         .args(["tsdb", "dump"])
         .arg(&theirs_dir));

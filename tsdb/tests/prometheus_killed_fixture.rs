@@ -16,19 +16,6 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/prometheus_killed")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
-
 /// Every sample of the database as promtool's dump lines, sorted.
 fn sorted_dump(db: &Db) -> Vec<String> {
     let q = db.querier(i64::MIN, i64::MAX);
@@ -54,7 +41,7 @@ fn fixture_has_blocks_chunks_head_and_wal() {
     assert!(blocks >= 1);
     assert!(std::fs::read_dir(data.join("wal")).unwrap().count() >= 1);
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&data.join("chunks_head"), tmp.path());
+    kagari_testkit::copy_dir(&data.join("chunks_head"), tmp.path()).unwrap();
     let (_m, rep) = ChunkDiskMapper::open(tmp.path()).unwrap();
     assert!(rep.repaired.is_none());
     assert!(rep.chunks.len() >= 10, "{} chunks", rep.chunks.len());
@@ -64,7 +51,7 @@ fn fixture_has_blocks_chunks_head_and_wal() {
 #[test]
 fn our_dump_of_a_killed_prometheus_equals_promtools() {
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture().join("data"), tmp.path());
+    kagari_testkit::copy_dir(&fixture().join("data"), tmp.path()).unwrap();
     let db = Db::open(tmp.path(), Options::default()).unwrap();
     assert!(db.chunks_head_repair().is_none());
     // Prometheus's m-mapped chunks were attached, and the WAL samples they hold skipped.

@@ -25,20 +25,7 @@ fn files(sub: &str) -> Vec<PathBuf> {
 }
 
 fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = tool()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("write");
-    child.wait_with_output().expect("wait")
+    run_stdin_cmd(tool().args(args), input)
 }
 
 /// `file:line:col: reason`

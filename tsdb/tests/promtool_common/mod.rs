@@ -1,46 +1,21 @@
-//! Helpers shared by the promtool interop tests: the peer rule, running commands, and
-//! promtool's `tsdb dump` text format.
-#![allow(dead_code, unreachable_pub)]
+//! Helpers shared by the promtool interop tests: the peer rule (from `kagari-testkit`),
+//! running commands, and promtool's `tsdb dump` text format.
+#![allow(dead_code, unreachable_pub, unused_imports)] // each test binary uses a different subset
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kagari_model::Labels;
 
-/// A file under the shared folder: `$KAGARI_SHARED/<rel>`, else `shared/` beside the
-/// workspace (as `scripts/test-all` assumes), else `/work/shared/<rel>`.
-pub fn shared_path(rel: &str) -> PathBuf {
-    let candidates = [
-        std::env::var_os("KAGARI_SHARED").map(|s| PathBuf::from(s).join(rel)),
-        Some(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../shared")
-                .join(rel),
-        ),
-    ];
-    let found = candidates.iter().flatten().find(|p| p.exists()).cloned();
-    found.unwrap_or_else(|| PathBuf::from("/work/shared").join(rel))
-}
-
-pub fn require_peers() -> bool {
-    std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true")
-}
+pub use kagari_testkit::{require_peers, shared_path};
 
 /// `true` if `program` runs; otherwise SKIP (or panic when peers are required).
 pub fn peer_available(test: &str, program: &str, arg: &str) -> bool {
-    let ok = Command::new(program)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            !require_peers(),
-            "{test}: peer {program} missing and KAGARI_REQUIRE_PEERS=true"
-        );
-        eprintln!("SKIP {test}: peer {program} not available (set KAGARI_REQUIRE_PEERS=true to fail instead)");
-    }
-    ok
+    kagari_testkit::available(
+        kagari_testkit::command_runs(program, arg),
+        test,
+        &format!("peer {program} not available"),
+    )
 }
 
 pub fn run(cmd: &mut Command) -> String {

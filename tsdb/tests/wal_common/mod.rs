@@ -1,31 +1,18 @@
 //! Helpers shared by the WAL interop and fixture tests: decoding a whole WAL with sanity
 //! checks, and starting real Prometheus peers.
-#![allow(dead_code)] // each test binary uses a different subset
+#![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use kagari_model::Labels;
 use kagari_tsdb::record::{self, Record, RefSample, RefSeries};
 use kagari_tsdb::wlog::WalReader;
 
-pub(crate) const PROMETHEUS: &str = "/usr/bin/prometheus";
+pub(crate) use kagari_testkit::{free_port, run_script};
 
-/// The peers' `run` script: `$KAGARI_SHARED/peers/run`, else `shared/` beside the workspace
-/// (as `scripts/test-all` assumes), else `/work/shared`.
-pub(crate) fn run_script() -> PathBuf {
-    let candidates = [
-        std::env::var_os("KAGARI_SHARED").map(|s| PathBuf::from(s).join("peers/run")),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers/run")),
-        Some(PathBuf::from("/work/shared/peers/run")),
-    ];
-    let found = candidates.iter().flatten().find(|p| p.exists()).cloned();
-    found.unwrap_or_else(|| PathBuf::from("/work/shared/peers/run"))
-}
+pub(crate) const PROMETHEUS: &str = "/usr/bin/prometheus";
 
 /// What a WAL decoded to, with the sanity checks every Prometheus WAL must pass.
 #[derive(Debug, Default)]
@@ -131,28 +118,18 @@ pub(crate) fn now_ms() -> i64 {
 /// Whether the peers are installed; prints SKIP (or panics when they are required).
 pub(crate) fn peers_available(test: &str) -> bool {
     let run = run_script();
-    let ok = run.exists() && Path::new(PROMETHEUS).exists();
-    if !ok {
-        if std::env::var("KAGARI_REQUIRE_PEERS").as_deref() == Ok("true") {
-            panic!(
-                "{test}: peers required (KAGARI_REQUIRE_PEERS=true) but {} or {PROMETHEUS} is missing",
-                run.display()
-            );
-        }
-        eprintln!(
-            "\n!!!!!!!! SKIP {test}: real Prometheus not available ({}, {PROMETHEUS}); NOT a pass !!!!!!!!\n",
+    kagari_testkit::available(
+        run.exists() && Path::new(PROMETHEUS).exists(),
+        test,
+        &format!(
+            "real Prometheus not available ({}, {PROMETHEUS})",
             run.display()
-        );
-    }
-    ok
+        ),
+    )
 }
 
-pub(crate) fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-/// A Prometheus started with `run`; stopped (SIGTERM, then SIGKILL) on drop.
+/// A Prometheus started with `run` (through `kagari-testkit`); stopped on drop. The fields are
+/// public so a test can adopt a PID it started by hand.
 pub(crate) struct Peer {
     pub(crate) pid: Option<u32>,
     pub(crate) port: u16,
@@ -160,77 +137,40 @@ pub(crate) struct Peer {
 
 impl Peer {
     pub(crate) fn start(data: &Path, config: Option<&Path>, extra: &[&str]) -> Peer {
-        let mut last_err = String::new();
-        for _ in 0..5 {
-            let port = free_port();
-            let mut cmd = Command::new(run_script());
-            cmd.arg("prometheus")
-                .arg("--port")
-                .arg(port.to_string())
-                .arg("--data")
-                .arg(data);
-            if let Some(c) = config {
-                cmd.arg("--config").arg(c);
-            }
-            cmd.args(extra);
-            let out = cmd.output().expect("spawn run");
-            if out.status.success() {
-                let pid = String::from_utf8_lossy(&out.stdout)
-                    .trim()
-                    .parse()
-                    .expect("pid");
-                return Peer {
-                    pid: Some(pid),
-                    port,
-                };
-            }
-            last_err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let mut args: Vec<&std::ffi::OsStr> = vec!["--data".as_ref(), data.as_os_str()];
+        if let Some(c) = config {
+            args.extend(["--config".as_ref(), c.as_os_str()]);
         }
-        panic!("could not start prometheus: {last_err}");
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        let peer = kagari_testkit::Peer::start("prometheus", args)
+            .unwrap_or_else(|e| panic!("could not start prometheus: {e}"));
+        let port = peer.port();
+        Peer {
+            pid: peer.into_pid(),
+            port,
+        }
     }
 
+    /// SIGKILL, then wait until the process is gone (or a zombie) so the WAL is no longer
+    /// written.
     pub(crate) fn kill9(&mut self) {
         if let Some(pid) = self.pid.take() {
-            let st = Command::new("kill")
-                .arg("-9")
-                .arg(pid.to_string())
-                .status()
-                .expect("kill");
-            assert!(st.success());
-            // Wait until the process is gone (or a zombie) so the WAL is no longer written.
-            for _ in 0..100 {
-                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-                let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
-                if stat.is_empty() || state == Some('Z') {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            assert!(kagari_testkit::kill9(pid), "kill -9 {pid}");
         }
     }
 
     pub(crate) fn get(&self, path_and_query: &str) -> String {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        write!(
-            s,
-            "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
-        )
-        .expect("send");
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).expect("read");
-        resp.split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default()
+        let url = format!("http://127.0.0.1:{}{path_and_query}", self.port);
+        kagari_testkit::http_get(&url)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .1
     }
 }
 
 impl Drop for Peer {
     fn drop(&mut self) {
         if let Some(pid) = self.pid.take() {
-            let _ = Command::new(run_script())
-                .arg("stop")
-                .arg(pid.to_string())
-                .status();
+            kagari_testkit::stop_pid(pid);
         }
     }
 }
