@@ -89,6 +89,7 @@ pub(crate) fn eval_aggregate(
     let mut by_ptr: IntMap<usize, usize> = IntMap::default();
     let mut by_labels: HashMap<Labels, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
+    let cache = ev.derived(node);
     for s in input {
         let (gl, i) = if let Some(name) = &count_label {
             let mut b = group_labels(&s.metric, &a.grouping).to_builder();
@@ -100,10 +101,7 @@ pub(crate) fn eval_aggregate(
             }
             (gl, i)
         } else {
-            let gl = match ev
-                .derived(node)
-                .get(&s.metric, |l| Some((group_labels(l, &a.grouping), 0.0)))
-            {
+            let gl = match cache.get(&s.metric, |l| Some((group_labels(l, &a.grouping), 0.0))) {
                 Some((gl, _)) => gl,
                 None => group_labels(&s.metric, &a.grouping),
             };

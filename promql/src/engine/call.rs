@@ -478,8 +478,10 @@ fn classic_buckets(
     // The group key (labels without `le`) and bound are derived once per input series.
     let mut index: IntMap<usize, usize> = IntMap::default();
     let mut groups: Vec<(Labels, Vec<Bucket>)> = Vec::new();
+    let mut malformed: Vec<String> = Vec::new();
+    let cache = ev.derived(node);
     for s in v {
-        let derived = ev.derived(node).get(&s.metric, |l| {
+        let derived = cache.get(&s.metric, |l| {
             let ub = parse_go_float(l.get("le").unwrap_or(""))?;
             let mut b = l.to_builder();
             b.del("le");
@@ -488,7 +490,7 @@ fn classic_buckets(
         let Some((key, ub)) = derived else {
             let le = s.metric.get("le").unwrap_or("");
             let name = s.metric.metric_name().unwrap_or("").to_string();
-            ev.annotations.warn(format!(
+            malformed.push(format!(
                 "bucket label \"le\" is missing or has a malformed value of {le:?} for metric name {name:?}"
             ));
             continue;
@@ -503,6 +505,9 @@ fn classic_buckets(
                 count: s.f,
             });
         }
+    }
+    for m in malformed {
+        ev.annotations.warn(m);
     }
     groups
         .into_iter()

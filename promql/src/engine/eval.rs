@@ -13,7 +13,7 @@ use crate::parser::ast::{
 use crate::storage::{Querier, SelectHints, ValueType};
 
 use super::functions::extended;
-use super::index::{DerivedCache, MatrixBuilder};
+use super::index::{DerivedCache, IntMap, MatrixBuilder};
 use super::prepare::{info_key, key, Plan};
 use super::value::{Annotations, FPoint, Matrix, Sample, Series, Value, Vector};
 use super::{aggregate, binop, call, EngineError, EngineOptions};
@@ -35,11 +35,13 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) step: i64,
     deadline: Option<Instant>,
     cancel: Option<&'a AtomicBool>,
-    loaded: HashMap<usize, Vec<LoadedSeries>>,
+    loaded: IntMap<usize, Vec<LoadedSeries>>,
     /// Reused by [`Evaluator::for_each_window`] for windows that need stale markers removed.
     window_buf: Vec<FPoint>,
     /// Per-node caches of grouping keys, keyed by node address.
-    derived: HashMap<usize, DerivedCache>,
+    derived: IntMap<usize, DerivedCache>,
+    /// Per range selector (by node address): window positions kept across steps.
+    cursors: IntMap<usize, Cursors>,
     pub(crate) annotations: Annotations,
     pub(crate) samples_loaded: usize,
     pub(crate) series_loaded: usize,
@@ -84,9 +86,10 @@ impl<'a> Evaluator<'a> {
             step,
             deadline,
             cancel,
-            loaded: HashMap::new(),
+            loaded: IntMap::default(),
             window_buf: Vec::new(),
-            derived: HashMap::new(),
+            derived: IntMap::default(),
+            cursors: IntMap::default(),
             annotations: Annotations::default(),
             samples_loaded: 0,
             series_loaded: 0,
@@ -374,14 +377,26 @@ impl<'a> Evaluator<'a> {
         mut f: impl FnMut(&Labels, &[FPoint]),
     ) -> (i64, i64) {
         let (lo_t, ref_t) = self.window_bounds(ms, ts);
-        let series = self
-            .loaded
-            .get(&key(&ms.vector))
-            .map_or(&[][..], Vec::as_slice);
+        let k = key(&ms.vector);
+        let series = self.loaded.get(&k).map_or(&[][..], Vec::as_slice);
+        let cur = self.cursors.entry(k).or_default();
+        // Steps usually move forward: then every series' window starts and ends at or after
+        // where it did last time, and the cursors only advance.
+        let forward =
+            cur.pos.len() == series.len() && cur.last.is_some_and(|(l, r)| lo_t >= l && ref_t >= r);
+        if !forward {
+            cur.pos.clear();
+            cur.pos.extend(series.iter().map(|s| {
+                let lo = s.points.partition_point(|p| p.t <= lo_t);
+                (lo, lo)
+            }));
+        }
+        cur.last = Some((lo_t, ref_t));
         let buf = &mut self.window_buf;
-        for s in series {
-            let lo = s.points.partition_point(|p| p.t <= lo_t);
-            let hi = s.points.partition_point(|p| p.t <= ref_t);
+        for (s, pos) in series.iter().zip(cur.pos.iter_mut()) {
+            let lo = advance(&s.points, pos.0, lo_t);
+            let hi = advance(&s.points, pos.1.max(lo), ref_t);
+            *pos = (lo, hi);
             let w = s.points.get(lo..hi).unwrap_or(&[]);
             if s.has_stale {
                 buf.clear();
@@ -586,6 +601,31 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// The index of the first point after `from` with a timestamp above `t` (`points` sorted,
+/// `from` at or before that index): a short linear scan, then a binary search.
+fn advance(points: &[FPoint], from: usize, t: i64) -> usize {
+    let mut i = from;
+    let near = from.saturating_add(8).min(points.len());
+    while i < near && points.get(i).is_some_and(|p| p.t <= t) {
+        i += 1;
+    }
+    if i == near {
+        i += points
+            .get(i..)
+            .map_or(0, |rest| rest.partition_point(|p| p.t <= t));
+    }
+    i
+}
+
+/// Per-selector window positions of [`Evaluator::for_each_window`], kept across steps.
+#[derive(Debug, Default)]
+struct Cursors {
+    /// The window bounds of the last call.
+    last: Option<(i64, i64)>,
+    /// Per loaded series: the window's first and past-the-end point index.
+    pos: Vec<(usize, usize)>,
+}
+
 /// Applies delayed name removal to a vector and rejects duplicate label sets.
 pub(crate) fn finalize_vector(mut v: Vector) -> Result<Vector, EngineError> {
     for s in v.iter_mut() {
@@ -630,4 +670,104 @@ pub(crate) fn finalize_matrix(m: Matrix) -> Result<Matrix, EngineError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advance_finds_the_first_point_after_t_from_any_start() {
+        let pts: Vec<FPoint> = (0..100).map(|i| FPoint { t: i * 10, f: 0.0 }).collect();
+        for t in [-5, 0, 5, 75, 79, 80, 500, 985, 990, 2000] {
+            let want = pts.partition_point(|p| p.t <= t);
+            for from in [0, want.saturating_sub(3), want.saturating_sub(40), want] {
+                assert_eq!(advance(&pts, from.min(want), t), want, "t={t} from={from}");
+            }
+        }
+        assert_eq!(advance(&[], 0, 10), 0);
+    }
+
+    /// Range results built with cursors, borrowed windows and cached grouping keys equal the
+    /// instant query at every step (including stale markers, gaps, and subqueries that move
+    /// the windows backwards).
+    #[test]
+    fn range_steps_equal_instant_queries() {
+        use crate::engine::Engine;
+        use crate::storage::MemStorage;
+        use kagari_model::STALE_NAN;
+
+        let mut st = MemStorage::new();
+        for i in 0..12_i64 {
+            let l = Labels::from_pairs([
+                ("__name__", if i % 4 == 3 { "gauge" } else { "m_bucket" }),
+                ("a", &format!("{}", i % 3)),
+                ("le", ["0.1", "1", "+Inf"][(i % 3) as usize]),
+                ("i", &format!("{i}")),
+            ])
+            .unwrap();
+            let mut v = 0.0;
+            for k in 0..200_i64 {
+                if (k + i) % 37 == 0 {
+                    continue; // a gap
+                }
+                v += ((k * 7 + i * 3) % 11) as f64;
+                let f = if i % 5 == 1 && k % 50 == 49 {
+                    STALE_NAN
+                } else if k % 60 == 59 {
+                    0.0 // a counter reset
+                } else {
+                    v
+                };
+                st.append(&l, k * 15_000 + i * 100, f).unwrap();
+            }
+        }
+        let engine = Engine::default();
+        for q in [
+            "rate(m_bucket[1m])",
+            "rate({__name__=~\".+\"}[2m] offset 30s)",
+            "sum by (a) (increase(m_bucket[90s]))",
+            "count without (i) (delta(gauge[2m]))",
+            "topk(2, rate(m_bucket[1m]))",
+            "histogram_quantile(0.9, sum by (le, a) (rate(m_bucket[2m])))",
+            "max_over_time(rate(m_bucket[1m])[3m:20s])",
+            "avg_over_time(m_bucket[45s]) + on (i, a, le) rate(m_bucket[1m])",
+        ] {
+            let expr = crate::parse(q).unwrap();
+            let (start, end, step) = (60_000, 2_900_000, 35_000);
+            let Value::Matrix(m) = engine
+                .range_query(&st, &expr, start, end, step)
+                .unwrap()
+                .value
+            else {
+                panic!("{q}: not a matrix");
+            };
+            let mut points = 0;
+            let mut ts = start;
+            while ts <= end {
+                let Value::Vector(v) = engine.instant_query(&st, &expr, ts).unwrap().value else {
+                    panic!("{q}: not a vector");
+                };
+                for s in &v {
+                    let series = m.iter().find(|x| x.metric == s.metric).unwrap();
+                    let p = series.floats.iter().find(|p| p.t == ts).unwrap();
+                    assert!(
+                        p.f == s.f || (p.f.is_nan() && s.f.is_nan()),
+                        "{q} at {ts}: {} vs {}",
+                        p.f,
+                        s.f
+                    );
+                    points += 1;
+                }
+                // No extra points at this step.
+                let here = m
+                    .iter()
+                    .filter(|x| x.floats.iter().any(|p| p.t == ts))
+                    .count();
+                assert_eq!(here, v.len(), "{q} at {ts}");
+                ts += step;
+            }
+            assert!(points > 50, "{q}: only {points} points");
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! `predict_linear`, `resets`, `changes`, the `*_over_time` family and
 //! `double_exponential_smoothing`.
 
-use kagari_model::Labels;
+use kagari_model::{Labels, METRIC_NAME};
 
 use crate::parser::ast::{Call, Expr, MatrixSelector};
 use crate::parser::functions::FunctionId as F;
@@ -61,7 +61,12 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
             let mut not_counters: Vec<String> = Vec::new();
             let v = apply(ev, input, ts, false, |metric, pts| {
                 if counter && pts.len() >= 2 {
-                    let name = metric.metric_name().unwrap_or("");
+                    // `__name__` sorts first unless a label name starts with an
+                    // upper-case letter.
+                    let name = match metric.as_slice().first() {
+                        Some(l) if &*l.name == METRIC_NAME => &*l.value,
+                        _ => metric.metric_name().unwrap_or(""),
+                    };
                     let counterish = ["_total", "_sum", "_count", "_bucket"]
                         .iter()
                         .any(|x| name.ends_with(x));
