@@ -9,7 +9,7 @@ use super::aggregate::format_float;
 use super::eval::Evaluator;
 use super::functions::histogram::{bucket_fraction, bucket_quantile, Bucket};
 use super::functions::label::{is_valid_utf8_label_name, label_join, LabelFnError, LabelReplace};
-use super::functions::{math, time, FPoint};
+use super::functions::{math, time};
 use super::index::{ptr, IntMap};
 use super::value::{Sample, Value, Vector};
 use super::EngineError;
@@ -123,10 +123,6 @@ fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
             }
         }
     }
-}
-
-pub(crate) fn values(p: &[FPoint]) -> Vec<f64> {
-    p.iter().map(|x| x.f).collect()
 }
 
 pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Value, EngineError> {

@@ -8,7 +8,7 @@ use crate::parser::ast::{Call, Expr, MatrixSelector};
 use crate::parser::functions::FunctionId as F;
 
 use super::aggregate::format_float;
-use super::call::{arg, unparen, values};
+use super::call::{arg, unparen};
 use super::eval::Evaluator;
 use super::functions::{extended, over_time, rate, FPoint};
 use super::value::{Matrix, Sample, Value, Vector};
@@ -54,6 +54,8 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
         });
         return Ok(Value::Vector(v));
     }
+    // The values of one window, for the kernels that take plain floats; reused across series.
+    let mut vals: Vec<f64> = Vec::new();
     let v = match id {
         F::Rate | F::Increase | F::Delta => {
             let counter = id != F::Delta;
@@ -96,26 +98,26 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
         F::Resets => apply(ev, input, ts, false, |_, pts| Some(rate::resets(pts))),
         F::Changes => apply(ev, input, ts, false, |_, pts| Some(rate::changes(pts))),
         F::AvgOverTime => apply(ev, input, ts, false, |_, pts| {
-            Some(over_time::avg(&values(pts)))
+            Some(over_time::avg(fill(&mut vals, pts)))
         }),
         F::SumOverTime => apply(ev, input, ts, false, |_, pts| {
-            Some(over_time::sum(&values(pts)))
+            Some(over_time::sum(fill(&mut vals, pts)))
         }),
         F::CountOverTime => apply(ev, input, ts, false, |_, pts| Some(pts.len() as f64)),
         F::MinOverTime => apply(ev, input, ts, false, |_, pts| {
-            Some(over_time::min(&values(pts)))
+            Some(over_time::min(fill(&mut vals, pts)))
         }),
         F::MaxOverTime => apply(ev, input, ts, false, |_, pts| {
-            Some(over_time::max(&values(pts)))
+            Some(over_time::max(fill(&mut vals, pts)))
         }),
         F::StddevOverTime => apply(ev, input, ts, false, |_, pts| {
-            Some(over_time::stddev(&values(pts)))
+            Some(over_time::stddev(fill(&mut vals, pts)))
         }),
         F::StdvarOverTime => apply(ev, input, ts, false, |_, pts| {
-            Some(over_time::stdvar(&values(pts)))
+            Some(over_time::stdvar(fill(&mut vals, pts)))
         }),
         F::MadOverTime => apply(ev, input, ts, false, |_, pts| {
-            Some(over_time::mad(&values(pts)))
+            Some(over_time::mad(fill(&mut vals, pts)))
         }),
         F::PresentOverTime => apply(ev, input, ts, false, |_, _| Some(1.0)),
         F::LastOverTime => apply(ev, input, ts, true, |_, pts| pts.last().map(|x| x.f)),
@@ -151,7 +153,7 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
                 ));
             }
             apply(ev, input, ts, false, |_, pts| {
-                Some(over_time::quantile(q, &mut values(pts)))
+                Some(over_time::quantile(q, fill(&mut vals, pts)))
             })
         }
         F::DoubleExponentialSmoothing => {
@@ -173,6 +175,13 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
         }
     };
     Ok(Value::Vector(v))
+}
+
+/// `buf` refilled with the values of `pts`.
+fn fill<'b>(buf: &'b mut Vec<f64>, pts: &[FPoint]) -> &'b mut [f64] {
+    buf.clear();
+    buf.extend(pts.iter().map(|p| p.f));
+    buf
 }
 
 /// The range argument of a function call.
