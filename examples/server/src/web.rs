@@ -169,10 +169,20 @@ async fn not_ready() -> Response {
 }
 
 /// What answers while storage is opening (WAL replay): `/-/healthy`, and 503 for the rest.
+///
+/// Every answer carries `Connection: close`: this responder stops once storage is open, and a
+/// client that kept its connection for reuse would then find it closed under its next request.
 pub(crate) fn starting_router() -> Router {
     Router::new()
         .route("/-/healthy", get(healthy))
         .fallback(not_ready)
+        .layer(middleware::map_response(close_connection))
+}
+
+async fn close_connection(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 /// The whole application.
@@ -207,18 +217,24 @@ mod tests {
                 .into();
             ["/-/healthy", "/-/ready", "/api/v1/query?query=1"].map(|p| {
                 let r = agent.get(&format!("http://{addr}{p}")).call().unwrap();
-                let stopping = r
-                    .headers()
-                    .get("x-prometheus-stopping")
-                    .map(|v| v.to_str().unwrap().to_string());
-                (r.status().as_u16(), stopping)
+                let header = |name: &str| {
+                    r.headers()
+                        .get(name)
+                        .map(|v| v.to_str().unwrap().to_string())
+                };
+                (
+                    r.status().as_u16(),
+                    header("x-prometheus-stopping"),
+                    header("connection"),
+                )
             })
         })
         .await
         .unwrap();
         server.abort();
-        let not_ready = (503, Some("false".to_string()));
-        assert_eq!(answers, [(200, None), not_ready.clone(), not_ready]);
+        let close = Some("close".to_string());
+        let not_ready = (503, Some("false".to_string()), close.clone());
+        assert_eq!(answers, [(200, None, close), not_ready.clone(), not_ready]);
     }
 
     #[test]
