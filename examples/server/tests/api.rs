@@ -247,7 +247,10 @@ fn status_endpoints() {
     // rule_files is implemented now; remote_write is still only accepted.
     assert_eq!(warnings.len(), 1, "{v}");
     assert!(warnings[0].as_str().unwrap().contains("remote_write"));
-    assert!(s.log().contains("remote_write"), "the warning is logged too");
+    assert!(
+        s.log().contains("remote_write"),
+        "the warning is logged too"
+    );
 
     let (st, v) = s.json("/api/v1/status/tsdb?limit=2");
     assert_eq!(st, 200, "{v}");
