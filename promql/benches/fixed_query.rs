@@ -84,6 +84,14 @@ fn range_topk() {
     run(TOPK, true, 10);
 }
 
+const SUBQUERY: &str =
+    "max_over_time(rate(http_requests_total{handler=\"/api/v1/users\"}[5m])[1h:1m])";
+
+#[test]
+fn range_subquery() {
+    run(SUBQUERY, true, 150);
+}
+
 #[test]
 fn instant_rate() {
     run(RATE, false, 900);

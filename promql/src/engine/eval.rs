@@ -1,6 +1,7 @@
 //! The evaluator: loads selector data once, then evaluates the tree step by step.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -13,7 +14,7 @@ use crate::parser::ast::{
 use crate::storage::{Querier, SelectHints, ValueType};
 
 use super::functions::extended;
-use super::index::{DerivedCache, IntMap, MatrixBuilder};
+use super::index::{DerivedCache, IntHasher, IntMap, MatrixBuilder};
 use super::prepare::{info_key, key, Plan};
 use super::value::{Annotations, FPoint, Matrix, Sample, Series, Value, Vector};
 use super::{aggregate, binop, call, EngineError, EngineOptions};
@@ -42,6 +43,10 @@ pub(crate) struct Evaluator<'a> {
     derived: IntMap<usize, DerivedCache>,
     /// Per range selector (by node address): window positions kept across steps.
     cursors: IntMap<usize, Cursors>,
+    /// Evaluated inner steps of subqueries, by (node address, step time).
+    subquery_cache: HashMap<(usize, i64), Value, BuildHasherDefault<IntHasher>>,
+    /// Samples held by `subquery_cache`.
+    subquery_cached: usize,
     pub(crate) annotations: Annotations,
     pub(crate) samples_loaded: usize,
     pub(crate) series_loaded: usize,
@@ -90,6 +95,8 @@ impl<'a> Evaluator<'a> {
             window_buf: Vec::new(),
             derived: IntMap::default(),
             cursors: IntMap::default(),
+            subquery_cache: HashMap::default(),
+            subquery_cached: 0,
             annotations: Annotations::default(),
             samples_loaded: 0,
             series_loaded: 0,
@@ -436,20 +443,25 @@ impl<'a> Evaluator<'a> {
         if t <= lo_t {
             t = t.saturating_add(step);
         }
+        // Inner steps are aligned to absolute multiples of `step`, so the windows of
+        // consecutive outer steps share most of them: each inner step is evaluated once per
+        // query and kept (up to SUBQUERY_CACHE_LIMIT samples).
+        let node = sq as *const SubqueryExpr as usize;
         let mut out = MatrixBuilder::default();
+        let empty = Labels::empty();
         while t <= ref_t {
-            match self.eval(&sq.expr, t)? {
-                Value::Scalar { f, .. } => out.push(Labels::empty(), false, t, f)?,
-                Value::Vector(v) => {
-                    for s in v {
-                        out.push(s.metric, s.drop_name, t, s.f)?;
-                    }
-                }
-                other => {
-                    return Err(EngineError::Unsupported(format!(
-                        "subquery over {}",
-                        other.type_name()
-                    )));
+            if let Some(v) = self.subquery_cache.get(&(node, t)) {
+                push_value(&mut out, &empty, v, t)?;
+            } else {
+                let v = self.eval(&sq.expr, t)?;
+                push_value(&mut out, &empty, &v, t)?;
+                let n = match &v {
+                    Value::Vector(v) => v.len(),
+                    _ => 1,
+                };
+                if self.subquery_cached + n <= SUBQUERY_CACHE_LIMIT {
+                    self.subquery_cached += n;
+                    self.subquery_cache.insert((node, t), v);
                 }
             }
             match t.checked_add(step) {
@@ -601,6 +613,31 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// Samples of inner subquery steps kept for reuse by later outer steps.
+const SUBQUERY_CACHE_LIMIT: usize = 10_000_000;
+
+/// Adds one subquery step's value (a scalar or a vector) to `out`.
+fn push_value(
+    out: &mut MatrixBuilder,
+    empty: &Labels,
+    v: &Value,
+    t: i64,
+) -> Result<(), EngineError> {
+    match v {
+        Value::Scalar { f, .. } => out.push(empty.clone(), false, t, *f),
+        Value::Vector(v) => {
+            for s in v {
+                out.push(s.metric.clone(), s.drop_name, t, s.f)?;
+            }
+            Ok(())
+        }
+        other => Err(EngineError::Unsupported(format!(
+            "subquery over {}",
+            other.type_name()
+        ))),
+    }
+}
+
 /// The index of the first point after `from` with a timestamp above `t` (`points` sorted,
 /// `from` at or before that index): a short linear scan, then a binary search.
 fn advance(points: &[FPoint], from: usize, t: i64) -> usize {
@@ -731,6 +768,8 @@ mod tests {
             "topk(2, rate(m_bucket[1m]))",
             "histogram_quantile(0.9, sum by (le, a) (rate(m_bucket[2m])))",
             "max_over_time(rate(m_bucket[1m])[3m:20s])",
+            "min_over_time((time() - avg_over_time(m_bucket[1m:15s] offset 10s))[2m:45s])",
+            "sum_over_time(vector(scalar(sum(m_bucket)))[100s:30s])",
             "avg_over_time(m_bucket[45s]) + on (i, a, le) rate(m_bucket[1m])",
         ] {
             let expr = crate::parse(q).unwrap();
