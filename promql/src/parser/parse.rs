@@ -20,6 +20,11 @@ const MAX_DEPTH: usize = 100;
 /// that recursive walks over the tree (printing, dropping, evaluating) stay shallow enough.
 const MAX_CHAIN: usize = 1000;
 
+/// Deepest accepted syntax tree. Chains inside parentheses add up (`(a + a ...) + a ...` is as
+/// deep as both chains together), so [`MAX_CHAIN`] alone does not bound the depth that
+/// evaluating, printing and dropping the tree recurse to.
+const MAX_TREE_DEPTH: usize = 1100;
+
 pub(crate) type PResult<T> = Result<T, ParseError>;
 
 pub(crate) struct Parser<'a> {
@@ -29,6 +34,9 @@ pub(crate) struct Parser<'a> {
     pub(crate) opts: &'a ParserOptions,
     depth: usize,
     chain: usize,
+    /// Depth of every binary node built so far, by its span (a parent's span always covers
+    /// more than its child's, so spans tell binary nodes apart).
+    binary_depths: std::collections::HashMap<(usize, usize), usize>,
 }
 
 /// Parses a whole query.
@@ -41,6 +49,7 @@ pub(crate) fn parse_query(query: &str, opts: &ParserOptions) -> PResult<Expr> {
         opts,
         depth: 0,
         chain: 0,
+        binary_depths: std::collections::HashMap::new(),
     };
     if p.peek().kind == TokenKind::Eof {
         return Err(p.err(0, query.len(), ParseErrorKind::Empty));
@@ -69,6 +78,7 @@ pub(crate) fn parse_series_labels(
         opts: &opts,
         depth: 0,
         chain: 0,
+        binary_depths: std::collections::HashMap::new(),
     };
     let t = p.peek();
     let name = match t.kind {
@@ -276,11 +286,46 @@ impl<'a> Parser<'a> {
                 ));
             }
             let rhs = self.expr(r)?;
+            let depth = 1 + self.tree_depth(&lhs).max(self.tree_depth(&rhs));
+            if depth > MAX_TREE_DEPTH {
+                let t = self.peek();
+                return Err(self.err(
+                    t.start,
+                    t.end,
+                    ParseErrorKind::Invalid("expression nested too deeply"),
+                ));
+            }
             lhs = self.binary(op, lhs, rhs, mods)?;
+            let span = lhs.span();
+            self.binary_depths.insert((span.start, span.end), depth);
         }
         self.chain = chain;
         self.depth -= 1;
         Ok(lhs)
+    }
+
+    /// The depth of `e`: binary nodes are looked up, other nodes (at most [`MAX_DEPTH`] levels
+    /// of them) are walked.
+    fn tree_depth(&self, e: &Expr) -> usize {
+        match e {
+            Expr::Binary(b) => self
+                .binary_depths
+                .get(&(b.span.start, b.span.end))
+                .copied()
+                .unwrap_or_else(|| 1 + self.tree_depth(&b.lhs).max(self.tree_depth(&b.rhs))),
+            Expr::Paren(x) => 1 + self.tree_depth(&x.expr),
+            Expr::Unary(x) => 1 + self.tree_depth(&x.expr),
+            Expr::Subquery(x) => 1 + self.tree_depth(&x.expr),
+            Expr::Aggregate(x) => {
+                let param = x.param.as_deref().map_or(0, |p| self.tree_depth(p));
+                1 + self.tree_depth(&x.expr).max(param)
+            }
+            Expr::Call(x) => 1 + x.args.iter().map(|a| self.tree_depth(a)).max().unwrap_or(0),
+            Expr::Number(_)
+            | Expr::String(_)
+            | Expr::VectorSelector(_)
+            | Expr::MatrixSelector(_) => 0,
+        }
     }
 
     fn unary(&mut self) -> PResult<Expr> {
