@@ -8,86 +8,28 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
+
+use kagari_testkit::Peer;
 
 use kagari_client::{
     Collector, Error, Gauge, IntCounter, MetricType, MetricWriter, Opts, Pusher, Registry, Value,
 };
 
-const ROOT_FROM_CRATE: &str = "..";
 const BINARY: &str = "/usr/bin/prometheus-pushgateway";
 
-/// Finds `peers/run`: `$KAGARI_SHARED` (relative to the workspace root, as `scripts/test-all`
-/// uses it), then `../shared` beside the checkout, then `/work/shared`.
-fn peers_run() -> Option<std::path::PathBuf> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ROOT_FROM_CRATE);
-    let mut candidates = Vec::new();
-    if let Ok(s) = std::env::var("KAGARI_SHARED") {
-        candidates.push(root.join(s));
-    }
-    candidates.push(root.join("../shared"));
-    candidates.push(std::path::PathBuf::from("/work/shared"));
-    candidates
-        .into_iter()
-        .map(|d| d.join("peers/run"))
-        .find(|p| p.exists())
-}
-
-/// A running gateway, stopped by PID on drop.
-struct Gateway {
-    run: std::path::PathBuf,
-    pid: String,
-    url: String,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.run).args(["stop", &self.pid]).status();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_gateway() -> Option<Gateway> {
-    let require = std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true");
-    let run = peers_run();
-    let Some(run) = run.filter(|_| Path::new(BINARY).exists()) else {
-        assert!(
-            !require,
-            "KAGARI_REQUIRE_PEERS=true but {BINARY} or peers/run is missing"
-        );
-        eprintln!(
-            "\n!!!!!!!! SKIP: real Pushgateway not available ({BINARY}); test NOT run !!!!!!!!\n"
-        );
+/// The real Pushgateway on a free port (stopped on drop), or `None` after the peer rule (a
+/// loud SKIP, or a failure under `KAGARI_REQUIRE_PEERS=true`) when it is not installed.
+fn start_gateway() -> Option<Peer> {
+    let have = kagari_testkit::peers_run().is_some() && Path::new(BINARY).exists();
+    if !kagari_testkit::available(
+        have,
+        "push_pushadd_delete_against_real_pushgateway",
+        &format!("{BINARY} or peers/run is missing"),
+    ) {
         return None;
-    };
-    for _ in 0..3 {
-        let port = free_port();
-        let out = Command::new(&run)
-            .args(["pushgateway", "--port", &port.to_string()])
-            .output()
-            .unwrap();
-        if out.status.success() {
-            let pid = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-            return Some(Gateway {
-                run,
-                pid,
-                url: format!("http://127.0.0.1:{port}"),
-            });
-        }
-        eprintln!(
-            "starting pushgateway failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
     }
-    panic!("could not start the real Pushgateway");
+    Some(Peer::start("pushgateway", [] as [&str; 0]).expect("the real Pushgateway starts"))
 }
 
 fn get(url: &str) -> String {
@@ -101,8 +43,8 @@ fn get(url: &str) -> String {
 
 /// The gateway's sample lines for metrics starting with `kagari_` and the given job label,
 /// sorted (push_time_seconds excluded, its value changes).
-fn group_lines(gw: &Gateway, job_label: &str) -> Vec<String> {
-    let text = get(&format!("{}/metrics", gw.url));
+fn group_lines(gw: &Peer, job_label: &str) -> Vec<String> {
+    let text = get(&format!("{}/metrics", gw.url()));
     let mut lines: Vec<String> = text
         .lines()
         .filter(|l| l.starts_with("kagari_") && l.contains(job_label))
@@ -112,8 +54,8 @@ fn group_lines(gw: &Gateway, job_label: &str) -> Vec<String> {
     lines
 }
 
-fn push_times(gw: &Gateway, job_label: &str) -> usize {
-    get(&format!("{}/metrics", gw.url))
+fn push_times(gw: &Peer, job_label: &str) -> usize {
+    get(&format!("{}/metrics", gw.url()))
         .lines()
         .filter(|l| l.starts_with("push_time_seconds{") && l.contains(job_label))
         .count()
@@ -148,7 +90,7 @@ fn push_pushadd_delete_against_real_pushgateway() {
     let Some(gw) = start_gateway() else { return };
 
     // PUT replaces the whole group.
-    let p1 = Pusher::new(&gw.url, "j1")
+    let p1 = Pusher::new(&gw.url(), "j1")
         .unwrap()
         .grouping("instance", "i1")
         .unwrap();
@@ -172,7 +114,7 @@ fn push_pushadd_delete_against_real_pushgateway() {
     );
 
     // POST replaces only same-named families.
-    let p2 = Pusher::new(&gw.url, "j2").unwrap();
+    let p2 = Pusher::new(&gw.url(), "j2").unwrap();
     p2.push(&registry_with(&[
         ("kagari_a", 1.0),
         ("kagari_b_total", 2.0),
@@ -209,7 +151,7 @@ fn push_pushadd_delete_against_real_pushgateway() {
     p2.delete().unwrap();
 
     // Grouping values with '/', spaces, '+', unicode and empty values round-trip.
-    let p3 = Pusher::new(&gw.url, "a/b")
+    let p3 = Pusher::new(&gw.url(), "a/b")
         .unwrap()
         .grouping("path", "/var/tmp")
         .unwrap()
@@ -222,7 +164,7 @@ fn push_pushadd_delete_against_real_pushgateway() {
         .grouping("empty", "")
         .unwrap();
     p3.push(&registry_with(&[("kagari_g", 1.0)])).unwrap();
-    let groups = get(&format!("{}/api/v1/metrics", gw.url));
+    let groups = get(&format!("{}/api/v1/metrics", gw.url()));
     let expected_key = [
         "\"empty\":\"\"",
         "\"job\":\"a/b\"",
@@ -249,7 +191,7 @@ fn push_pushadd_delete_against_real_pushgateway() {
     // The gateway's refusals come back with status and text.
     let r = Registry::new();
     r.register_collector(Timestamped).unwrap();
-    match Pusher::new(&gw.url, "j3").unwrap().push(&r) {
+    match Pusher::new(&gw.url(), "j3").unwrap().push(&r) {
         Err(Error::PushStatus {
             status: 400, body, ..
         }) => {
@@ -258,7 +200,7 @@ fn push_pushadd_delete_against_real_pushgateway() {
         other => panic!("expected a 400, got {other:?}"),
     }
     // Inconsistent types across groups: a counter in j4, a gauge of the same name in j5.
-    Pusher::new(&gw.url, "j4")
+    Pusher::new(&gw.url(), "j4")
         .unwrap()
         .push(&registry_with(&[("kagari_e_total", 1.0)]))
         .unwrap();
@@ -267,7 +209,7 @@ fn push_pushadd_delete_against_real_pushgateway() {
         .create(Opts::new("kagari_e_total", "A gauge."))
         .unwrap();
     g.set(1.0);
-    match Pusher::new(&gw.url, "j5").unwrap().push(&clash) {
+    match Pusher::new(&gw.url(), "j5").unwrap().push(&clash) {
         Err(Error::PushStatus {
             status: 400, body, ..
         }) => {

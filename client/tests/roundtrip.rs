@@ -151,16 +151,13 @@ fn text_and_openmetrics_agree_and_parse() {
 
 #[test]
 fn promtool_accepts_the_text_output() {
-    let promtool = "/usr/bin/promtool";
-    if !std::path::Path::new(promtool).exists() {
-        let require = std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true");
-        assert!(
-            !require,
-            "KAGARI_REQUIRE_PEERS=true but {promtool} is missing"
-        );
-        eprintln!("\n!!!!!!!! SKIP: {promtool} not available; test NOT run !!!!!!!!\n");
-        return;
-    }
+    let promtool = kagari_testkit::promtool();
+    kagari_testkit::skip_or_fail!(
+        promtool.is_some(),
+        "promtool_accepts_the_text_output",
+        "promtool not installed"
+    );
+    let Some(promtool) = promtool else { return };
     let text = rich_registry().encode_to_string(Format::Text).unwrap();
     let mut child = Command::new(promtool)
         .args(["check", "metrics"])
