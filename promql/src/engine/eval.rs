@@ -447,7 +447,7 @@ impl<'a> Evaluator<'a> {
         // consecutive outer steps share most of them: each inner step is evaluated once per
         // query and kept (up to SUBQUERY_CACHE_LIMIT samples).
         let node = sq as *const SubqueryExpr as usize;
-        let mut out = MatrixBuilder::default();
+        let mut out = MatrixBuilder::with_points_hint(steps_between(t, ref_t, step));
         let empty = Labels::empty();
         while t <= ref_t {
             if let Some(v) = self.subquery_cache.get(&(node, t)) {
@@ -589,7 +589,8 @@ impl<'a> Evaluator<'a> {
             }
             _ => {}
         }
-        let mut out = MatrixBuilder::default();
+        let mut out =
+            MatrixBuilder::with_points_hint(steps_between(self.start, self.end, self.step));
         let empty = Labels::empty();
         let mut ts = self.start;
         while ts <= self.end {
@@ -613,8 +614,16 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// Samples of inner subquery steps kept for reuse by later outer steps.
-const SUBQUERY_CACHE_LIMIT: usize = 10_000_000;
+/// Samples of inner subquery steps kept for reuse by later outer steps (~40 bytes each).
+const SUBQUERY_CACHE_LIMIT: usize = 4_000_000;
+
+/// The number of steps from `from` to `to` (inclusive) every `step` ms.
+fn steps_between(from: i64, to: i64, step: i64) -> usize {
+    if to < from || step <= 0 {
+        return 1;
+    }
+    usize::try_from((to - from) / step).map_or(1, |n| n.saturating_add(1))
+}
 
 /// Adds one subquery step's value (a scalar or a vector) to `out`.
 fn push_value(

@@ -48,6 +48,29 @@ pub(crate) fn ptr(l: &Labels) -> usize {
     l.as_slice().as_ptr() as usize
 }
 
+/// A fast (not stable across versions) hash of a label set's content: 8 bytes at a time.
+pub(crate) fn content_hash(l: &Labels) -> u64 {
+    let mut h = IntHasher::default();
+    for lbl in l.iter() {
+        for part in [lbl.name.as_bytes(), lbl.value.as_bytes()] {
+            let mut chunks = part.chunks_exact(8);
+            for c in &mut chunks {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(c);
+                h.write_u64(u64::from_le_bytes(w));
+            }
+            let mut w = [0u8; 8];
+            let rest = chunks.remainder();
+            w.get_mut(..rest.len())
+                .unwrap_or(&mut [])
+                .copy_from_slice(rest);
+            // The length separates `a="bc"` from `ab="c"`.
+            h.write_u64(u64::from_le_bytes(w) ^ ((part.len() as u64) << 56));
+        }
+    }
+    h.finish()
+}
+
 /// Finds the slot of a label set: by allocation first, then by content.
 #[derive(Debug, Default)]
 pub(crate) struct LabelsIndex {
@@ -68,7 +91,7 @@ impl LabelsIndex {
         if let Some(&slot) = self.by_ptr.get(&p) {
             return Some(slot);
         }
-        let h = l.stable_hash();
+        let h = content_hash(l);
         let slot = *self
             .by_hash
             .get(&h)?
@@ -82,19 +105,33 @@ impl LabelsIndex {
     /// Records `l` (not yet known) at `slot`.
     pub(crate) fn insert(&mut self, l: &Labels, slot: usize) {
         self.by_ptr.insert(ptr(l), slot);
-        self.by_hash.entry(l.stable_hash()).or_default().push(slot);
+        self.by_hash.entry(content_hash(l)).or_default().push(slot);
         self.alive.push(l.clone());
     }
 }
+
+/// The most points a new series is allocated room for up front (1 KiB): a query with many
+/// steps over many sparse series must not reserve steps × series points.
+const MAX_POINTS_HINT: usize = 64;
 
 /// Builds a range result point by point: one series per distinct label set.
 #[derive(Debug, Default)]
 pub(crate) struct MatrixBuilder {
     index: LabelsIndex,
     out: Matrix,
+    /// Points a new series is allocated room for.
+    points_hint: usize,
 }
 
 impl MatrixBuilder {
+    /// A builder whose series will hold up to about `points` points each.
+    pub(crate) fn with_points_hint(points: usize) -> Self {
+        MatrixBuilder {
+            points_hint: points.clamp(1, MAX_POINTS_HINT),
+            ..MatrixBuilder::default()
+        }
+    }
+
     /// Adds the point `(t, f)` to the series `metric`. Two points of one label set at the same
     /// `t` (two equal label sets in one step's result) are an error.
     pub(crate) fn push(
@@ -120,9 +157,11 @@ impl MatrixBuilder {
             }
             None => {
                 self.index.insert(&metric, self.out.len());
+                let mut floats = Vec::with_capacity(self.points_hint.max(1));
+                floats.push(FPoint { t, f });
                 self.out.push(Series {
                     metric,
-                    floats: vec![FPoint { t, f }],
+                    floats,
                     drop_name: drop,
                 });
             }
@@ -197,6 +236,19 @@ mod tests {
         );
         assert!(m[0].drop_name);
         assert_eq!(m[1].floats.len(), 1);
+    }
+
+    #[test]
+    fn content_hash_separates_label_boundaries() {
+        let a = Labels::from_pairs([("a", "bc")]).unwrap();
+        let b = Labels::from_pairs([("ab", "c")]).unwrap();
+        let long = Labels::from_pairs([("name_longer_than_8", "value_longer_than_8")]).unwrap();
+        assert_ne!(content_hash(&a), content_hash(&b));
+        assert_eq!(
+            content_hash(&long),
+            content_hash(&long.clone().with("x", "1").without("x"))
+        );
+        assert_ne!(content_hash(&long), content_hash(&long.with("x", "1")));
     }
 
     #[test]
