@@ -5,27 +5,12 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use common::{eventually, MemStorage};
 use kagari_scrape::{Config, Health, ManagerOptions, ScrapeManager};
+use kagari_testkit::Peer;
 
-/// `peers/run` under the shared folder: `$KAGARI_SHARED`, else `shared/` beside the workspace (as
-/// `scripts/test-all` assumes), else `/work/shared`.
-fn run_script() -> std::path::PathBuf {
-    let rel = "peers/run";
-    let candidates = [
-        std::env::var_os("KAGARI_SHARED").map(|s| std::path::PathBuf::from(s).join(rel)),
-        Some(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../shared")
-                .join(rel),
-        ),
-    ];
-    let found = candidates.iter().flatten().find(|p| p.exists()).cloned();
-    found.unwrap_or_else(|| std::path::PathBuf::from("/work/shared").join(rel))
-}
 const REPORT: [&str; 5] = [
     "up",
     "scrape_duration_seconds",
@@ -34,45 +19,25 @@ const REPORT: [&str; 5] = [
     "scrape_series_added",
 ];
 
-struct Peer(String);
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = Command::new(run_script()).args(["stop", &self.0]).status();
-    }
-}
-
+/// The real node_exporter on a free port (stopped on drop), or `None` after the peer rule (a
+/// loud SKIP, or a failure under `KAGARI_REQUIRE_PEERS=true`) when it cannot be started.
 fn start_peer() -> Option<(Peer, u16)> {
-    let require = std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true");
-    let missing = |why: &str| {
-        assert!(
-            !require,
-            "node_exporter peer required but unavailable: {why}"
-        );
-        eprintln!("\n*** SKIP: node_exporter peer unavailable ({why}); set KAGARI_REQUIRE_PEERS=true to fail instead ***\n");
-    };
-    if !run_script().exists() || !Path::new("/usr/bin/prometheus-node-exporter").exists() {
-        missing("peer script or binary missing");
+    const TEST: &str = "scrapes_the_real_node_exporter";
+    let have = kagari_testkit::peers_run().is_some()
+        && Path::new("/usr/bin/prometheus-node-exporter").exists();
+    if !kagari_testkit::available(have, TEST, "node_exporter peer script or binary missing") {
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let out = Command::new(run_script())
-        .args(["node-exporter", "--port", &port.to_string()])
-        .output()
-        .unwrap();
-    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if !out.status.success() || pid.is_empty() {
-        missing(&format!(
-            "run failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-        return None;
+    match Peer::start("node-exporter", [] as [&str; 0]) {
+        Ok(peer) => {
+            let port = peer.port();
+            Some((peer, port))
+        }
+        Err(e) => {
+            kagari_testkit::skip(TEST, &format!("node_exporter peer did not start: {e}"));
+            None
+        }
     }
-    Some((Peer(pid), port))
 }
 
 #[tokio::test]
