@@ -70,11 +70,22 @@ impl Peer {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let run = peers_run().ok_or_else(|| Error::NoRunScript(crate::shared_path("peers/run")))?;
         let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        Peer::start_with(name, |_| Ok(args.clone()))
+    }
+
+    /// [`Peer::start`] with arguments that depend on the port picked for each attempt (e.g. a
+    /// config file naming the peer's own address, written by `args`); an error from `args`
+    /// ends the attempts.
+    pub fn start_with<F>(name: &str, mut args: F) -> Result<Peer, Error>
+    where
+        F: FnMut(u16) -> Result<Vec<OsString>, Error>,
+    {
+        let run = peers_run().ok_or_else(|| Error::NoRunScript(crate::shared_path("peers/run")))?;
         let mut stderr = String::new();
         for _ in 0..START_ATTEMPTS {
             let port = free_port();
+            let args = args(port)?;
             let out = Command::new(&run)
                 .arg(name)
                 .arg("--port")
@@ -164,6 +175,21 @@ pub fn run_script() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_with_stops_at_an_error_from_args() {
+        if !crate::peers_run_available("start_with_stops_at_an_error_from_args") {
+            return;
+        }
+        let mut calls = 0;
+        let err = Peer::start_with("prometheus", |_| {
+            calls += 1;
+            Err(Error::NoRunScript(PathBuf::from("args refused")))
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::NoRunScript(_)), "{err}");
+        assert_eq!(calls, 1);
+    }
 
     #[test]
     fn free_port_can_be_bound_again() {
