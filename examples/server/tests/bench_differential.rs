@@ -221,7 +221,7 @@ fn bench_queries_answer_the_same_as_prometheus() {
     let blocks = peer::backfill(&kit, work.path(), SERIES, HOURS);
     let prom_data = work.path().join("prometheus");
     peer::copy_dir(&blocks, &prom_data);
-    let prom = peer::Prometheus::start(&kit, &prom_data, &[]);
+    let prom = peer::Prometheus::start(&prom_data, &[]);
     let kagari = peer::start_kagari(&blocks);
     let agent = common::agent();
     let (p, k) = (prom.url(), kagari.url(""));

@@ -8,45 +8,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::ffi::OsString;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{encode, Server, PATIENCE};
+use kagari_testkit::Peer;
 use serde_json::Value;
 
-const ROOT_FROM_CRATE: &str = "../..";
 const BINARY: &str = "/usr/bin/prometheus";
-
-/// Finds `peers/run`: `$KAGARI_SHARED` (relative to the workspace root, as `scripts/test-all`
-/// uses it), then `../shared` beside the checkout, then `/work/shared`.
-fn peers_run() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(ROOT_FROM_CRATE);
-    let mut candidates = Vec::new();
-    if let Ok(s) = std::env::var("KAGARI_SHARED") {
-        candidates.push(root.join(s));
-    }
-    candidates.push(root.join("../shared"));
-    candidates.push(PathBuf::from("/work/shared"));
-    candidates
-        .into_iter()
-        .map(|d| d.join("peers/run"))
-        .find(|p| p.exists())
-}
-
-/// A running Prometheus, stopped by PID on drop.
-struct Prometheus {
-    run: PathBuf,
-    pid: String,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.run).args(["stop", &self.pid]).status();
-    }
-}
 
 fn scrape_config(target_port: u16) -> String {
     format!(
@@ -55,35 +25,31 @@ fn scrape_config(target_port: u16) -> String {
     )
 }
 
-fn start_prometheus(run: PathBuf) -> Prometheus {
+/// A running Prometheus scraping itself (stopped on drop, before its directory goes).
+struct Prometheus {
+    _peer: Peer,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+fn start_prometheus() -> Prometheus {
     let dir = tempfile::tempdir().unwrap();
-    for _ in 0..3 {
-        let port = common::free_port();
+    let peer = Peer::start_with("prometheus", |port| {
         let cfg = dir.path().join("prometheus.yml");
         std::fs::write(&cfg, scrape_config(port)).unwrap();
-        let out = Command::new(&run)
-            .args(["prometheus", "--port", &port.to_string()])
-            .arg("--config")
-            .arg(&cfg)
-            .arg("--data")
-            .arg(dir.path().join("data"))
-            .output()
-            .unwrap();
-        if out.status.success() {
-            let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            return Prometheus {
-                run,
-                pid,
-                port,
-                _dir: dir,
-            };
-        }
-        eprintln!(
-            "peer start failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        Ok(vec![
+            OsString::from("--config"),
+            cfg.into(),
+            "--data".into(),
+            dir.path().join("data").into(),
+        ])
+    })
+    .unwrap_or_else(|e| panic!("could not start the Prometheus peer: {e}"));
+    Prometheus {
+        port: peer.port(),
+        _peer: peer,
+        _dir: dir,
     }
-    panic!("could not start the Prometheus peer");
 }
 
 fn get(agent: &ureq::Agent, url: &str) -> (u16, Value) {
@@ -113,14 +79,12 @@ fn wait_up(agent: &ureq::Agent, base: &str) {
 
 #[test]
 fn same_answers_as_prometheus() {
-    let Some(run) = peers_run().filter(|_| Path::new(BINARY).exists()) else {
-        if std::env::var("KAGARI_REQUIRE_PEERS").as_deref() == Ok("true") {
-            panic!("KAGARI_REQUIRE_PEERS=true but peers/run or {BINARY} is missing");
-        }
-        eprintln!("SKIP same_answers_as_prometheus: Prometheus peer not installed");
-        return;
-    };
-    let prom = start_prometheus(run);
+    kagari_testkit::skip_or_fail!(
+        kagari_testkit::peers_run().is_some() && Path::new(BINARY).exists(),
+        "same_answers_as_prometheus",
+        "peers/run or {BINARY} is missing"
+    );
+    let prom = start_prometheus();
     let kagari = Server::start_custom(
         tempfile::tempdir().unwrap(),
         |_| scrape_config(prom.port),

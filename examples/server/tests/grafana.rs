@@ -39,18 +39,16 @@ fn grafana_request_sequence_has_prometheus_shapes() {
     let Some(kit) = peer::kit_or_skip("grafana_request_sequence_has_prometheus_shapes") else {
         return;
     };
-    if !python_client_installed() {
-        if std::env::var("KAGARI_REQUIRE_PEERS").as_deref() == Ok("true") {
-            panic!("KAGARI_REQUIRE_PEERS=true but prometheus-api-client is not installed (pip install prometheus-api-client)");
-        }
-        eprintln!("\n*** SKIP grafana_request_sequence_has_prometheus_shapes: pip install prometheus-api-client ***\n");
-        return;
-    }
+    kagari_testkit::skip_or_fail!(
+        python_client_installed(),
+        "grafana_request_sequence_has_prometheus_shapes",
+        "prometheus-api-client is not installed (pip install prometheus-api-client)"
+    );
     let work = tempfile::tempdir().unwrap();
     let blocks = peer::backfill(&kit, work.path(), 100, 2);
     let prom_data = work.path().join("prometheus");
     peer::copy_dir(&blocks, &prom_data);
-    let prom = peer::Prometheus::start(&kit, &prom_data, &[]);
+    let prom = peer::Prometheus::start(&prom_data, &[]);
     let kagari = peer::start_kagari(&blocks);
 
     let want = sequence(&prom.url());

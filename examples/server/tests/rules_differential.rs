@@ -22,7 +22,7 @@ use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::Server;
-use rules_peers::{encode, get_json, require_peers, shared_dir, start_peer};
+use rules_peers::{encode, get_json, require_peers, start_peer};
 
 const RULES: &str = r#"groups:
   - name: bench-recording
@@ -54,16 +54,8 @@ const RECORDED: [&str; 6] = [
 ];
 
 fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
+    kagari_testkit::copy_dir(from, to)
+        .unwrap_or_else(|e| panic!("copying {} to {}: {e}", from.display(), to.display()));
 }
 
 /// `{labels} → [(t ms, value)]` of `<name>[90s]` at `time`.
@@ -109,13 +101,13 @@ fn same(a: f64, b: f64) -> bool {
 
 #[test]
 fn recording_rules_match_prometheus_on_the_bench_data() {
-    let Some(run) = require_peers(
+    if !require_peers(
         "recording_rules_match_prometheus_on_the_bench_data",
         &["/usr/bin/prometheus", "/usr/bin/promtool"],
-    ) else {
+    ) {
         return;
-    };
-    let gen = shared_dir().unwrap().join("bench/gen-openmetrics");
+    }
+    let gen = kagari_testkit::gen_openmetrics_path();
     let work = tempfile::tempdir().unwrap();
     let now_s = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -162,7 +154,6 @@ fn recording_rules_match_prometheus_on_the_bench_data() {
     let prom_cfg =
         |_: u16| format!("global:\n  evaluation_interval: 2s\nrule_files: ['{rules_abs}']\n");
     let prom = start_peer(
-        &run,
         "prometheus",
         Some(pdir),
         Some(&prom_cfg),

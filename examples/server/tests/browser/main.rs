@@ -137,16 +137,12 @@ fn shot(b: &Browser, name: &str) {
 /// under `KAGARI_REQUIRE_PEERS=true`.
 fn chromium_or_skip(test: &str) -> Option<(PathBuf, PathBuf)> {
     let found = webdriver::find_chromium();
-    if found.is_none() {
-        if std::env::var("KAGARI_REQUIRE_PEERS").as_deref() == Ok("true") {
-            panic!("KAGARI_REQUIRE_PEERS=true but chromium or chromedriver is not installed");
-        }
-        eprintln!(
-            "\n*** SKIP {test}: chromium/chromedriver not installed \
-             (apt-get install chromium chromium-driver) ***\n"
-        );
-    }
-    found
+    let have = kagari_testkit::available(
+        found.is_some(),
+        test,
+        "chromium/chromedriver not installed (apt-get install chromium chromium-driver)",
+    );
+    found.filter(|_| have)
 }
 
 #[test]

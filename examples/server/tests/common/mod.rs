@@ -1,6 +1,6 @@
 //! Starts the `kagari` binary on a free loopback port with a temp data dir and a config that
 //! scrapes itself every second, and talks to it with a blocking HTTP client.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -19,10 +19,7 @@ pub(crate) struct Server {
     agent: ureq::Agent,
 }
 
-pub(crate) fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
+pub(crate) use kagari_testkit::free_port;
 
 pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -272,14 +269,4 @@ impl Drop for Server {
 }
 
 /// Percent-encodes a query parameter value.
-pub(crate) fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub(crate) use kagari_testkit::encode_param as encode;

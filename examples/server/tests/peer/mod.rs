@@ -3,33 +3,25 @@
 //! servers started on copies of it.
 #![allow(dead_code)]
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{self, Server};
-
-const ROOT_FROM_CRATE: &str = "../..";
+use crate::common::Server;
 
 /// The workspace root.
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(ROOT_FROM_CRATE)
+    kagari_testkit::workspace_root()
 }
 
-/// The shared kit: `$KAGARI_SHARED` (relative to the workspace root), then `../shared` beside
-/// the checkout, then `/work/shared`.
+/// The shared kit if `peers/run` and `bench/gen-openmetrics` are in it.
 pub(crate) fn shared() -> Option<PathBuf> {
-    let root = root();
-    let mut candidates = Vec::new();
-    if let Ok(s) = std::env::var("KAGARI_SHARED") {
-        candidates.push(root.join(s));
-    }
-    candidates.push(root.join("../shared"));
-    candidates.push(PathBuf::from("/work/shared"));
-    candidates
-        .into_iter()
-        .find(|d| d.join("peers/run").exists() && d.join("bench/gen-openmetrics").exists())
+    let dir = kagari_testkit::shared_dir();
+    let complete =
+        kagari_testkit::peers_run().is_some() && kagari_testkit::gen_openmetrics_path().exists();
+    complete.then_some(dir)
 }
 
 /// The kit if it and the peers are installed; otherwise a loud SKIP (`None`), or a panic
@@ -38,15 +30,12 @@ pub(crate) fn kit_or_skip(test: &str) -> Option<PathBuf> {
     let found = shared().filter(|_| {
         Path::new("/usr/bin/prometheus").exists() && Path::new("/usr/bin/promtool").exists()
     });
-    if found.is_none() {
-        if std::env::var("KAGARI_REQUIRE_PEERS").as_deref() == Ok("true") {
-            panic!(
-                "KAGARI_REQUIRE_PEERS=true but the shared kit or prometheus/promtool is missing"
-            );
-        }
-        eprintln!("\n*** SKIP {test}: shared kit or Prometheus peer not installed ***\n");
-    }
-    found
+    let have = kagari_testkit::available(
+        found.is_some(),
+        test,
+        "the shared kit or the prometheus/promtool peer is not installed",
+    );
+    found.filter(|_| have)
 }
 
 /// Runs a command, panicking with its stderr on failure.
@@ -83,66 +72,42 @@ pub(crate) fn backfill(kit: &Path, dir: &Path, series: u32, hours: u32) -> PathB
 
 /// Copies a directory tree.
 pub(crate) fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
+    kagari_testkit::copy_dir(from, to)
+        .unwrap_or_else(|e| panic!("copying {} to {}: {e}", from.display(), to.display()));
 }
 
-/// A running Prometheus peer, stopped by PID on drop.
+/// A running Prometheus peer, stopped on drop.
 pub(crate) struct Prometheus {
-    run: PathBuf,
-    pid: String,
+    peer: kagari_testkit::Peer,
     /// Its port on 127.0.0.1.
     pub(crate) port: u16,
 }
 
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.run).args(["stop", &self.pid]).status();
-    }
-}
-
 impl Prometheus {
     /// Starts Prometheus on `data` (no scrape jobs, retention 100y, so backfilled data stays).
-    pub(crate) fn start(kit: &Path, data: &Path, extra: &[&str]) -> Prometheus {
-        let run = kit.join("peers/run");
-        for _ in 0..3 {
-            let port = common::free_port();
-            let out = Command::new(&run)
-                .args(["prometheus", "--port", &port.to_string()])
-                .arg("--data")
-                .arg(data)
-                .arg("--storage.tsdb.retention.time=100y")
-                .args(extra)
-                .output()
-                .unwrap();
-            if out.status.success() {
-                let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-                return Prometheus { run, pid, port };
-            }
-            eprintln!(
-                "peer start failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+    pub(crate) fn start(data: &Path, extra: &[&str]) -> Prometheus {
+        let mut args = vec![
+            OsString::from("--data"),
+            data.into(),
+            "--storage.tsdb.retention.time=100y".into(),
+        ];
+        args.extend(extra.iter().map(OsString::from));
+        let peer = kagari_testkit::Peer::start("prometheus", args)
+            .unwrap_or_else(|e| panic!("could not start the Prometheus peer: {e}"));
+        Prometheus {
+            port: peer.port(),
+            peer,
         }
-        panic!("could not start the Prometheus peer");
     }
 
     /// Its base URL.
     pub(crate) fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.peer.url()
     }
 
     /// The PID (for RSS readings).
-    pub(crate) fn pid(&self) -> &str {
-        &self.pid
+    pub(crate) fn pid(&self) -> String {
+        self.peer.pid().map(|p| p.to_string()).unwrap_or_default()
     }
 }
 

@@ -1,75 +1,46 @@
 //! Helpers of the rules/alerting tests: starting real peers through `shared/peers/run`, a
 //! loopback scrape target the test can switch off, JSON GETs and polling.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const ROOT_FROM_CRATE: &str = "../..";
-
-/// The `shared/` directory: `$KAGARI_SHARED` (relative to the workspace root), else
-/// `../shared` beside the checkout.
-pub(crate) fn shared_dir() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(ROOT_FROM_CRATE);
-    let mut candidates = Vec::new();
-    if let Ok(s) = std::env::var("KAGARI_SHARED") {
-        candidates.push(root.join(s));
-    }
-    candidates.push(root.join("../shared"));
-    candidates
-        .into_iter()
-        .find(|d| d.join("peers/run").exists())
-}
-
-/// `peers/run` if it and every binary in `binaries` exist; otherwise a loud SKIP (`None`),
-/// or a panic under `KAGARI_REQUIRE_PEERS=true`.
-pub(crate) fn require_peers(test: &str, binaries: &[&str]) -> Option<PathBuf> {
-    let run = shared_dir().map(|d| d.join("peers/run"));
+/// The peer rule for peers started through `peers/run`: `true` if it and every binary in
+/// `binaries` exist; otherwise a loud SKIP (`false`), or a panic under
+/// `KAGARI_REQUIRE_PEERS=true`.
+pub(crate) fn require_peers(test: &str, binaries: &[&str]) -> bool {
     let missing: Vec<&str> = binaries
         .iter()
         .copied()
         .filter(|b| !Path::new(b).exists())
         .collect();
-    match run {
-        Some(r) if missing.is_empty() => Some(r),
-        _ => {
-            let what = format!("peers/run or one of {missing:?} is missing");
-            if std::env::var("KAGARI_REQUIRE_PEERS").as_deref() == Ok("true") {
-                panic!("KAGARI_REQUIRE_PEERS=true but {what}");
-            }
-            eprintln!("SKIP {test}: {what} (set KAGARI_REQUIRE_PEERS=true to fail instead)");
-            None
-        }
-    }
+    kagari_testkit::available(
+        kagari_testkit::peers_run().is_some() && missing.is_empty(),
+        test,
+        &format!("peers/run or one of {missing:?} is missing"),
+    )
 }
 
-/// A peer started by `peers/run`, stopped by PID on drop.
+/// A peer started by `peers/run` (stopped on drop, before its data directory goes).
 pub(crate) struct Peer {
-    run: PathBuf,
-    pid: String,
+    peer: kagari_testkit::Peer,
     /// Its port on 127.0.0.1.
     pub(crate) port: u16,
     /// Its data directory.
     pub(crate) dir: tempfile::TempDir,
 }
 
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.run).args(["stop", &self.pid]).status();
-    }
-}
-
 impl Peer {
     /// `http://127.0.0.1:<port><path>`.
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("{}{path}", self.peer.url())
     }
 
     /// The peer's log.
@@ -81,45 +52,31 @@ impl Peer {
 /// Starts `kind` with `--data dir` (reused if given), an optional config written by
 /// `config(port)`, and `extra` flags; retries on another port if one was taken.
 pub(crate) fn start_peer(
-    run: &Path,
     kind: &str,
     dir: Option<tempfile::TempDir>,
     config: Option<&dyn Fn(u16) -> String>,
     extra: &[&str],
 ) -> Peer {
     let dir = dir.unwrap_or_else(|| tempfile::tempdir().unwrap());
-    for _ in 0..3 {
-        let port = free_port();
-        let mut cmd = Command::new(run);
-        cmd.args([kind, "--port", &port.to_string(), "--data"])
-            .arg(dir.path());
+    let peer = kagari_testkit::Peer::start_with(kind, |port| {
+        let mut args = vec![OsString::from("--data"), dir.path().into()];
         if let Some(c) = config {
             let p = dir.path().join(format!("{kind}.yml"));
             std::fs::write(&p, c(port)).unwrap();
-            cmd.arg("--config").arg(&p);
+            args.extend([OsString::from("--config"), p.into()]);
         }
-        let out = cmd.args(extra).output().unwrap();
-        if out.status.success() {
-            let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            return Peer {
-                run: run.to_path_buf(),
-                pid,
-                port,
-                dir,
-            };
-        }
-        eprintln!(
-            "{kind} start failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        args.extend(extra.iter().map(OsString::from));
+        Ok(args)
+    })
+    .unwrap_or_else(|e| panic!("could not start {kind}: {e}"));
+    Peer {
+        port: peer.port(),
+        peer,
+        dir,
     }
-    panic!("could not start {kind}");
 }
 
-pub(crate) fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
+pub(crate) use kagari_testkit::free_port;
 
 /// A loopback exporter serving `metric 1`; while switched off it answers 503, so its
 /// scrapes fail and `up` is 0.
@@ -208,17 +165,7 @@ pub(crate) fn poll<T>(
 }
 
 /// Percent-encodes a query parameter value.
-pub(crate) fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub(crate) use kagari_testkit::encode_param as encode;
 
 /// Parses an RFC 3339 timestamp (`…Z`, optional fraction) to milliseconds.
 pub(crate) fn rfc3339_ms(s: &str) -> i64 {
