@@ -14,6 +14,7 @@
 //! - external programs: [`promtool`], [`command_runs`], [`gen_openmetrics`],
 //!   [`gen_openmetrics_path`];
 //! - [`copy_dir`] and [`copy_dir_except`], to copy a fixture into a scratch directory;
+//! - [`CountingAlloc`], a counting global allocator for tests that measure heap use;
 //! - [`Error`], the one error type.
 //!
 //! ```no_run
@@ -37,12 +38,14 @@
 //! assert!(kagari_testkit::shared_path("peers/run").ends_with("peers/run"));
 //! ```
 
+mod alloc;
 mod error;
 mod fs;
 mod http;
 mod peer;
 mod shared;
 
+pub use alloc::CountingAlloc;
 pub use error::Error;
 pub use fs::{copy_dir, copy_dir_except};
 pub use http::{encode_param, http_get, http_post_form, wait_for_http};
