@@ -1,11 +1,11 @@
 //! Shared helpers for the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
 use std::path::PathBuf;
 
 /// `testdata/exposition` at the repository root.
 pub(crate) fn testdata() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/exposition")
+    kagari_testkit::workspace_root().join("testdata/exposition")
 }
 
 /// Sorted files (or case folders) in `testdata/exposition/<sub>`; never empty.
@@ -39,26 +39,19 @@ pub(crate) enum Oracle {
     Unavailable(String),
 }
 
+/// `validate` in `$EXPOSITION_CONFORMANCE_DIR`, else under the shared folder.
 fn validate_script() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("EXPOSITION_CONFORMANCE_DIR") {
         return Some(PathBuf::from(p).join("validate"));
     }
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        let cand = dir.join("../shared/conformance/exposition/validate");
-        if cand.is_file() {
-            return Some(cand);
-        }
-        if !dir.pop() {
-            return None;
-        }
-    }
+    Some(kagari_testkit::shared_path(
+        "conformance/exposition/validate",
+    ))
+    .filter(|p| p.is_file())
 }
 
 /// Whether `KAGARI_REQUIRE_PEERS=true` (then a missing checker is a failure).
-pub(crate) fn peers_required() -> bool {
-    std::env::var("KAGARI_REQUIRE_PEERS").is_ok_and(|v| v == "true")
-}
+pub(crate) use kagari_testkit::require_peers as peers_required;
 
 /// Runs `validate <format> -` on `input`.
 pub(crate) fn validate(format: &str, input: &[u8]) -> Oracle {
