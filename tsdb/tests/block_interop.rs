@@ -279,35 +279,6 @@ fn rewrite_and_compare(b: &Block, tmp: &Path) {
     assert_eq!(our_postings, their_postings, "postings lists differ");
 }
 
-/// Minimal HTTP/1.0 GET returning the body.
-fn http_get(port: u16, path_and_query: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    write!(
-        s,
-        "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
-    )
-    .ok()?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).ok()?;
-    let (head, body) = resp.split_once("\r\n\r\n")?;
-    let status = head.lines().next()?;
-    status
-        .split_whitespace()
-        .nth(1)
-        .is_some_and(|c| c == "200")
-        .then(|| body.to_string())
-}
-
-/// Kills the server we started when the test ends (also on panic).
-struct Server(std::process::Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// (3) a real Prometheus 2.42 server loads our block and answers queries over it.
 #[test]
 fn prometheus_server_queries_our_block() {
@@ -315,7 +286,8 @@ fn prometheus_server_queries_our_block() {
         "prometheus_server_queries_our_block",
         "prometheus",
         "--version",
-    ) {
+    ) || !kagari_testkit::peers_run_available("prometheus_server_queries_our_block")
+    {
         return;
     }
     let base = 1_700_000_000_000i64; // 2023-11-14T22:13:20Z
@@ -336,41 +308,29 @@ fn prometheus_server_queries_our_block() {
     w.write(&data).unwrap();
     let cfg = dir.path().join("empty.yml");
     std::fs::write(&cfg, "global: {}\n").unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!("--storage.tsdb.path={}", data.display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--storage.tsdb.retention.time=100y")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(dir.path().join("prometheus.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let _server = Server(child);
-    // Bounded wait for readiness (not a timing assertion: it only limits a hang).
-    let mut ready = false;
-    for _ in 0..300 {
-        if http_get(port, "/-/ready").is_some() {
-            ready = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let log = || std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
-    assert!(
-        ready,
-        "prometheus did not become ready on port {port}:\n{}",
-        log()
-    );
-    let at = (base + 3_600_000) / 1000;
-    let body = http_get(
-        port,
-        &format!("/api/v1/query?query=count_over_time(kagari_test%5B2h%5D)&time={at}"),
+    // `run` returns once the peer answers `/-/ready`; it logs to `data/prometheus.log`.
+    let peer = kagari_testkit::Peer::start(
+        "prometheus",
+        [
+            "--config".as_ref(),
+            cfg.as_os_str(),
+            "--data".as_ref(),
+            data.as_os_str(),
+            "--storage.tsdb.retention.time=100y".as_ref(),
+        ],
     )
+    .unwrap_or_else(|e| panic!("could not start prometheus: {e}"));
+    let log = || std::fs::read_to_string(data.join("prometheus.log")).unwrap_or_default();
+    let http_get = |path_and_query: &str| {
+        kagari_testkit::http_get(&format!("{}{path_and_query}", peer.url()))
+            .ok()
+            .filter(|(status, _)| *status == 200)
+            .map(|(_, body)| body)
+    };
+    let at = (base + 3_600_000) / 1000;
+    let body = http_get(&format!(
+        "/api/v1/query?query=count_over_time(kagari_test%5B2h%5D)&time={at}"
+    ))
     .expect("query failed");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     let mut got: BTreeMap<String, usize> = BTreeMap::new();

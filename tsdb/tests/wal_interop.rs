@@ -6,21 +6,18 @@
 //! - A WAL and a checkpoint we write are replayed by a live Prometheus, which then serves our
 //!   samples.
 //!
-//! The live tests need the peers' `run` script (see `run_script`) and `/usr/bin/prometheus`.
+//! The live tests need the peers' `run` script (`kagari_testkit::run_script`) and `/usr/bin/prometheus`.
 //! Without them they print a loud SKIP and return, unless `KAGARI_REQUIRE_PEERS=true`, where
 //! they fail.
 
 mod wal_common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use kagari_model::Labels;
 use kagari_tsdb::record::{self, RefSample, RefSeries};
 use kagari_tsdb::wlog::{Compression, WalOptions, WalReader, WalWriter};
-use wal_common::{
-    check_self_scrape, decode_wal, free_port, now_ms, peers_available, run_script, Peer,
-};
+use wal_common::{check_self_scrape, decode_wal, now_ms, peers_available, Peer};
 
 #[test]
 fn prometheus_wal_after_sigkill_decodes() {
@@ -29,39 +26,26 @@ fn prometheus_wal_after_sigkill_decodes() {
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
-    let port = free_port();
     let cfg = tmp.path().join("self.yml");
-    // The scrape target is Prometheus itself, on the port given to `run` below (`run` refuses
-    // a port taken in the meantime, and the test then fails loudly).
-    std::fs::write(
-        &cfg,
-        format!(
-            "global: {{ scrape_interval: 1s }}\nscrape_configs:\n  - job_name: self\n    static_configs: [ {{ targets: ['127.0.0.1:{port}'] }} ]\n"
-        ),
-    )
-    .expect("write config");
-    let out = Command::new(run_script())
-        .args(["prometheus", "--port", &port.to_string(), "--data"])
-        .arg(&data)
-        .arg("--config")
-        .arg(&cfg)
-        .output()
-        .expect("spawn run");
-    assert!(
-        out.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pid = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("pid");
-    let mut peer = Peer {
-        pid: Some(pid),
-        port,
-    };
+    // The scrape target is Prometheus itself, on the port picked for each start attempt.
+    let mut peer = kagari_testkit::Peer::start_with("prometheus", |port| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "global: {{ scrape_interval: 1s }}\nscrape_configs:\n  - job_name: self\n    static_configs: [ {{ targets: ['127.0.0.1:{port}'] }} ]\n"
+            ),
+        )
+        .expect("write config");
+        Ok(vec![
+            "--data".into(),
+            data.clone().into(),
+            "--config".into(),
+            cfg.clone().into(),
+        ])
+    })
+    .unwrap_or_else(|e| panic!("could not start prometheus: {e}"));
     std::thread::sleep(Duration::from_secs(15));
-    peer.kill9();
+    assert!(peer.kill9(), "kill -9 of the Prometheus peer failed");
 
     let d = decode_wal(&data.join("wal"));
     let ups = check_self_scrape(&d);
