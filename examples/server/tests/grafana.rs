@@ -36,16 +36,16 @@ fn sequence(base: &str) -> Value {
 
 #[test]
 fn grafana_request_sequence_has_prometheus_shapes() {
-    let Some(kit) = peer::kit_or_skip("grafana_request_sequence_has_prometheus_shapes") else {
+    if peer::kit_or_skip("grafana_request_sequence_has_prometheus_shapes").is_none() {
         return;
-    };
+    }
     kagari_testkit::skip_or_fail!(
         python_client_installed(),
         "grafana_request_sequence_has_prometheus_shapes",
         "prometheus-api-client is not installed (pip install prometheus-api-client)"
     );
     let work = tempfile::tempdir().unwrap();
-    let blocks = peer::backfill(&kit, work.path(), 100, 2);
+    let blocks = peer::backfill(work.path(), 100, 2);
     let prom_data = work.path().join("prometheus");
     peer::copy_dir(&blocks, &prom_data);
     let prom = peer::Prometheus::start(&prom_data, &[]);

@@ -3,7 +3,7 @@
 //! servers started on copies of it.
 #![allow(dead_code)]
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -49,19 +49,25 @@ pub(crate) fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Generates `gen-openmetrics --series N --hours H` and backfills it with promtool into
-/// `dir/blocks`; returns that directory.
-pub(crate) fn backfill(kit: &Path, dir: &Path, series: u32, hours: u32) -> PathBuf {
+/// Generates `gen-openmetrics --series N --hours H` (the kit's generator) and backfills it
+/// with promtool into `dir/blocks`; returns that directory.
+pub(crate) fn backfill(dir: &Path, series: u32, hours: u32) -> PathBuf {
     let om = dir.join("data.om");
-    run(Command::new(kit.join("bench/gen-openmetrics"))
-        .args([
-            "--series",
-            &series.to_string(),
-            "--hours",
-            &hours.to_string(),
-        ])
-        .arg("--out")
-        .arg(&om));
+    let (series, hours) = (series.to_string(), hours.to_string());
+    let args: [&OsStr; 6] = [
+        "--series".as_ref(),
+        series.as_ref(),
+        "--hours".as_ref(),
+        hours.as_ref(),
+        "--out".as_ref(),
+        om.as_os_str(),
+    ];
+    let out = kagari_testkit::gen_openmetrics(args).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "gen-openmetrics failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let blocks = dir.join("blocks");
     run(Command::new("promtool")
         .args(["tsdb", "create-blocks-from", "openmetrics"])
