@@ -80,6 +80,38 @@ fn max_samples_limit_is_a_clear_error() {
     );
 }
 
+/// Points a subquery or a range query holds in memory count too, as in Prometheus: with a limit
+/// of 100 neither 2,000 subquery steps nor a 2,001-step range result fit.
+#[test]
+fn max_samples_counts_subquery_and_range_points() {
+    let e = Engine::new(EngineOptions {
+        max_samples: 100,
+        ..EngineOptions::default()
+    });
+    let s = storage();
+    let sub = parse("count_over_time(vector(1)[2000s:1s])").unwrap();
+    let err = e.instant_query(&s, &sub, 2_000_000).unwrap_err();
+    assert!(
+        matches!(err, EngineError::TooManySamples { limit: 100 }),
+        "{err}"
+    );
+    let range = QueryTime::Range {
+        start: 0,
+        end: 2_000_000,
+        step: 1000,
+    };
+    let err = e
+        .query(&s, &parse("vector(1)").unwrap(), range, None)
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::TooManySamples { limit: 100 }),
+        "{err}"
+    );
+    // Small enough ones still pass.
+    let small = parse("count_over_time(vector(1)[50s:1s])").unwrap();
+    assert!(e.instant_query(&s, &small, 2_000_000).is_ok());
+}
+
 #[test]
 fn cancellation_stops_the_query() {
     let e = Engine::default();

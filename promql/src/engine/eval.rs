@@ -469,7 +469,22 @@ impl<'a> Evaluator<'a> {
                 None => break,
             }
         }
-        Ok((out.finish(), lo_t, ref_t))
+        let m = out.finish();
+        self.check_in_memory(&m)?;
+        Ok((m, lo_t, ref_t))
+    }
+
+    /// Fails when the samples loaded from storage and the points of `m` (a subquery's matrix
+    /// or a range query's result, both held in memory at once) exceed `max_samples`, as
+    /// Prometheus counts such points too.
+    fn check_in_memory(&self, m: &Matrix) -> Result<(), EngineError> {
+        let points: usize = m.iter().map(|s| s.floats.len()).sum();
+        if self.samples_loaded.saturating_add(points) > self.opts.max_samples {
+            return Err(EngineError::TooManySamples {
+                limit: self.opts.max_samples,
+            });
+        }
+        Ok(())
     }
 
     /// Evaluates a range-vector argument (range selector or subquery, maybe parenthesised).
@@ -609,6 +624,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         let mut m = finalize_matrix(out.finish())?;
+        self.check_in_memory(&m)?;
         m.sort_by(|a, b| a.metric.cmp(&b.metric));
         Ok(Value::Matrix(m))
     }
