@@ -53,7 +53,7 @@ pub use labels::{
 };
 #[cfg(feature = "regex")]
 pub use matcher::{MatchType, Matcher};
-pub use quote::{quote_go, quote_go_bytes, write_quoted_go};
+pub use quote::{push_json_string_go, quote_go, quote_go_bytes, write_quoted_go};
 #[cfg(feature = "regex")]
 pub use re2::{compile_regex, Regexp};
 #[cfg(feature = "regex")]

@@ -63,6 +63,38 @@ pub fn quote_go_bytes(bytes: &[u8]) -> String {
     out
 }
 
+/// Appends `s` as a JSON string literal the way Go's `encoding/json` (and Prometheus's API,
+/// through jsoniter's standard-library mode) writes it: `<`, `>`, `&`, U+2028 and U+2029 and
+/// control characters as `\uNNNN`, `\n \r \t \" \\` short.
+///
+/// ```
+/// let mut out = String::new();
+/// kagari_model::push_json_string_go(&mut out, "a<b\n\u{1}");
+/// assert_eq!(out, r#""a\u003cb\n\u0001""#);
+/// ```
+pub fn push_json_string_go(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => push_u_escape(out, c),
+            c if u32::from(c) < 0x20 => push_u_escape(out, c),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn push_u_escape(out: &mut String, c: char) {
+    out.push_str("\\u");
+    // Writing into a String cannot fail.
+    let _ = write_hex_digits(out, u32::from(c), 4);
+}
+
 fn push_hex_byte(out: &mut String, b: u8) {
     out.push_str("\\x");
     out.push(char::from(HEX[usize::from(b >> 4)]));

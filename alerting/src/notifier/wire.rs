@@ -1,8 +1,6 @@
 //! The Alertmanager API v2 request body: a JSON array of `{labels, annotations, startsAt,
 //! endsAt, generatorURL}`, times as RFC 3339 with milliseconds (go-openapi `DateTime`).
 
-use std::fmt::Write as _;
-
 use kagari_model::Timestamp;
 
 use crate::rules::NotifierAlert;
@@ -21,27 +19,7 @@ pub(crate) fn datetime(ms: Option<Timestamp>) -> String {
     }
 }
 
-/// Appends `s` as a JSON string, escaping `<`, `>` and `&` as Go's `encoding/json` does.
-fn push_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
+use kagari_model::push_json_string_go as push_str;
 
 fn push_map<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
     out.push('{');

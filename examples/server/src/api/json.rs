@@ -8,26 +8,7 @@ use kagari_model::Labels;
 use kagari_promql::engine::Value;
 
 /// Appends `s` as a JSON string literal.
-pub(crate) fn push_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
+pub(crate) use kagari_model::push_json_string_go as push_str;
 
 /// Go's `strconv.FormatFloat(f, 'e', -1, 64)` layout from Rust's shortest `{:e}`.
 fn push_exp(out: &mut String, f: f64) {

@@ -44,33 +44,8 @@ pub(crate) fn push_float(out: &mut String, v: f64) {
 
 /// Appends `s` quoted as Go's `strconv.Quote` does.
 pub(crate) fn push_go_quoted(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if c.is_control() => {
-                let u = c as u32;
-                if u <= 0xffff {
-                    let _ = write!(out, "\\u{u:04x}");
-                } else {
-                    let _ = write!(out, "\\U{u:08x}");
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    // Writing into a String cannot fail.
+    let _ = kagari_model::write_quoted_go(out, s);
 }
 
 /// Appends labels as Prometheus 2.42's `labels.Labels.String()`: `{a="b", c="d"}`.
