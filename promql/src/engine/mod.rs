@@ -37,6 +37,7 @@ mod index;
 mod info;
 mod prepare;
 mod range_fn;
+mod steps;
 mod value;
 
 use std::sync::atomic::AtomicBool;
