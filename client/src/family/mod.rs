@@ -10,22 +10,24 @@
 //! on one shard; neither path allocates for an existing series.
 
 mod cache;
+mod encode;
 mod key;
+mod typed;
+
+pub use self::typed::TypedFamily;
 
 use std::cell::RefCell;
 use std::hash::BuildHasher;
-use std::io;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
-use kagari_exposition::MetricType;
 use parking_lot::RwLock;
 
 use self::cache::{Caches, ThreadCache};
 use self::key::{hash_values, word, Key, Seed};
-use crate::collector::{Metric, MetricWriter, Series, SeriesLabels};
+use crate::collector::Series;
 use crate::render::{render_labels, Rendered};
 use crate::{Error, LabelSet};
 
@@ -448,102 +450,6 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 enum Found<'a, M> {
     Cached(&'a M),
     Owned(M),
-}
-
-impl<M: Series> Metric for Family<M> {
-    fn metric_type(&self) -> MetricType {
-        M::TYPE
-    }
-
-    fn label_names(&self) -> &[Box<str>] {
-        &self.inner.names
-    }
-
-    fn reserved_label(&self) -> Option<&'static str> {
-        M::RESERVED_LABEL
-    }
-
-    fn encode_samples(&self, w: &mut MetricWriter<'_>) -> io::Result<()> {
-        // Encoding many series is bound by cache misses (entry -> values -> bytes, and the
-        // metric's own allocation). A first pass over a batch only touches that memory: its
-        // loads are independent, so the CPU overlaps the misses; the second pass then encodes
-        // from cache. The batch lives on the stack: nothing is allocated.
-        for shard in self.inner.shards.iter() {
-            let table = shard.read();
-            let mut entries = table.iter();
-            let mut batch: [Option<&Entry<M>>; ENCODE_BATCH] = [None; ENCODE_BATCH];
-            loop {
-                let mut n = 0;
-                for (slot, e) in batch.iter_mut().zip(entries.by_ref()) {
-                    *slot = Some(e);
-                    n += 1;
-                }
-                if n == 0 {
-                    break;
-                }
-                let batch = batch.iter().take(n).flatten();
-                // Two touch passes: the second's loads depend on the first's (the rendered
-                // labels behind the entry), so splitting keeps each pass's loads independent.
-                let mut touched = 0u64;
-                for e in batch.clone() {
-                    touched ^=
-                        e.metric.touch() ^ e.rendered.as_ref().map_or(0, |r| r.full().len() as u64);
-                }
-                for e in batch.clone() {
-                    let first = |v: &str| u64::from(v.as_bytes().first().copied().unwrap_or(0));
-                    touched ^= e.rendered.as_ref().map_or(0, |r| first(r.full()));
-                }
-                std::hint::black_box(touched);
-                for e in batch {
-                    e.metric.encode_series(
-                        w,
-                        SeriesLabels::new(&self.inner.names, &e.values, e.rendered.as_ref()),
-                    )?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A family addressed by a typed label set `L`; see [`Family::typed`].
-#[derive(Debug)]
-pub struct TypedFamily<L: LabelSet, M: Series> {
-    family: Family<M>,
-    _labels: PhantomData<fn(&L)>,
-}
-
-impl<L: LabelSet, M: Series> Clone for TypedFamily<L, M> {
-    fn clone(&self) -> Self {
-        TypedFamily {
-            family: self.family.clone(),
-            _labels: PhantomData,
-        }
-    }
-}
-
-impl<L: LabelSet, M: Series> TypedFamily<L, M> {
-    /// The series for `labels`, created on first use.
-    pub fn get(&self, labels: &L) -> M {
-        let values = labels.label_values();
-        let values = values.as_ref();
-        // The length always matches: `L::NAMES` was compared with the family's names.
-        self.family
-            .with_label_values(values)
-            .unwrap_or_else(|_| (self.family.inner.make)())
-    }
-
-    /// Removes the series for `labels`; returns whether it existed.
-    pub fn remove(&self, labels: &L) -> bool {
-        self.family
-            .remove(labels.label_values().as_ref())
-            .unwrap_or(false)
-    }
-
-    /// The untyped family.
-    pub fn family(&self) -> &Family<M> {
-        &self.family
-    }
 }
 
 #[cfg(test)]
