@@ -153,6 +153,10 @@ fn ui_in_headless_chromium() {
     let s = Server::start("", &[]);
     let up = s.wait_for_vector("up");
     assert_eq!(up[0]["value"][1], "1", "{up:?}");
+    // The page reads the metric names once, when it loads (as Prometheus's UI does), and the
+    // completion check below needs this one: the self-scrape stores it only from the scrape
+    // after the first API request on.
+    s.wait_for_vector("prometheus_http_requests_total");
     let b = Browser::start(&chromium, &chromedriver);
 
     // Table tab: type `up`, press Enter, see the row of the self-scrape target.
