@@ -1,11 +1,13 @@
 //! Head compaction: persist the head's oldest block range, truncate memory, checkpoint the WAL.
 
+use std::collections::HashSet;
+use std::fs;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::{retention, Db, WAL_DIR};
-use crate::block::{Block, BlockMeta, BlockWriter};
-use crate::error::Result;
+use crate::block::{Block, BlockMeta, BlockWriter, Ulid};
+use crate::error::{Error, Result};
 use crate::head::series::range_end;
 use crate::wlog;
 
@@ -20,6 +22,9 @@ pub struct CompactionReport {
     pub checkpointed: bool,
     /// Blocks deleted by retention.
     pub blocks_deleted: usize,
+    /// Block directories found in the data directory that were not open yet (a backfill
+    /// into the live directory), opened before the blocks were compacted.
+    pub blocks_loaded: usize,
 }
 
 impl Db {
@@ -33,8 +38,10 @@ impl Db {
     /// Persists the head's oldest range as a level-1 block while the head is compactable
     /// (`[head.min_time, next block-range boundary)`), truncating the head after each; then
     /// checkpoints the WAL (dropping samples before the last block's end and series no longer
-    /// in the head), merges blocks into larger aligned ranges (2 h → 6 h → 18 h …, upstream's
-    /// leveled planner without vertical compaction) and applies retention. Idempotent and cheap when nothing is due.
+    /// in the head), opens block directories that appeared since open (as upstream's reload
+    /// does), merges overlapping blocks into one (vertical compaction) and then blocks into
+    /// larger aligned ranges (2 h → 6 h → 18 h …, upstream's leveled planner) and applies
+    /// retention. Idempotent and cheap when nothing is due.
     pub fn compact(&self) -> Result<CompactionReport> {
         let _m = self.maintenance.lock();
         let mut report = CompactionReport::default();
@@ -63,6 +70,7 @@ impl Db {
             self.truncate_wal(maxt)?;
             report.checkpointed = true;
         }
+        report.blocks_loaded = self.load_new_blocks()?;
         report.blocks_merged = self.compact_blocks().inspect_err(|_| {
             self.stats
                 .compaction_failures
@@ -70,6 +78,32 @@ impl Db {
         })?;
         report.blocks_deleted = retention::apply(self)?;
         Ok(report)
+    }
+
+    /// Opens every block directory (ULID name, finished: no temporary suffix) of the data
+    /// directory that is not in the block list and adds it; returns how many. A directory
+    /// that does not open as a block is an error, as in upstream's reload.
+    fn load_new_blocks(&self) -> Result<usize> {
+        let known: HashSet<Ulid> = self.blocks.read().iter().map(|b| b.meta().ulid).collect();
+        let dir = &self.dir;
+        let mut found = Vec::new();
+        for entry in fs::read_dir(dir).map_err(|e| Error::io("read dir", dir, e))? {
+            let entry = entry.map_err(|e| Error::io("read dir", dir, e))?;
+            let ulid = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<Ulid>().ok());
+            if ulid.is_some_and(|u| !known.contains(&u)) && entry.path().is_dir() {
+                found.push(Arc::new(Block::open(&entry.path())?));
+            }
+        }
+        let n = found.len();
+        if n > 0 {
+            let mut blocks = self.blocks.write();
+            blocks.extend(found);
+            blocks.sort_by_key(|b| (b.meta().min_time, b.meta().ulid));
+        }
+        Ok(n)
     }
 
     /// Writes the head's samples in `[mint, maxt)` as a block and adds it to the block list.

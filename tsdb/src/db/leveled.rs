@@ -1,5 +1,11 @@
-//! Block compaction: merging adjacent blocks into larger aligned ranges (upstream's leveled
-//! planner, without vertical compaction of overlapping blocks).
+//! Block compaction, as upstream's `LeveledCompactor`: overlapping blocks are merged first
+//! (vertical compaction: a backfill into a live directory, a block cut from out-of-order data),
+//! then adjacent blocks are merged into larger aligned ranges (2 h → 6 h → 18 h …).
+//!
+//! A merge reads the parents through a [`Querier`], which merges each series' chunks by
+//! timestamp and keeps one sample per timestamp (the one from the block with the lowest
+//! `(min_time, ulid)`; upstream keeps one too, without a defined winner), drops samples covered
+//! by tombstones, and re-encodes the chunks (at most 120 samples each).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -34,7 +40,28 @@ pub(super) fn block_ranges(min: i64, retention_time: i64) -> Vec<i64> {
     out
 }
 
-/// Upstream's `LeveledCompactor.Plan` (steps 1–2; no vertical or tombstone-driven rewrites):
+/// Upstream's `selectOverlappingDirs`: in `metas` (sorted by min time), the first run of
+/// blocks that each start before the largest end seen so far, together with the block just
+/// before the run. The newest block is not spared. `None` when no two blocks overlap.
+pub(super) fn overlapping(metas: &[(i64, i64)]) -> Option<Vec<usize>> {
+    let (&(_, first_max), rest) = metas.split_first()?;
+    let mut global_max = first_max;
+    let mut out = Vec::new();
+    for (i, &(mint, maxt)) in rest.iter().enumerate() {
+        if mint < global_max {
+            if out.is_empty() {
+                out.push(i);
+            }
+            out.push(i + 1);
+        } else if !out.is_empty() {
+            break;
+        }
+        global_max = global_max.max(maxt);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Upstream's `LeveledCompactor.Plan` after its overlap check (no tombstone-driven rewrites):
 /// the newest block is left alone; for each range above the smallest, blocks inside the same
 /// aligned window are grouped, and the first group of two or more blocks that fills the window
 /// or ends before the newest considered block starts is returned (indexes into `metas`, which
@@ -72,8 +99,9 @@ pub(super) fn plan(metas: &[(i64, i64)], ranges: &[i64]) -> Option<Vec<usize>> {
 }
 
 impl Db {
-    /// Runs the block compaction planner until it has nothing to do; returns the new blocks.
-    /// Called by [`Db::compact`](super::Db::compact) after the head was persisted.
+    /// Runs the block compaction planner until it has nothing to do: overlapping blocks first
+    /// ([`overlapping`]), then aligned ranges ([`plan`]); returns the new blocks. Called by
+    /// [`Db::compact`](super::Db::compact) after the head was persisted.
     pub(super) fn compact_blocks(&self) -> Result<Vec<BlockMeta>> {
         let ranges = block_ranges(self.opts.block_range, self.opts.retention_time);
         let mut out = Vec::new();
@@ -83,29 +111,45 @@ impl Db {
                 .iter()
                 .map(|b| (b.meta().min_time, b.meta().max_time))
                 .collect();
-            let Some(group) = plan(&metas, &ranges) else {
+            let Some(group) = overlapping(&metas).or_else(|| plan(&metas, &ranges)) else {
                 return Ok(out);
             };
             let parents: Vec<Arc<Block>> = group
                 .iter()
                 .filter_map(|&i| blocks.get(i).cloned())
                 .collect();
-            out.push(self.merge_blocks(&parents)?);
+            if parents.len() < 2 {
+                return Ok(out); // cannot happen: both planners return two or more indexes
+            }
+            if let Some(meta) = self.merge_blocks(&parents)? {
+                out.push(meta);
+            }
         }
     }
 
     /// Writes one block with every (non-deleted) sample of `parents`, then swaps it in and
     /// deletes the parents. A crash in between leaves overlapping blocks, which queries merge
     /// (equal timestamps are deduplicated) and the next open cleans up (parents listed in a
-    /// block's meta are deleted).
-    fn merge_blocks(&self, parents: &[Arc<Block>]) -> Result<BlockMeta> {
+    /// block's meta are deleted). When no sample is left (all deleted), no block is written
+    /// and the parents are deleted, as upstream does; the result is then `None`.
+    fn merge_blocks(&self, parents: &[Arc<Block>]) -> Result<Option<BlockMeta>> {
         let mint = parents.iter().map(|b| b.meta().min_time).min().unwrap_or(0);
         let maxt = parents.iter().map(|b| b.meta().max_time).max().unwrap_or(1);
         let q = Querier::new(None, parents.to_vec(), mint, maxt.saturating_sub(1));
         let mut w = BlockWriter::new();
         w.set_time_range(mint, maxt)?;
+        let mut samples = 0usize;
         for s in q.select(&[])? {
-            w.add_series(s.labels().clone(), &s.samples()?)?;
+            let data = s.samples()?;
+            if data.is_empty() {
+                continue;
+            }
+            samples += data.len();
+            w.add_series(s.labels().clone(), &data)?;
+        }
+        if samples == 0 {
+            self.swap_blocks(parents, None)?;
+            return Ok(None);
         }
         let mut meta = w.write(&self.dir)?;
         let dir = self.dir.join(meta.ulid.to_string());
@@ -132,17 +176,23 @@ impl Db {
             .collect();
         meta.write(&dir)?;
         let merged = Arc::new(Block::open(&dir)?);
+        self.swap_blocks(parents, Some(merged))?;
+        self.stats.block_compactions.fetch_add(1, Ordering::Relaxed);
+        Ok(Some(meta))
+    }
+
+    /// Replaces `parents` by `merged` in the block list, then deletes the parents' directories.
+    fn swap_blocks(&self, parents: &[Arc<Block>], merged: Option<Arc<Block>>) -> Result<()> {
         {
             let mut blocks = self.blocks.write();
             blocks.retain(|b| !parents.iter().any(|p| p.meta().ulid == b.meta().ulid));
-            blocks.push(merged);
+            blocks.extend(merged);
             blocks.sort_by_key(|b| (b.meta().min_time, b.meta().ulid));
         }
         for p in parents {
             super::retention::delete_block_dir(p.dir())?;
         }
-        self.stats.block_compactions.fetch_add(1, Ordering::Relaxed);
-        Ok(meta)
+        Ok(())
     }
 }
 
@@ -156,6 +206,33 @@ mod tests {
     fn ranges_follow_upstream_defaults() {
         assert_eq!(block_ranges(2 * H, 15 * 24 * H), vec![2 * H, 6 * H, 18 * H]);
         assert_eq!(block_ranges(2 * H, 0).len(), 6);
+    }
+
+    #[test]
+    fn overlapping_blocks_are_picked_first_as_upstream() {
+        let r = [2 * H, 6 * H, 18 * H];
+        // No overlap (touching ends do not overlap: max time is exclusive).
+        assert_eq!(overlapping(&[(0, 2 * H), (2 * H, 4 * H)]), None);
+        assert_eq!(overlapping(&[(0, 2 * H)]), None);
+        assert_eq!(overlapping(&[]), None);
+        // Two blocks, the second (newest) overlapping: both, although plan spares the newest.
+        let m = [(0, 2 * H), (H, 3 * H)];
+        assert_eq!(overlapping(&m), Some(vec![0, 1]));
+        assert_eq!(plan(&m, &r), None);
+        // The run continues while blocks start before the largest end so far, even when they
+        // do not overlap their direct predecessor; it stops at the first gap.
+        let m = [
+            (0, 2 * H),
+            (2 * H, 10 * H),
+            (3 * H, 4 * H),
+            (9 * H, 12 * H),
+            (12 * H, 14 * H),
+            (13 * H, 15 * H),
+        ];
+        assert_eq!(overlapping(&m), Some(vec![1, 2, 3]));
+        // A block contained in another, with the same start.
+        let m = [(0, 6 * H), (0, 2 * H), (6 * H, 8 * H)];
+        assert_eq!(overlapping(&m), Some(vec![0, 1]));
     }
 
     #[test]
