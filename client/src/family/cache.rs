@@ -15,7 +15,7 @@ use std::cell::{Cell, RefCell};
 
 use thread_local::ThreadLocal;
 
-use super::key::Key;
+use super::key::{Key, Packed};
 
 /// Slots per thread and family (a power of two).
 const SLOTS: usize = 16;
@@ -43,15 +43,15 @@ pub(super) struct ThreadCache<M> {
     misses: u32,
     /// Misses since the last hit.
     streak: Cell<u32>,
-    /// Lookups left that skip the cache.
-    cold: Cell<u32>,
+    /// Misses left that leave the cache cold (cache nothing).
+    cold: u32,
     slots: [Option<Slot<M>>; SLOTS],
 }
 
 /// The per-thread caches of one family.
 pub(super) type Caches<M> = ThreadLocal<RefCell<ThreadCache<M>>>;
 
-/// The slot for a key's quick hash (see [`Key::new`]).
+/// The slot for a key's quick hash (see [`Key::pack`]).
 #[inline]
 fn slot_index(quick: u64) -> usize {
     (quick >> 60) as usize & (SLOTS - 1)
@@ -63,30 +63,19 @@ impl<M> ThreadCache<M> {
             generation,
             misses: 0,
             streak: Cell::new(0),
-            cold: Cell::new(0),
+            cold: 0,
             slots: std::array::from_fn(|_| None),
         }
     }
 
-    /// Whether this lookup should skip the cache (it is cold); counts the lookup.
-    #[inline]
-    pub(super) fn skip(&self) -> bool {
-        let left = self.cold.get();
-        if left == 0 {
-            return false;
-        }
-        self.cold.set(left - 1);
-        true
-    }
-
     /// The cached series for `key`, if cached during `generation`.
     #[inline]
-    pub(super) fn get(&self, key: &Key, quick: u64, generation: u64) -> Option<&M> {
+    pub(super) fn get(&self, key: &Packed, generation: u64) -> Option<&M> {
         if self.generation != generation {
             return None;
         }
-        match self.slots.get(slot_index(quick)) {
-            Some(Some(slot)) if slot.key == *key => {
+        match self.slots.get(slot_index(key.quick)) {
+            Some(Some(slot)) if key.is(&slot.key) => {
                 self.streak.set(0);
                 Some(&slot.metric)
             }
@@ -96,10 +85,14 @@ impl<M> ThreadCache<M> {
 
     /// Caches a clone of `metric` (found in the family during `generation`) unless its slot
     /// is taken and it is not this miss's turn to replace; returns whether it did.
-    pub(super) fn offer(&mut self, key: Key, quick: u64, generation: u64, metric: &M) -> bool
+    pub(super) fn offer(&mut self, key: &Packed, generation: u64, metric: &M) -> bool
     where
         M: Clone,
     {
+        if self.cold > 0 {
+            self.cold -= 1;
+            return false;
+        }
         if generation != self.generation {
             if self.generation != COLD && generation < self.generation {
                 return false;
@@ -111,19 +104,19 @@ impl<M> ThreadCache<M> {
         let streak = self.streak.get() + 1;
         self.streak.set(streak % MISS_STREAK);
         if streak >= MISS_STREAK {
-            self.cold.set(BYPASS);
+            self.cold = BYPASS;
             self.generation = COLD;
             self.slots.iter_mut().for_each(|s| *s = None);
             return false;
         }
-        let Some(slot) = self.slots.get_mut(slot_index(quick)) else {
+        let Some(slot) = self.slots.get_mut(slot_index(key.quick)) else {
             return false;
         };
         if slot.is_some() && self.misses % REPLACE_EVERY != 0 {
             return false;
         }
         *slot = Some(Slot {
-            key,
+            key: key.key,
             metric: metric.clone(),
         });
         true
@@ -134,54 +127,59 @@ impl<M> ThreadCache<M> {
 mod tests {
     use super::*;
 
+    /// The packed key of one value, in the slot of `quick`.
+    fn key(value: &str, quick: u64) -> Packed {
+        let mut p = Key::pack(&[value]).unwrap();
+        p.quick = quick;
+        p
+    }
+
     #[test]
     fn hits_need_equal_keys_and_the_current_generation() {
         let mut c = ThreadCache::<u32>::new(0);
         // Two keys in the same slot (same quick hash).
-        let (k1, k2) = (Key::new(&["a"]).unwrap().0, Key::new(&["b"]).unwrap().0);
         let q = 5 << 60;
-        assert!(c.offer(k1, q, 0, &10));
-        assert_eq!(c.get(&k1, q, 0), Some(&10));
+        let (k1, k2) = (key("a", q), key("b", q));
+        assert!(c.offer(&k1, 0, &10));
+        assert_eq!(c.get(&k1, 0), Some(&10));
         // Same slot, other key: a miss, never the other series.
-        assert_eq!(c.get(&k2, q, 0), None);
-        assert_eq!(c.get(&k1, q, 1), None);
+        assert_eq!(c.get(&k2, 0), None);
+        assert_eq!(c.get(&k1, 1), None);
         // An occupied slot is replaced once every REPLACE_EVERY misses.
-        let replaced = (0..REPLACE_EVERY)
-            .filter(|_| c.offer(k2, q, 0, &20))
-            .count();
+        let replaced = (0..REPLACE_EVERY).filter(|_| c.offer(&k2, 0, &20)).count();
         assert_eq!(replaced, 1);
-        assert_eq!(c.get(&k2, q, 0), Some(&20));
-        assert_eq!(c.get(&k1, q, 0), None);
+        assert_eq!(c.get(&k2, 0), Some(&20));
+        assert_eq!(c.get(&k1, 0), None);
         // A newer generation empties the cache; an older one is not cached.
-        assert!(c.offer(k1, 6 << 60, 3, &30));
-        assert_eq!(c.get(&k2, q, 3), None);
-        assert!(!c.offer(k2, q, 2, &40));
+        assert!(c.offer(&key("a", 6 << 60), 3, &30));
+        assert_eq!(c.get(&k2, 3), None);
+        assert!(!c.offer(&k2, 2, &40));
     }
 
     #[test]
     fn a_miss_streak_leaves_the_cache_cold_for_a_while() {
         let mut c = ThreadCache::<u32>::new(0);
-        let keys: Vec<Key> = (0..MISS_STREAK)
-            .map(|i| Key::new(&[i.to_string()]).unwrap().0)
-            .collect();
-        for (i, k) in keys.iter().enumerate().take(MISS_STREAK as usize - 1) {
-            c.offer(*k, (i as u64 % 16) << 60, 0, &1);
+        let keys: Vec<String> = (0..MISS_STREAK).map(|i| i.to_string()).collect();
+        let slot = |i: u32| u64::from(i % 16) << 60;
+        for i in 0..MISS_STREAK - 1 {
+            c.offer(&key(&keys[i as usize], slot(i)), 0, &1);
         }
-        assert_eq!(c.get(&keys[0], 0, 0), Some(&1));
+        assert_eq!(c.get(&key(&keys[0], 0), 0), Some(&1));
         // The hit reset the streak, so MISS_STREAK - 1 more misses (in other slots) keep the
         // cache warm.
         for i in 0..MISS_STREAK - 1 {
-            c.offer(keys[1], u64::from(i % 15 + 1) << 60, 0, &1);
+            c.offer(&key(&keys[1], slot(i % 15 + 1)), 0, &1);
         }
-        assert_eq!(c.get(&keys[0], 0, 0), Some(&1));
+        assert_eq!(c.get(&key(&keys[0], 0), 0), Some(&1));
         // A full streak: cold (every probe misses, nothing cached) for BYPASS misses.
         for i in 0..MISS_STREAK {
-            c.offer(keys[2], u64::from(i % 16) << 60, 0, &1);
+            c.offer(&key(&keys[2], slot(i)), 0, &1);
         }
-        assert_eq!(c.get(&keys[0], 0, 0), None);
-        let skipped = (0..BYPASS * 2).take_while(|_| c.skip()).count();
-        assert_eq!(skipped, BYPASS as usize);
-        assert!(c.offer(keys[3], 0, 0, &9));
-        assert_eq!(c.get(&keys[3], 0, 0), Some(&9));
+        assert_eq!(c.get(&key(&keys[0], 0), 0), None);
+        let refused = (0..BYPASS * 2)
+            .take_while(|_| !c.offer(&key(&keys[3], 0), 0, &9))
+            .count();
+        assert_eq!(refused, BYPASS as usize);
+        assert_eq!(c.get(&key(&keys[3], 0), 0), Some(&9));
     }
 }

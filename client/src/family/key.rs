@@ -17,6 +17,18 @@ pub(super) struct Key {
     words: [u64; KEY_WORDS],
 }
 
+/// A [`Key`] with what a thread-cache probe needs besides it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Packed {
+    pub(super) key: Key,
+    /// A cheap, unkeyed mix of the words for picking a thread-cache slot (only its top bits
+    /// are good): collisions there only cost cache misses, as slots compare whole keys.
+    pub(super) quick: u64,
+    /// How many leading words of `key` are in use (the rest are zero). A key with the same
+    /// lengths word uses as many, so comparing those is comparing the keys.
+    pub(super) used: usize,
+}
+
 impl PartialEq for Key {
     /// Branch-free over all words (no `memcmp` call).
     #[inline]
@@ -31,43 +43,105 @@ impl PartialEq for Key {
 
 impl Eq for Key {}
 
-impl Key {
-    /// Packs `values`, or `None` if they do not fit (more than 8 values, a value longer than
-    /// 255 bytes, or more than 7 words of value bytes in all). Also returns a cheap, unkeyed
-    /// mix of the words for picking a thread-cache slot (only its top bits are good):
-    /// collisions there only cost cache misses, as slots compare whole keys.
+impl Packed {
+    /// Whether `other` is this key: compares the lengths word and then only the words in use
+    /// (unrolled when `used` is known at compile time, as for [`Key::pack`]'s short keys).
     #[inline(always)]
-    pub(super) fn new<S: AsRef<str>>(values: &[S]) -> Option<(Key, u64)> {
-        if values.len() > KEY_VALUES {
-            return None;
+    pub(super) fn is(&self, other: &Key) -> bool {
+        self.key
+            .words
+            .iter()
+            .zip(&other.words)
+            .take(self.used)
+            .fold(0, |diff, (a, b)| diff | (a ^ b))
+            == 0
+    }
+}
+
+impl Key {
+    /// The key of values that do not fit one: its lengths word (8 values of 255 bytes) is
+    /// that of no real key, so it equals no real key.
+    pub(super) const NONE: Key = Key {
+        words: [u64::MAX; KEY_WORDS],
+    };
+
+    /// Packs `values`, or `None` if they do not fit (more than 8 values, a value longer than
+    /// 255 bytes, or more than 7 words of value bytes in all).
+    #[inline(always)]
+    pub(super) fn pack<S: AsRef<str>>(values: &[S]) -> Option<Packed> {
+        // Up to 4 values of up to 8 bytes each (the common case: methods, codes, statuses)
+        // take a builder unrolled for their count, with every word at a fixed place.
+        let short = match values {
+            [a] => Key::short([a]),
+            [a, b] => Key::short([a, b]),
+            [a, b, c] => Key::short([a, b, c]),
+            [a, b, c, d] => Key::short([a, b, c, d]),
+            _ => None,
+        };
+        match short {
+            Some(k) => Some(k),
+            None => Key::packed(values),
         }
+    }
+
+    /// [`Key::pack`] of `N` values that are each at most 8 bytes long, else `None`.
+    #[inline(always)]
+    pub(super) fn short<S: AsRef<str>, const N: usize>(values: [&S; N]) -> Option<Packed> {
         let mut words = [0u64; KEY_WORDS];
         let mut lens = 0u64;
         let mut quick = 0u64;
-        let mut at = 1;
-        for (i, v) in values.iter().enumerate() {
+        for (i, (v, w)) in values.iter().zip(words.iter_mut().skip(1)).enumerate() {
             let b = v.as_ref().as_bytes();
-            let len = u8::try_from(b.len()).ok()?;
-            lens |= u64::from(len) << (8 * (i % KEY_VALUES));
-            if b.len() <= 8 {
-                let w = word(b);
-                *words.get_mut(at)? = w;
-                quick = quick.rotate_left(23) ^ w;
-                at += 1;
-            } else {
-                for c in b.chunks(8) {
-                    let w = word(c);
-                    *words.get_mut(at)? = w;
-                    quick = quick.rotate_left(23) ^ w;
-                    at += 1;
-                }
+            if b.len() > 8 {
+                return None;
             }
+            lens |= (b.len() as u64) << (8 * i);
+            *w = word(b);
+            quick = quick.rotate_left(23) ^ *w;
         }
         if let Some(first) = words.first_mut() {
             *first = lens;
         }
-        let quick = (quick ^ lens).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        Some((Key { words }, quick))
+        Some(Packed {
+            key: Key { words },
+            quick: finish_quick(quick, lens),
+            used: N + 1,
+        })
+    }
+
+    /// [`Key::pack`] of any values.
+    #[inline]
+    pub(super) fn packed<S: AsRef<str>>(values: &[S]) -> Option<Packed> {
+        if values.len() > KEY_VALUES {
+            return None;
+        }
+        let mut words = [0u64; KEY_WORDS];
+        let (first, mut rest) = words.split_first_mut()?;
+        let mut lens = 0u64;
+        let mut quick = 0u64;
+        for (i, v) in values.iter().enumerate() {
+            let b = v.as_ref().as_bytes();
+            let len = u8::try_from(b.len()).ok()?;
+            lens |= u64::from(len) << (8 * (i % KEY_VALUES));
+            // One word for up to 8 bytes (also for none), else one per 8 bytes.
+            let mut chunks = b.chunks(8);
+            loop {
+                let (w, tail) = std::mem::take(&mut rest).split_first_mut()?;
+                *w = word(chunks.next().unwrap_or_default());
+                quick = quick.rotate_left(23) ^ *w;
+                rest = tail;
+                if chunks.len() == 0 {
+                    break;
+                }
+            }
+        }
+        *first = lens;
+        let used = KEY_WORDS - rest.len();
+        Some(Packed {
+            key: Key { words },
+            quick: finish_quick(quick, lens),
+            used,
+        })
     }
 
     /// The hash of these values under `seed`; equal to [`hash_values`] of the same values.
@@ -75,6 +149,12 @@ impl Key {
     pub(super) fn hash(&self, seed: &Seed) -> u64 {
         hash_block(&self.words, seed, seed.0[KEY_WORDS])
     }
+}
+
+/// The slot-picking mix of [`Key::pack`] from the words' running mix and the lengths word.
+#[inline(always)]
+fn finish_quick(quick: u64, lens: u64) -> u64 {
+    (quick ^ lens).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// Per-family random secrets of the hash (one per word of a block, plus the chaining start).
@@ -141,7 +221,7 @@ pub(super) fn hash_values<S: AsRef<str>>(seed: &Seed, values: &[S]) -> u64 {
     }
     push(lens, &mut block, &mut n, &mut h);
     for v in values {
-        // As in `Key::new`: one word for up to 8 bytes (also for none), else one per 8 bytes.
+        // As in `Key::packed`: one word for up to 8 bytes (also for none), else one per 8 bytes.
         let b = v.as_ref().as_bytes();
         if b.len() <= 8 {
             push(word(b), &mut block, &mut n, &mut h);
@@ -204,7 +284,7 @@ mod tests {
     ];
 
     fn key(values: &[&str]) -> Option<Key> {
-        Key::new(values).map(|(k, _)| k)
+        Key::pack(values).map(|p| p.key)
     }
 
     #[test]
@@ -232,6 +312,32 @@ mod tests {
     }
 
     #[test]
+    fn short_and_packed_keys_agree() {
+        let same = |a: Option<Packed>, b: Option<Packed>| match (a, b) {
+            (Some(a), Some(b)) => a.key == b.key && a.quick == b.quick && a.used == b.used,
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        for a in SAMPLES {
+            assert!(
+                same(Key::short([&a]), Key::packed(&[a])) || a.len() > 8,
+                "{a:?}"
+            );
+            for b in SAMPLES {
+                let (s, p) = (Key::short([&a, &b]), Key::packed(&[a, b]));
+                assert_eq!(s.is_some(), a.len() <= 8 && b.len() <= 8, "{a:?} {b:?}");
+                if s.is_some() {
+                    assert!(same(s, p), "{a:?} {b:?}");
+                }
+                assert!(same(Key::pack(&[a, b]), p), "{a:?} {b:?}");
+                let four = [a, b, "", a];
+                if let Some(s) = Key::short([&a, &b, &"", &a]) {
+                    assert!(same(Some(s), Key::packed(&four)), "{four:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn key_hash_equals_streamed_hash_and_long_values_do_not_fit() {
         let seed = Seed::new(42);
         let sets: [&[&str]; 7] = [
@@ -244,9 +350,9 @@ mod tests {
             &["12345678"; 7],
         ];
         for values in sets {
-            let (k, quick) = Key::new(values).unwrap();
-            assert_eq!(k.hash(&seed), hash_values(&seed, values), "{values:?}");
-            assert_eq!(Key::new(values).unwrap().1, quick);
+            let p = Key::pack(values).unwrap();
+            assert_eq!(p.key.hash(&seed), hash_values(&seed, values), "{values:?}");
+            assert_eq!(Key::pack(values).unwrap().quick, p.quick);
         }
         let long = "x".repeat(57);
         assert!(key(&[long.as_str()]).is_none());

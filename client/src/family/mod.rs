@@ -16,7 +16,7 @@ mod typed;
 
 pub use self::typed::TypedFamily;
 
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell};
 use std::hash::BuildHasher;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,7 +26,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use parking_lot::RwLock;
 
 use self::cache::{Caches, ThreadCache};
-use self::key::{hash_values, word, Key, Seed};
+use self::key::{hash_values, word, Key, Packed, Seed};
 use crate::collector::Series;
 use crate::render::{render_labels, Rendered};
 use crate::{Error, LabelSet};
@@ -39,6 +39,8 @@ const ENCODE_BATCH: usize = 64;
 struct Entry<M> {
     /// [`hash_values`] of `values`, kept for rehashing.
     hash: u64,
+    /// `values` packed, or [`Key::NONE`] if they do not fit.
+    key: Key,
     values: Box<[Box<str>]>,
     /// The labels rendered once for encoding.
     rendered: Option<Rendered>,
@@ -273,70 +275,96 @@ impl<M: Series> Family<M> {
         f: impl FnOnce(Found<'_, M>) -> R,
     ) -> Result<R, Error> {
         self.check_len(values.len())?;
-        let cell = self.inner.caches.get();
-        let cache = cell.and_then(|c| c.try_borrow().ok());
-        if cache.as_ref().is_some_and(|c| c.skip()) {
-            drop(cache);
-            return Ok(f(Found::Owned(self.uncached(values))));
-        }
-        let Some((key, quick)) = Key::new(values) else {
-            drop(cache);
-            return Ok(f(Found::Owned(self.uncached(values))));
-        };
-        if let Some(cache) = cache {
-            let generation = self.inner.generation.load(Ordering::Relaxed);
-            if let Some(metric) = cache.get(&key, quick, generation) {
-                return Ok(f(Found::Cached(metric)));
-            }
-            // `cache` (a shared borrow) ends here: the miss may fill it.
-        }
-        Ok(f(Found::Owned(self.miss(key, quick, values))))
+        // Up to 4 values get a probe unrolled for their count (with a literal array of values
+        // the count is known at compile time and only that arm remains).
+        Ok(match values {
+            [a] => self.probe(Key::short([a]), values, f),
+            [a, b] => self.probe(Key::short([a, b]), values, f),
+            [a, b, c] => self.probe(Key::short([a, b, c]), values, f),
+            [a, b, c, d] => self.probe(Key::short([a, b, c, d]), values, f),
+            _ => self.probe_long(values, f),
+        })
     }
 
-    /// A handle from the map, bypassing the thread cache.
+    /// Looks `key` (the packed `values`) up in this thread's cache, else in the map; a `None`
+    /// key (values too long for [`Key::short`]) goes to [`Self::probe_long`].
+    #[inline(always)]
+    fn probe<S: AsRef<str>, R>(
+        &self,
+        key: Option<Packed>,
+        values: &[S],
+        f: impl FnOnce(Found<'_, M>) -> R,
+    ) -> R {
+        let Some(key) = key else {
+            return self.probe_long(values, f);
+        };
+        let cell = self.inner.caches.get();
+        if let Some(cache) = cell.and_then(|c| c.try_borrow().ok()) {
+            let generation = self.inner.generation.load(Ordering::Relaxed);
+            if let Ok(metric) = Ref::filter_map(cache, |c| c.get(&key, generation)) {
+                return f(Found::Cached(&metric));
+            }
+            // The shared borrow ends here: the miss may fill the cache.
+        }
+        f(Found::Owned(self.miss(cell, values)))
+    }
+
+    /// [`Self::probe`] for values that need [`Key::packed`] (or do not fit a key at all).
+    #[inline(never)]
+    fn probe_long<S: AsRef<str>, R>(&self, values: &[S], f: impl FnOnce(Found<'_, M>) -> R) -> R {
+        match Key::packed(values) {
+            Some(key) => self.probe(Some(key), values, f),
+            None => f(Found::Owned(self.uncached(values))),
+        }
+    }
+
+    /// A handle from the map for values that do not fit a [`Key`] (never cached).
     #[inline(never)]
     fn uncached<S: AsRef<str>>(&self, values: &[S]) -> M {
-        let hash = match Key::new(values) {
-            Some((key, _)) => self.key_hash(&key),
-            None => self.hash(values),
-        };
-        self.get_or_create(hash, values).0
+        self.get_or_create(self.hash(values), &Key::NONE, values).0
     }
 
     /// The thread cache missed: a handle from the map, which the cache may keep a clone of.
+    /// (The key is packed again here rather than passed, so that the hit path keeps it in
+    /// registers.)
     #[inline(never)]
-    fn miss<S: AsRef<str>>(&self, key: Key, quick: u64, values: &[S]) -> M {
-        let hash = self.key_hash(&key);
-        let (metric, generation) = self.get_or_create(hash, values);
-        let cell = self
-            .inner
-            .caches
-            .get_or(|| RefCell::new(ThreadCache::new(generation)));
+    fn miss<S: AsRef<str>>(&self, cell: Option<&RefCell<ThreadCache<M>>>, values: &[S]) -> M {
+        let Some(key) = Key::pack(values) else {
+            return self.uncached(values);
+        };
+        let (metric, generation) = self.get_or_create(self.key_hash(&key.key), &key.key, values);
+        let cell = cell.unwrap_or_else(|| {
+            self.inner
+                .caches
+                .get_or(|| RefCell::new(ThreadCache::new(generation)))
+        });
         // Busy only while `f` of an outer call on this thread runs: then skip the cache.
         if let Ok(mut cache) = cell.try_borrow_mut() {
-            cache.offer(key, quick, generation, &metric);
+            cache.offer(&key, generation, &metric);
         }
         metric
     }
 
-    /// A handle to the series for `values` (created if missing) and the family generation it
-    /// was found in (read under the shard lock).
-    fn get_or_create<S: AsRef<str>>(&self, hash: u64, values: &[S]) -> (M, u64) {
+    /// A handle to the series for `values` (packed into `key`, or [`Key::NONE`] if they do not
+    /// fit), created if missing, and the family generation it was found in (read under the
+    /// shard lock).
+    fn get_or_create<S: AsRef<str>>(&self, hash: u64, key: &Key, values: &[S]) -> (M, u64) {
         let lock = self.shard(hash);
         let generation = || self.inner.generation.load(Ordering::Relaxed);
         {
             let table = lock.read();
-            if let Some(e) = table.find(hash, |e| eq(&e.values, values)) {
+            if let Some(e) = table.find(hash, |e| e.is(key, values)) {
                 return (e.metric.clone(), generation());
             }
         }
         let mut table = lock.write();
-        if let Some(e) = table.find(hash, |e| eq(&e.values, values)) {
+        if let Some(e) = table.find(hash, |e| e.is(key, values)) {
             return (e.metric.clone(), generation());
         }
         let metric = (self.inner.make)();
         let entry = Entry {
             hash,
+            key: *key,
             values: values
                 .iter()
                 .map(|v| Box::<str>::from(v.as_ref()))
@@ -346,6 +374,14 @@ impl<M: Series> Family<M> {
         };
         table.insert_unique(hash, entry, |e| e.hash);
         (metric, generation())
+    }
+
+    /// The hash and key of `values` (the key is [`Key::NONE`] if they do not fit one).
+    fn hash_and_key<S: AsRef<str>>(&self, values: &[S]) -> (u64, Key) {
+        match Key::pack(values) {
+            Some(p) => (self.key_hash(&p.key), p.key),
+            None => (self.hash(values), Key::NONE),
+        }
     }
 
     /// The series for a typed label set (names are checked against the family's).
@@ -380,11 +416,11 @@ impl<M: Series> Family<M> {
         if values.len() != self.inner.names.len() {
             return false;
         }
-        let hash = self.hash(values);
+        let (hash, key) = self.hash_and_key(values);
         let found = self
             .shard(hash)
             .read()
-            .find(hash, |e| eq(&e.values, values))
+            .find(hash, |e| e.is(&key, values))
             .is_some();
         found
     }
@@ -392,9 +428,9 @@ impl<M: Series> Family<M> {
     /// Removes the series with these label values; returns whether it existed.
     pub fn remove<S: AsRef<str>>(&self, values: &[S]) -> Result<bool, Error> {
         self.check_len(values.len())?;
-        let hash = self.hash(values);
+        let (hash, key) = self.hash_and_key(values);
         let mut table = self.shard(hash).write();
-        match table.find_entry(hash, |e| eq(&e.values, values)) {
+        match table.find_entry(hash, |e| e.is(&key, values)) {
             Ok(occupied) => {
                 occupied.remove();
                 self.inner.generation.fetch_add(1, Ordering::Relaxed);
@@ -420,6 +456,14 @@ impl<M: Series> Family<M> {
     /// Whether the family has no series.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl<M> Entry<M> {
+    /// Whether this is the entry of `values`, packed into `key` (or [`Key::NONE`]).
+    #[inline]
+    fn is<S: AsRef<str>>(&self, key: &Key, values: &[S]) -> bool {
+        self.key == *key && (*key != Key::NONE || eq(&self.values, values))
     }
 }
 
