@@ -55,6 +55,19 @@ pub enum ValueType {
     String,
 }
 
+impl ValueType {
+    /// The name the HTTP API uses for the type (`resultType`): `scalar`, `vector`, `matrix`,
+    /// `string`. `Display` gives the documented name (`instant vector`, `range vector`).
+    pub fn api_name(self) -> &'static str {
+        match self {
+            ValueType::Scalar => "scalar",
+            ValueType::Vector => "vector",
+            ValueType::Matrix => "matrix",
+            ValueType::String => "string",
+        }
+    }
+}
+
 impl fmt::Display for ValueType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -4,25 +4,81 @@ use std::fmt;
 use std::ops::Range;
 
 use super::ast::ValueType;
+use super::literals::quote;
 
 /// Why a query failed to parse. The `Display` text follows Prometheus's messages.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseErrorKind {
     /// A character that cannot start any token.
-    #[error("unexpected character: {0:?}")]
+    #[error("unexpected character: {}", go_rune(Some(*.0)))]
     UnexpectedCharacter(char),
+    /// A `!` (or `=`) followed by something that does not make an operator.
+    #[error("unexpected character after '{after}'{}: {}", if *.in_braces { " inside braces" } else { "" }, go_rune(*.found))]
+    UnexpectedAfter {
+        /// The first character.
+        after: char,
+        /// What followed it (`None` at the end of the input).
+        found: Option<char>,
+        /// Whether this happened between `{` and `}`.
+        in_braces: bool,
+    },
+    /// A character that has no place between `{` and `}`.
+    #[error("unexpected character inside braces: {}", go_rune(Some(*.0)))]
+    UnexpectedInBraces(char),
+    /// The query ends between `{` and `}`.
+    #[error("unexpected end of input inside braces")]
+    UnexpectedEofInBraces,
+    /// A `{` inside braces.
+    #[error("unexpected left brace '{{'")]
+    UnexpectedLeftBrace,
+    /// A `[` inside brackets.
+    #[error("unexpected left bracket '['")]
+    UnexpectedLeftBracket,
+    /// A `]` without its `[`.
+    #[error("unexpected right bracket ']'")]
+    UnexpectedRightBracket,
+    /// A second `:` inside one pair of brackets.
+    #[error("unexpected colon ':'")]
+    UnexpectedColon,
     /// A quoted string without its closing quote.
     #[error("unterminated quoted string")]
     UnterminatedString,
-    /// A string with an invalid escape sequence.
+    /// A backtick string without its closing backtick.
+    #[error("unterminated raw string")]
+    UnterminatedRawString,
+    /// A backslash followed by a character that starts no escape sequence.
+    #[error("unknown escape sequence {}", go_unicode(*.0))]
+    UnknownEscape(char),
+    /// A character that is not a digit of the escape sequence it is in.
+    #[error("illegal character {} in escape sequence", go_unicode(*.0))]
+    IllegalEscapeCharacter(char),
+    /// The input ends inside an escape sequence.
+    #[error("escape sequence not terminated")]
+    EscapeNotTerminated,
+    /// An escape sequence for a surrogate or a value beyond Unicode (or beyond a byte).
+    #[error("escape sequence is an invalid Unicode code point")]
+    InvalidCodePoint,
+    /// A string with an invalid escape sequence (series descriptions, label lists).
     #[error("invalid escape sequence in string {0}")]
     InvalidEscape(String),
     /// Something that looks like a number or duration but is neither.
-    #[error("bad number or duration syntax: {0:?}")]
+    #[error("bad number or duration syntax: {}", quote(.0))]
     BadNumber(String),
+    /// The first thing inside `[` that starts like a duration but is not one.
+    #[error("bad duration syntax: {}", quote(.0))]
+    BadDurationSyntax(String),
+    /// A range without a unit (or without anything) after `[`.
+    #[error("missing unit character in duration")]
+    MissingUnit,
+    /// A number token Go's `strconv.ParseFloat` does not read.
+    #[error("error parsing number: strconv.ParseFloat: parsing {}: invalid syntax", quote(.0))]
+    NumberSyntax(String),
+    /// A number beyond the range of a float.
+    #[error("error parsing number: strconv.ParseFloat: parsing {}: value out of range", quote(.0))]
+    NumberRange(String),
     /// A duration that does not follow the Prometheus duration format.
-    #[error("not a valid duration string: {0:?}")]
+    #[error("not a valid duration string: {}", quote(.0))]
     BadDuration(String),
     /// A token that does not fit the grammar here.
     #[error("unexpected {found}{}{}", ctx(.context), exp(.expected))]
@@ -37,9 +93,6 @@ pub enum ParseErrorKind {
     /// A `(` never closed.
     #[error("unclosed left parenthesis")]
     UnclosedParen,
-    /// A `{` never closed.
-    #[error("unclosed left brace")]
-    UnclosedBrace,
     /// A `[` never closed.
     #[error("unclosed left bracket")]
     UnclosedBracket,
@@ -107,6 +160,15 @@ pub enum ParseErrorKind {
     /// Two metric names in one selector.
     #[error("metric name must not be set twice: {0:?} or {1:?}")]
     NameSetTwice(String, String),
+    /// A label matcher regex that does not compile, in Go's words: the reason and the part
+    /// of the anchored pattern (`^(?s:VALUE)$`) Go quotes.
+    #[error("error parsing regexp: {reason}: `{text}`")]
+    Regexp {
+        /// Go's error code text, e.g. `missing closing )`.
+        reason: String,
+        /// The quoted part of the pattern.
+        text: String,
+    },
     /// A label matcher regex that does not compile.
     #[error("{0}")]
     Model(#[from] kagari_model::Error),
@@ -120,8 +182,9 @@ pub enum ParseErrorKind {
         /// The function it was passed to.
         func: &'static str,
     },
-    /// A subquery over something that is not an instant vector.
-    #[error("subquery is only allowed on instant vector, got {0} instead")]
+    /// A subquery over something that is not an instant vector (Prometheus names the type
+    /// by its API name here: `matrix`, `scalar`, `string`).
+    #[error("subquery is only allowed on instant vector, got {} instead", .0.api_name())]
     SubqueryType(ValueType),
     /// A unary operator on something that is not a scalar or instant vector.
     #[error(
@@ -136,7 +199,10 @@ pub enum ParseErrorKind {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// A number that does not fit where it is used (e.g. an `@` timestamp).
+    /// An `@` timestamp beyond the millisecond range (the value as Go's `%f` prints it).
+    #[error("timestamp out of bounds for @ modifier: {0}")]
+    AtOutOfBounds(String),
+    /// A number that does not fit where it is used.
     #[error("{what} out of bounds: {value}")]
     OutOfBounds {
         /// What the number is.
@@ -144,6 +210,30 @@ pub enum ParseErrorKind {
         /// The number as written or computed.
         value: String,
     },
+}
+
+/// A character as Go's `%q` prints a rune (`'a'`, `'\''`, `'\x00'`); `None` (the end of
+/// the input) prints as the replacement character, as Go's lexer does.
+fn go_rune(c: Option<char>) -> String {
+    let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+    match c {
+        '\'' => "'\\''".to_string(),
+        '"' => "'\"'".to_string(),
+        _ => {
+            let q = quote(c.encode_utf8(&mut [0u8; 4]));
+            format!("'{}'", q.get(1..q.len() - 1).unwrap_or_default())
+        }
+    }
+}
+
+/// A character as Go's `%#U` prints it: `U+0071 'q'` (the quoted form only if printable).
+fn go_unicode(c: char) -> String {
+    let printable = c == ' ' || !(c.is_control() || c.is_whitespace());
+    if printable {
+        format!("U+{:04X} '{c}'", c as u32)
+    } else {
+        format!("U+{:04X}", c as u32)
+    }
 }
 
 fn ctx(c: &str) -> String {

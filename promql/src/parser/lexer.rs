@@ -3,6 +3,11 @@
 //! Keywords are not distinguished here: every word is an [`TokenKind::Ident`] and the parser
 //! decides from context (PromQL keywords are case-insensitive and may also be metric or label
 //! names). `Inf` and `NaN` are left to the parser for the same reason.
+//!
+//! Lexing stops at the first lexical error, which becomes a final [`TokenKind::Error`] token:
+//! as in Prometheus, whose parser pulls tokens one at a time, a syntax error the parser finds
+//! earlier in the query wins over a lexical error further on. Like Prometheus's lexer, this
+//! one also reports brackets left open at the end of the input and a `)` without its `(`.
 
 use super::error::{ParseError, ParseErrorKind};
 
@@ -52,10 +57,13 @@ pub(crate) enum TokenKind {
     NeqRegex,
     /// End of input.
     Eof,
+    /// A lexical error; always the last token (see [`Lexed::error`]).
+    Error,
 }
 
 impl TokenKind {
-    /// How the token is named in error messages.
+    /// How the token is named in error messages: Prometheus's item descriptions (operators
+    /// as `<op:+>`, punctuation quoted, words and literals described by the parser).
     pub(crate) fn describe(self) -> &'static str {
         match self {
             TokenKind::Ident => "identifier",
@@ -70,25 +78,26 @@ impl TokenKind {
             TokenKind::RBracket => "\"]\"",
             TokenKind::Comma => "\",\"",
             TokenKind::Colon => "\":\"",
-            TokenKind::At => "\"@\"",
+            TokenKind::At => "<op:@>",
             TokenKind::Assign => "\"=\"",
-            TokenKind::Add => "\"+\"",
-            TokenKind::Sub => "\"-\"",
-            TokenKind::Mul => "\"*\"",
-            TokenKind::Div => "\"/\"",
-            TokenKind::Mod => "\"%\"",
-            TokenKind::Pow => "\"^\"",
-            TokenKind::Eql => "\"==\"",
-            TokenKind::Neq => "\"!=\"",
-            TokenKind::Lss => "\"<\"",
-            TokenKind::Lte => "\"<=\"",
-            TokenKind::Gtr => "\">\"",
-            TokenKind::Gte => "\">=\"",
-            TokenKind::TrimUpper => "\"</\"",
-            TokenKind::TrimLower => "\">/\"",
-            TokenKind::EqlRegex => "\"=~\"",
-            TokenKind::NeqRegex => "\"!~\"",
+            TokenKind::Add => "<op:+>",
+            TokenKind::Sub => "<op:->",
+            TokenKind::Mul => "<op:*>",
+            TokenKind::Div => "<op:/>",
+            TokenKind::Mod => "<op:%>",
+            TokenKind::Pow => "<op:^>",
+            TokenKind::Eql => "<op:==>",
+            TokenKind::Neq => "<op:!=>",
+            TokenKind::Lss => "<op:<>",
+            TokenKind::Lte => "<op:<=>",
+            TokenKind::Gtr => "<op:>>",
+            TokenKind::Gte => "<op:>=>",
+            TokenKind::TrimUpper => "<op:</>",
+            TokenKind::TrimLower => "<op:>/>",
+            TokenKind::EqlRegex => "<op:=~>",
+            TokenKind::NeqRegex => "<op:!~>",
             TokenKind::Eof => "end of input",
+            TokenKind::Error => "lexical error",
         }
     }
 }
@@ -101,25 +110,64 @@ pub(crate) struct Token {
     pub(crate) end: usize,
 }
 
-/// Lexes a whole query. The last token is always [`TokenKind::Eof`].
-pub(crate) fn lex(query: &str) -> Result<Vec<Token>, ParseError> {
-    Lexer {
+/// A lexed query: the tokens, ending in [`TokenKind::Eof`] or [`TokenKind::Error`], and the
+/// error the last one stands for.
+#[derive(Debug)]
+pub(crate) struct Lexed {
+    pub(crate) tokens: Vec<Token>,
+    pub(crate) error: Option<ParseError>,
+}
+
+/// Lexes a whole query.
+pub(crate) fn lex(query: &str) -> Lexed {
+    let mut l = Lexer {
         src: query.as_bytes(),
         query,
         pos: 0,
-        brackets: 0,
-        braces: 0,
+        parens: 0,
+        bracket_open: false,
+        got_colon: false,
+        in_braces: false,
+        range_start: false,
         out: Vec::new(),
+    };
+    let end = query.len();
+    match l.run() {
+        Ok(()) => {
+            l.out.push(Token {
+                kind: TokenKind::Eof,
+                start: end,
+                end,
+            });
+            Lexed {
+                tokens: l.out,
+                error: None,
+            }
+        }
+        Err(e) => {
+            l.out.push(Token {
+                kind: TokenKind::Error,
+                start: e.span.start,
+                end: e.span.end,
+            });
+            Lexed {
+                tokens: l.out,
+                error: Some(e),
+            }
+        }
     }
-    .run()
 }
 
 struct Lexer<'a> {
     src: &'a [u8],
     query: &'a str,
     pos: usize,
-    brackets: usize,
-    braces: usize,
+    parens: usize,
+    bracket_open: bool,
+    got_colon: bool,
+    in_braces: bool,
+    /// Whether the next token is the first inside `[`, where Prometheus reads a duration.
+    range_start: bool,
     out: Vec<Token>,
 }
 
@@ -131,12 +179,22 @@ fn is_alnum(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 impl Lexer<'_> {
     fn peek(&self, off: usize) -> Option<u8> {
         self.src.get(self.pos + off).copied()
     }
 
-    fn err(&self, start: usize, end: usize, kind: ParseErrorKind) -> ParseError {
+    /// The character at byte offset `at`, if any.
+    fn char_at(&self, at: usize) -> Option<char> {
+        self.query.get(at..).and_then(|s| s.chars().next())
+    }
+
+    fn err(&self, start: usize, kind: ParseErrorKind) -> ParseError {
+        let end = (start + self.char_at(start).map_or(0, char::len_utf8)).max(start);
         ParseError::new(start..end, kind, self.query)
     }
 
@@ -148,115 +206,299 @@ impl Lexer<'_> {
         });
     }
 
-    fn run(mut self) -> Result<Vec<Token>, ParseError> {
+    fn skip_comment(&mut self) {
         while let Some(c) = self.peek(0) {
-            let start = self.pos;
-            match c {
-                b' ' | b'\t' | b'\n' | b'\r' => self.pos += 1,
-                b'#' => {
-                    while let Some(c) = self.peek(0) {
-                        if c == b'\n' {
-                            break;
-                        }
-                        self.pos += 1;
-                    }
-                }
-                b'"' | b'\'' | b'`' => {
-                    self.string(c)?;
-                    self.push(TokenKind::String, start);
-                }
-                b'0'..=b'9' => self.number()?,
-                b'.' if self.peek(1).is_some_and(|c| c.is_ascii_digit()) => self.number()?,
-                c if is_ident_start(c) || (c == b':' && self.brackets == 0 && self.braces == 0) => {
-                    let colons = self.brackets == 0 && self.braces == 0;
-                    while let Some(c) = self.peek(0) {
-                        if is_alnum(c) || (colons && c == b':') {
-                            self.pos += 1;
-                        } else {
-                            break;
-                        }
-                    }
-                    self.push(TokenKind::Ident, start);
-                }
-                _ => {
-                    let (kind, len) = match (c, self.peek(1)) {
-                        (b'=', Some(b'=')) => (TokenKind::Eql, 2),
-                        (b'=', Some(b'~')) => (TokenKind::EqlRegex, 2),
-                        (b'=', _) => (TokenKind::Assign, 1),
-                        (b'!', Some(b'=')) => (TokenKind::Neq, 2),
-                        (b'!', Some(b'~')) => (TokenKind::NeqRegex, 2),
-                        (b'<', Some(b'=')) => (TokenKind::Lte, 2),
-                        (b'<', Some(b'/')) => (TokenKind::TrimUpper, 2),
-                        (b'>', Some(b'/')) => (TokenKind::TrimLower, 2),
-                        (b'<', _) => (TokenKind::Lss, 1),
-                        (b'>', Some(b'=')) => (TokenKind::Gte, 2),
-                        (b'>', _) => (TokenKind::Gtr, 1),
-                        (b'(', _) => (TokenKind::LParen, 1),
-                        (b')', _) => (TokenKind::RParen, 1),
-                        (b'{', _) => (TokenKind::LBrace, 1),
-                        (b'}', _) => (TokenKind::RBrace, 1),
-                        (b'[', _) => (TokenKind::LBracket, 1),
-                        (b']', _) => (TokenKind::RBracket, 1),
-                        (b',', _) => (TokenKind::Comma, 1),
-                        (b':', _) => (TokenKind::Colon, 1),
-                        (b'@', _) => (TokenKind::At, 1),
-                        (b'+', _) => (TokenKind::Add, 1),
-                        (b'-', _) => (TokenKind::Sub, 1),
-                        (b'*', _) => (TokenKind::Mul, 1),
-                        (b'/', _) => (TokenKind::Div, 1),
-                        (b'%', _) => (TokenKind::Mod, 1),
-                        (b'^', _) => (TokenKind::Pow, 1),
-                        _ => {
-                            let ch = self.query[start..].chars().next().unwrap_or('\u{fffd}');
-                            return Err(self.err(
-                                start,
-                                start + ch.len_utf8(),
-                                ParseErrorKind::UnexpectedCharacter(ch),
-                            ));
-                        }
-                    };
-                    match kind {
-                        TokenKind::LBracket => self.brackets += 1,
-                        TokenKind::RBracket => self.brackets = self.brackets.saturating_sub(1),
-                        TokenKind::LBrace => self.braces += 1,
-                        TokenKind::RBrace => self.braces = self.braces.saturating_sub(1),
-                        _ => {}
-                    }
-                    self.pos += len;
-                    self.push(kind, start);
-                }
+            if c == b'\n' {
+                break;
             }
+            self.pos += 1;
         }
-        let end = self.src.len();
-        self.out.push(Token {
-            kind: TokenKind::Eof,
-            start: end,
-            end,
-        });
-        Ok(self.out)
     }
 
+    fn run(&mut self) -> Result<(), ParseError> {
+        loop {
+            if self.in_braces {
+                if !self.inside_braces()? {
+                    return Ok(());
+                }
+            } else if !self.statement()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Lexes one token (or skips blank space) outside braces; false at the end of input.
+    fn statement(&mut self) -> Result<bool, ParseError> {
+        let start = self.pos;
+        let range_start = std::mem::take(&mut self.range_start);
+        let Some(c) = self.peek(0) else {
+            if self.parens > 0 {
+                return Err(self.err(start, ParseErrorKind::UnclosedParen));
+            }
+            if self.bracket_open {
+                return Err(self.err(start, ParseErrorKind::UnclosedBracket));
+            }
+            return Ok(false);
+        };
+        match c {
+            c if is_space(c) => self.pos += 1,
+            b'#' => self.skip_comment(),
+            b'"' | b'\'' => {
+                self.string(c)?;
+                self.push(TokenKind::String, start);
+            }
+            b'`' => {
+                self.raw_string()?;
+                self.push(TokenKind::String, start);
+            }
+            b'0'..=b'9' => self.number_or_duration(range_start)?,
+            b'.' if self.peek(1).is_some_and(|c| c.is_ascii_digit()) => {
+                self.number_or_duration(range_start)?
+            }
+            b':' if self.bracket_open => {
+                if self.got_colon {
+                    return Err(self.err(start, ParseErrorKind::UnexpectedColon));
+                }
+                self.got_colon = true;
+                self.pos += 1;
+                self.push(TokenKind::Colon, start);
+            }
+            c if is_ident_start(c) || c == b':' => {
+                // Inside `[...]` words are duration functions (`step()`), never metric names.
+                let colons = !self.bracket_open;
+                while self
+                    .peek(0)
+                    .is_some_and(|c| is_alnum(c) || (colons && c == b':'))
+                {
+                    self.pos += 1;
+                }
+                self.push(TokenKind::Ident, start);
+            }
+            b'!' => match self.peek(1) {
+                Some(b'=') => self.op(TokenKind::Neq, 2),
+                _ => {
+                    return Err(self.err(
+                        start,
+                        ParseErrorKind::UnexpectedAfter {
+                            after: '!',
+                            found: self.char_at(start + 1),
+                            in_braces: false,
+                        },
+                    ))
+                }
+            },
+            b'=' => match self.peek(1) {
+                Some(b'=') => self.op(TokenKind::Eql, 2),
+                Some(b'~') => {
+                    return Err(self.err(
+                        start,
+                        ParseErrorKind::UnexpectedAfter {
+                            after: '=',
+                            found: Some('~'),
+                            in_braces: false,
+                        },
+                    ))
+                }
+                _ => self.op(TokenKind::Assign, 1),
+            },
+            b'(' => {
+                self.parens += 1;
+                self.op(TokenKind::LParen, 1);
+            }
+            b')' => {
+                self.pos += 1;
+                if self.parens == 0 {
+                    // Prometheus reports it just after the parenthesis.
+                    return Err(ParseError::new(
+                        self.pos..self.pos,
+                        ParseErrorKind::UnexpectedRightParen,
+                        self.query,
+                    ));
+                }
+                self.parens -= 1;
+                self.push(TokenKind::RParen, start);
+            }
+            b'{' => {
+                self.in_braces = true;
+                self.op(TokenKind::LBrace, 1);
+            }
+            b'[' => {
+                if self.bracket_open {
+                    return Err(self.err(start, ParseErrorKind::UnexpectedLeftBracket));
+                }
+                self.got_colon = false;
+                self.bracket_open = true;
+                self.op(TokenKind::LBracket, 1);
+                while self.peek(0).is_some_and(is_space) {
+                    self.pos += 1;
+                }
+                // An empty range has no unit (signs and parentheses start duration expressions).
+                if matches!(self.peek(0), None | Some(b']' | b'[')) {
+                    return Err(self.err(self.pos, ParseErrorKind::MissingUnit));
+                }
+                self.range_start = true;
+            }
+            b']' => {
+                if !self.bracket_open {
+                    return Err(self.err(start, ParseErrorKind::UnexpectedRightBracket));
+                }
+                self.bracket_open = false;
+                self.op(TokenKind::RBracket, 1);
+            }
+            _ => {
+                let kind = match (c, self.peek(1)) {
+                    (b'<', Some(b'=')) => Some((TokenKind::Lte, 2)),
+                    (b'<', Some(b'/')) => Some((TokenKind::TrimUpper, 2)),
+                    (b'<', _) => Some((TokenKind::Lss, 1)),
+                    (b'>', Some(b'=')) => Some((TokenKind::Gte, 2)),
+                    (b'>', Some(b'/')) => Some((TokenKind::TrimLower, 2)),
+                    (b'>', _) => Some((TokenKind::Gtr, 1)),
+                    (b',', _) => Some((TokenKind::Comma, 1)),
+                    (b'@', _) => Some((TokenKind::At, 1)),
+                    (b'+', _) => Some((TokenKind::Add, 1)),
+                    (b'-', _) => Some((TokenKind::Sub, 1)),
+                    (b'*', _) => Some((TokenKind::Mul, 1)),
+                    (b'/', _) => Some((TokenKind::Div, 1)),
+                    (b'%', _) => Some((TokenKind::Mod, 1)),
+                    (b'^', _) => Some((TokenKind::Pow, 1)),
+                    _ => None,
+                };
+                let Some((kind, len)) = kind else {
+                    let ch = self.char_at(start).unwrap_or(char::REPLACEMENT_CHARACTER);
+                    return Err(self.err(start, ParseErrorKind::UnexpectedCharacter(ch)));
+                };
+                self.op(kind, len);
+            }
+        }
+        Ok(true)
+    }
+
+    fn op(&mut self, kind: TokenKind, len: usize) {
+        let start = self.pos;
+        self.pos += len;
+        self.push(kind, start);
+    }
+
+    /// Lexes one token (or skips blank space) inside `{...}`; false never (the end of input
+    /// inside braces is an error).
+    fn inside_braces(&mut self) -> Result<bool, ParseError> {
+        let start = self.pos;
+        let Some(c) = self.peek(0) else {
+            return Err(self.err(start, ParseErrorKind::UnexpectedEofInBraces));
+        };
+        match c {
+            c if is_space(c) => self.pos += 1,
+            b'#' => self.skip_comment(),
+            c if is_ident_start(c) => {
+                while self.peek(0).is_some_and(is_alnum) {
+                    self.pos += 1;
+                }
+                self.push(TokenKind::Ident, start);
+            }
+            b',' => self.op(TokenKind::Comma, 1),
+            b'"' | b'\'' => {
+                self.string(c)?;
+                self.push(TokenKind::String, start);
+            }
+            b'`' => {
+                self.raw_string()?;
+                self.push(TokenKind::String, start);
+            }
+            b'=' if self.peek(1) == Some(b'~') => self.op(TokenKind::EqlRegex, 2),
+            b'=' => self.op(TokenKind::Assign, 1),
+            b'!' => match self.peek(1) {
+                Some(b'~') => self.op(TokenKind::NeqRegex, 2),
+                Some(b'=') => self.op(TokenKind::Neq, 2),
+                _ => {
+                    return Err(self.err(
+                        start,
+                        ParseErrorKind::UnexpectedAfter {
+                            after: '!',
+                            found: self.char_at(start + 1),
+                            in_braces: true,
+                        },
+                    ))
+                }
+            },
+            b'{' => return Err(self.err(start, ParseErrorKind::UnexpectedLeftBrace)),
+            b'}' => {
+                self.in_braces = false;
+                self.op(TokenKind::RBrace, 1);
+            }
+            _ => {
+                let ch = self.char_at(start).unwrap_or(char::REPLACEMENT_CHARACTER);
+                return Err(self.err(start, ParseErrorKind::UnexpectedInBraces(ch)));
+            }
+        }
+        Ok(true)
+    }
+
+    /// A `"` or `'` string, with Go's escape rules checked as Prometheus's lexer does.
     fn string(&mut self, quote: u8) -> Result<(), ParseError> {
         let start = self.pos;
         self.pos += 1;
         loop {
-            match self.peek(0) {
-                None => {
-                    return Err(self.err(start, self.pos, ParseErrorKind::UnterminatedString));
-                }
-                Some(b'\\') if quote != b'`' => {
-                    self.pos += 1;
-                    if self.peek(0).is_none() {
-                        return Err(self.err(start, self.pos, ParseErrorKind::UnterminatedString));
+            let Some(c) = self.peek(0) else {
+                return Err(self.err(start, ParseErrorKind::UnterminatedString));
+            };
+            self.pos += 1;
+            match c {
+                b'\\' => {
+                    if let Some(kind) = self.escape(quote) {
+                        return Err(self.err(start, kind));
                     }
-                    self.pos += 1;
                 }
-                Some(b'\n') if quote != b'`' => {
-                    return Err(self.err(start, self.pos, ParseErrorKind::UnterminatedString));
-                }
+                b'\n' => return Err(self.err(start, ParseErrorKind::UnterminatedString)),
+                c if c == quote => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+
+    /// Checks the escape sequence after a backslash (already consumed); the error, if any.
+    fn escape(&mut self, quote: u8) -> Option<ParseErrorKind> {
+        let Some(ch) = self.char_at(self.pos) else {
+            return Some(ParseErrorKind::EscapeNotTerminated);
+        };
+        self.pos += ch.len_utf8();
+        let (digits, base, max) = match ch {
+            'a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\\' => return None,
+            c if c as u32 == u32::from(quote) => return None,
+            '0'..='7' => {
+                self.pos -= 1;
+                (3, 8, 255)
+            }
+            'x' => (2, 16, 255),
+            'u' => (4, 16, 0x10ffff),
+            'U' => (8, 16, 0x10ffff),
+            c => return Some(ParseErrorKind::UnknownEscape(c)),
+        };
+        let mut value: u32 = 0;
+        for _ in 0..digits {
+            let Some(c) = self.char_at(self.pos) else {
+                return Some(ParseErrorKind::EscapeNotTerminated);
+            };
+            let Some(d) = c.to_digit(base) else {
+                return Some(ParseErrorKind::IllegalEscapeCharacter(c));
+            };
+            self.pos += 1;
+            value = value.saturating_mul(base).saturating_add(d);
+        }
+        if value > max || (0xd800..0xe000).contains(&value) {
+            return Some(ParseErrorKind::InvalidCodePoint);
+        }
+        None
+    }
+
+    fn raw_string(&mut self) -> Result<(), ParseError> {
+        let start = self.pos;
+        self.pos += 1;
+        loop {
+            match self.peek(0) {
+                None => return Err(self.err(start, ParseErrorKind::UnterminatedRawString)),
                 Some(c) => {
                     self.pos += 1;
-                    if c == quote {
+                    if c == b'`' {
                         return Ok(());
                     }
                 }
@@ -264,102 +506,97 @@ impl Lexer<'_> {
         }
     }
 
-    fn digits(&mut self, pred: fn(u8) -> bool) -> usize {
-        let s = self.pos;
-        while self.peek(0).is_some_and(pred) {
+    /// Consumes the longest number prefix Prometheus's lexer accepts; true if what follows
+    /// cannot continue a word (so the number stands on its own).
+    fn scan_number(&mut self) -> bool {
+        let mut hex = false;
+        if self.peek(0) == Some(b'0') && matches!(self.peek(1), Some(b'x' | b'X')) {
+            self.pos += 2;
+            hex = true;
+        } else if self.peek(0) == Some(b'0') {
             self.pos += 1;
         }
-        self.pos - s
-    }
-
-    /// Lexes a number or a duration starting at the current position.
-    fn number(&mut self) -> Result<(), ParseError> {
-        let start = self.pos;
-        let bad = |l: &mut Self| {
-            while l.peek(0).is_some_and(|c| is_alnum(c) || c == b'.') {
-                l.pos += 1;
+        let digit = |c: u8| {
+            if hex {
+                c.is_ascii_hexdigit()
+            } else {
+                c.is_ascii_digit()
             }
-            Err(l.err(
-                start,
-                l.pos,
-                ParseErrorKind::BadNumber(l.query[start..l.pos].to_string()),
-            ))
         };
-        // Hexadecimal.
-        if self.peek(0) == Some(b'0')
-            && matches!(self.peek(1), Some(b'x' | b'X'))
-            && self.peek(2).is_some_and(|c| c.is_ascii_hexdigit())
-        {
-            self.pos += 2;
-            self.digits(|c| c.is_ascii_hexdigit());
-            if self.peek(0).is_some_and(|c| is_alnum(c) || c == b'.') {
-                return bad(self);
-            }
-            self.push(TokenKind::Number, start);
-            return Ok(());
+        while self.peek(0).is_some_and(digit) {
+            self.pos += 1;
         }
-        // Duration: one or more <digits><unit> groups.
-        if let Some(len) = duration_len(&self.src[start..]) {
-            let after = self.src.get(start + len).copied();
-            if !after.is_some_and(|c| is_alnum(c) || c == b'.') {
-                self.pos = start + len;
-                self.push(TokenKind::Duration, start);
-                return Ok(());
-            }
-        }
-        // Decimal float.
-        let int = self.digits(|c| c.is_ascii_digit());
-        let mut frac = 0;
         if self.peek(0) == Some(b'.') {
             self.pos += 1;
-            frac = self.digits(|c| c.is_ascii_digit());
-        }
-        if int + frac == 0 {
-            return bad(self);
+            while self.peek(0).is_some_and(digit) {
+                self.pos += 1;
+            }
         }
         if matches!(self.peek(0), Some(b'e' | b'E')) {
-            let save = self.pos;
             self.pos += 1;
             if matches!(self.peek(0), Some(b'+' | b'-')) {
                 self.pos += 1;
             }
-            if self.digits(|c| c.is_ascii_digit()) == 0 {
-                self.pos = save;
-                return bad(self);
+            while self.peek(0).is_some_and(|c| c.is_ascii_digit()) {
+                self.pos += 1;
             }
         }
-        if self.peek(0).is_some_and(|c| is_alnum(c) || c == b'.') {
-            return bad(self);
-        }
-        self.push(TokenKind::Number, start);
-        Ok(())
+        !self.peek(0).is_some_and(is_alnum)
     }
-}
 
-/// The length of the longest prefix of `s` shaped like `(\d+(ms|[smhdwy]))+`, if any.
-fn duration_len(s: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    let mut groups = 0;
-    loop {
-        let ds = i;
-        while s.get(i).is_some_and(|c| c.is_ascii_digit()) {
-            i += 1;
-        }
-        if i == ds {
-            break;
-        }
-        let unit = match (s.get(i), s.get(i + 1)) {
-            (Some(b'm'), Some(b's')) => 2,
-            (Some(b's' | b'm' | b'h' | b'd' | b'w' | b'y'), _) => 1,
-            _ => {
-                i = ds;
-                break;
+    /// After a number that runs into a letter: the rest of a duration (`m`, `ms`, `h30m`...).
+    /// False if it is not one; the position is then where Prometheus's lexer stops.
+    fn rest_of_duration(&mut self) -> bool {
+        let accept = |l: &mut Self, set: &[u8]| {
+            if l.peek(0).is_some_and(|c| set.contains(&c)) {
+                l.pos += 1;
+                true
+            } else {
+                false
             }
         };
-        i += unit;
-        groups += 1;
+        if !accept(self, b"smhdwy") {
+            return false;
+        }
+        accept(self, b"s");
+        while accept(self, b"0123456789") {
+            while accept(self, b"0123456789") {}
+            if !accept(self, b"smhdw") {
+                return false;
+            }
+            accept(self, b"s");
+        }
+        match self.peek(0) {
+            Some(c) if is_alnum(c) => {
+                self.pos += 1;
+                false
+            }
+            _ => true,
+        }
     }
-    (groups > 0).then_some(i)
+
+    fn number_or_duration(&mut self, range_start: bool) -> Result<(), ParseError> {
+        let start = self.pos;
+        if self.scan_number() {
+            self.push(TokenKind::Number, start);
+            return Ok(());
+        }
+        if self.rest_of_duration() {
+            self.push(TokenKind::Duration, start);
+            return Ok(());
+        }
+        let text = self
+            .query
+            .get(start..self.pos)
+            .unwrap_or_default()
+            .to_string();
+        let kind = if range_start {
+            ParseErrorKind::BadDurationSyntax(text)
+        } else {
+            ParseErrorKind::BadNumber(text)
+        };
+        Err(ParseError::new(start..self.pos, kind, self.query))
+    }
 }
 
 #[cfg(test)]
@@ -367,7 +604,13 @@ mod tests {
     use super::*;
 
     fn kinds(q: &str) -> Vec<TokenKind> {
-        lex(q).unwrap().into_iter().map(|t| t.kind).collect()
+        let l = lex(q);
+        assert!(l.error.is_none(), "{q}: {:?}", l.error);
+        l.tokens.into_iter().map(|t| t.kind).collect()
+    }
+
+    fn error(q: &str) -> String {
+        lex(q).error.map(|e| e.to_string()).unwrap_or_default()
     }
 
     #[test]
@@ -388,16 +631,69 @@ mod tests {
             kinds("a!=b<=c>=d==e"),
             [Ident, Neq, Ident, Lte, Ident, Gte, Ident, Eql, Ident, Eof]
         );
+        assert_eq!(kinds("1.5m"), [Duration, Eof]);
+        assert_eq!(kinds("`multi\nline`"), [String, Eof]);
     }
 
     #[test]
     fn errors() {
-        assert!(lex("\"abc").is_err());
-        assert!(lex("'a\nb'").is_err());
-        assert!(lex("1.5m").is_err());
-        assert!(lex("1a").is_err());
-        assert!(lex("a ! b").is_err());
-        assert!(lex("a € b").is_err());
-        assert!(lex("`multi\nline`").is_ok());
+        assert_eq!(
+            error("\"abc"),
+            "1:1: parse error: unterminated quoted string"
+        );
+        assert_eq!(
+            error("'a\nb'"),
+            "1:1: parse error: unterminated quoted string"
+        );
+        assert_eq!(
+            error("1a"),
+            "1:1: parse error: bad number or duration syntax: \"1\""
+        );
+        assert_eq!(
+            error("5m5"),
+            "1:1: parse error: bad number or duration syntax: \"5m5\""
+        );
+        assert_eq!(
+            error("a ! b"),
+            "1:3: parse error: unexpected character after '!': ' '"
+        );
+        assert_eq!(
+            error("a € b"),
+            "1:3: parse error: unexpected character: '€'"
+        );
+        assert_eq!(error("(a"), "1:3: parse error: unclosed left parenthesis");
+        assert_eq!(
+            error("a)"),
+            "1:3: parse error: unexpected right parenthesis ')'"
+        );
+        assert_eq!(error("a[5m"), "1:5: parse error: unclosed left bracket");
+        assert_eq!(
+            error("a{b"),
+            "1:4: parse error: unexpected end of input inside braces"
+        );
+        assert_eq!(
+            error("a{b:c}"),
+            "1:4: parse error: unexpected character inside braces: ':'"
+        );
+        assert_eq!(
+            error("a[]"),
+            "1:3: parse error: missing unit character in duration"
+        );
+        assert_eq!(
+            error(r#""\q""#),
+            "1:1: parse error: unknown escape sequence U+0071 'q'"
+        );
+        assert_eq!(
+            error(r#""\u12""#),
+            "1:1: parse error: illegal character U+0022 '\"' in escape sequence"
+        );
+        assert_eq!(
+            error(r#""\400""#),
+            "1:1: parse error: escape sequence is an invalid Unicode code point"
+        );
+        // Tokens before the error are kept for the parser.
+        let l = lex("a + (b");
+        assert_eq!(l.tokens.len(), 5);
+        assert_eq!(l.tokens.last().map(|t| t.kind), Some(TokenKind::Error));
     }
 }

@@ -11,6 +11,7 @@ mod literals;
 mod parse;
 mod pretty;
 mod printer;
+mod regex_error;
 mod selector;
 mod series_desc;
 

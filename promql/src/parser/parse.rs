@@ -5,7 +5,10 @@
 //! unary minus binding like `*` (so `-1^2` is `-(1^2)`), and `[...]`, `offset`, `@` binding
 //! tighter than everything.
 
+use std::collections::HashMap;
+
 use super::ast::*;
+use super::check::BinaryMods;
 use super::error::{ParseError, ParseErrorKind};
 use super::functions::function_by_name;
 use super::lexer::{lex, Token, TokenKind};
@@ -36,32 +39,48 @@ pub(crate) struct Parser<'a> {
     chain: usize,
     /// Depth of every binary node built so far, by its span (a parent's span always covers
     /// more than its child's, so spans tell binary nodes apart).
-    binary_depths: std::collections::HashMap<(usize, usize), usize>,
+    binary_depths: HashMap<(usize, usize), usize>,
+    /// The modifiers of every binary node, by its span, for the type checks.
+    pub(crate) binary_mods: HashMap<(usize, usize), BinaryMods>,
+    /// The lexical error the last token stands for, if any.
+    lex_error: Option<ParseError>,
+    /// The construct a plain "unexpected ..." error is reported in: Prometheus's grammar
+    /// reports any stray token inside an aggregation's arguments as "in aggregation".
+    generic_context: &'static str,
 }
 
-/// Parses a whole query.
+impl<'a> Parser<'a> {
+    fn new(query: &'a str, opts: &'a ParserOptions) -> Self {
+        let lexed = lex(query);
+        Parser {
+            query,
+            tokens: lexed.tokens,
+            pos: 0,
+            opts,
+            depth: 0,
+            chain: 0,
+            binary_depths: HashMap::new(),
+            binary_mods: HashMap::new(),
+            lex_error: lexed.error,
+            generic_context: "",
+        }
+    }
+}
+
+/// Parses a whole query: syntax first (the first syntax or lexical error wins), then, as in
+/// Prometheus, the type checks.
 pub(crate) fn parse_query(query: &str, opts: &ParserOptions) -> PResult<Expr> {
-    let tokens = lex(query)?;
-    let mut p = Parser {
-        query,
-        tokens,
-        pos: 0,
-        opts,
-        depth: 0,
-        chain: 0,
-        binary_depths: std::collections::HashMap::new(),
-    };
+    let mut p = Parser::new(query, opts);
     if p.peek().kind == TokenKind::Eof {
-        return Err(p.err(0, query.len(), ParseErrorKind::Empty));
+        return Err(p.err(0, 0, ParseErrorKind::Empty));
     }
     let e = p.expr(0)?;
-    p.check_selectors(&e)?;
     let t = p.peek();
-    match t.kind {
-        TokenKind::Eof => Ok(e),
-        TokenKind::RParen => Err(p.err(t.start, t.end, ParseErrorKind::UnexpectedRightParen)),
-        _ => Err(p.unexpected(t, "", "")),
+    if t.kind != TokenKind::Eof {
+        return Err(p.unexpected(t, "", ""));
     }
+    p.check_ast(&e)?;
+    Ok(e)
 }
 
 /// Parses the label part of a series description: `name`, `name{a="b"}` or `{a="b"}`.
@@ -69,17 +88,8 @@ pub(crate) fn parse_query(query: &str, opts: &ParserOptions) -> PResult<Expr> {
 pub(crate) fn parse_series_labels(
     text: &str,
 ) -> PResult<(Option<String>, Vec<kagari_model::Matcher>)> {
-    let tokens = lex(text)?;
     let opts = ParserOptions::default();
-    let mut p = Parser {
-        query: text,
-        tokens,
-        pos: 0,
-        opts: &opts,
-        depth: 0,
-        chain: 0,
-        binary_depths: std::collections::HashMap::new(),
-    };
+    let mut p = Parser::new(text, &opts);
     let t = p.peek();
     let name = match t.kind {
         TokenKind::Ident => {
@@ -101,6 +111,66 @@ pub(crate) fn parse_series_labels(
         matchers.remove(0);
     }
     Ok((name, matchers))
+}
+
+/// Whether a word can be a metric name in operand position: Prometheus's keywords that
+/// only make sense after an operator cannot.
+fn can_name_metric(w: &str) -> bool {
+    ![
+        "bool",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "atan2",
+    ]
+    .iter()
+    .any(|k| w.eq_ignore_ascii_case(k))
+}
+
+/// How Prometheus names a token in "unexpected ..." messages: operators as `<op:+>`,
+/// aggregations as `<aggr:sum>`, keywords as `<by>`, punctuation quoted, and words and
+/// literals by kind and Go-quoted text (literals cut to 10 characters).
+fn describe(kind: TokenKind, text: &str) -> String {
+    let quoted = |s: &str| super::literals::quote(s);
+    match kind {
+        TokenKind::Ident => {
+            let lower = text.to_ascii_lowercase();
+            if matches!(lower.as_str(), "and" | "or" | "unless" | "atan2") {
+                format!("<op:{text}>")
+            } else if AggregateOp::from_keyword(text).is_some() {
+                format!("<aggr:{text}>")
+            } else if matches!(
+                lower.as_str(),
+                "by" | "without"
+                    | "on"
+                    | "ignoring"
+                    | "group_left"
+                    | "group_right"
+                    | "bool"
+                    | "offset"
+                    | "anchored"
+                    | "smoothed"
+                    | "fill"
+                    | "fill_left"
+                    | "fill_right"
+            ) {
+                format!("<{text}>")
+            } else if matches!(lower.as_str(), "start" | "end" | "step") {
+                quoted(text)
+            } else if matches!(lower.as_str(), "inf" | "nan") {
+                format!("number {}", quoted(text))
+            } else {
+                format!("identifier {}", quoted(text))
+            }
+        }
+        TokenKind::Number | TokenKind::Duration | TokenKind::String => {
+            let short: String = text.chars().take(10).collect();
+            let more = if short.len() < text.len() { "..." } else { "" };
+            format!("{} {}{more}", kind.describe(), quoted(&short))
+        }
+        k => k.describe().to_string(),
+    }
 }
 
 /// Whether a word is one of the keywords that can follow an operand.
@@ -182,12 +252,17 @@ impl<'a> Parser<'a> {
         context: &'static str,
         expected: &'static str,
     ) -> ParseError {
-        let found = match t.kind {
-            TokenKind::Ident | TokenKind::Number | TokenKind::Duration | TokenKind::String => {
-                format!("{} {:?}", t.kind.describe(), self.text(t))
+        if t.kind == TokenKind::Error {
+            if let Some(e) = &self.lex_error {
+                return e.clone();
             }
-            k => k.describe().to_string(),
+        }
+        let context = if context.is_empty() {
+            self.generic_context
+        } else {
+            context
         };
+        let found = describe(t.kind, self.text(t));
         self.err(
             t.start,
             t.end,
@@ -199,8 +274,7 @@ impl<'a> Parser<'a> {
         )
     }
 
-    /// Consumes a token of `kind` or fails; an early end of input inside a bracket pair is
-    /// reported as the unclosed bracket.
+    /// Consumes a token of `kind` or fails.
     pub(crate) fn expect(
         &mut self,
         kind: TokenKind,
@@ -211,18 +285,22 @@ impl<'a> Parser<'a> {
         if t.kind == kind {
             return Ok(self.next());
         }
-        if t.kind == TokenKind::Eof {
-            let unclosed = match kind {
-                TokenKind::RParen => Some(ParseErrorKind::UnclosedParen),
-                TokenKind::RBrace => Some(ParseErrorKind::UnclosedBrace),
-                TokenKind::RBracket => Some(ParseErrorKind::UnclosedBracket),
-                _ => None,
-            };
-            if let Some(k) = unclosed {
-                return Err(self.err(t.start, t.end, k));
-            }
-        }
         Err(self.unexpected(t, context, expected))
+    }
+
+    /// Whether `t` can start an operand (so an empty `group_left` label list is fine).
+    fn starts_operand(&self, t: Token) -> bool {
+        match t.kind {
+            TokenKind::Number
+            | TokenKind::Duration
+            | TokenKind::String
+            | TokenKind::LParen
+            | TokenKind::LBrace
+            | TokenKind::Add
+            | TokenKind::Sub => true,
+            TokenKind::Ident => can_name_metric(self.text(t)),
+            _ => false,
+        }
     }
 
     fn enter(&mut self) -> PResult<()> {
@@ -295,7 +373,7 @@ impl<'a> Parser<'a> {
                     ParseErrorKind::Invalid("expression nested too deeply"),
                 ));
             }
-            lhs = self.binary(op, lhs, rhs, mods)?;
+            lhs = self.binary(op, lhs, rhs, mods);
             let span = lhs.span();
             self.binary_depths.insert((span.start, span.end), depth);
         }
@@ -349,10 +427,6 @@ impl<'a> Parser<'a> {
             n.span = span;
             return Ok(Expr::Number(n));
         }
-        let ty = operand.value_type();
-        if !matches!(ty, ValueType::Scalar | ValueType::Vector) {
-            return Err(self.err_at(span, ParseErrorKind::UnaryType(ty.to_string())));
-        }
         Ok(Expr::Unary(UnaryExpr {
             op,
             expr: Box::new(operand),
@@ -382,7 +456,7 @@ impl<'a> Parser<'a> {
             TokenKind::LParen => {
                 self.next();
                 let inner = self.expr(0)?;
-                let close = self.expect(TokenKind::RParen, "paren expression", "\")\"")?;
+                let close = self.expect(TokenKind::RParen, "", "")?;
                 Ok(Expr::Paren(ParenExpr {
                     expr: Box::new(inner),
                     span: Span::new(t.start, close.end),
@@ -390,22 +464,44 @@ impl<'a> Parser<'a> {
             }
             TokenKind::LBrace => Ok(Expr::VectorSelector(self.vector_selector(None)?)),
             TokenKind::Ident => self.word(t),
-            TokenKind::RParen => {
-                Err(self.err(t.start, t.end, ParseErrorKind::UnexpectedRightParen))
-            }
             _ => Err(self.unexpected(t, "", "")),
         }
     }
 
+    /// A number as Prometheus reads it: Go's `strconv.ParseInt(s, 0, 64)` (hexadecimal, and
+    /// octal for a leading zero), else `strconv.ParseFloat`.
     pub(crate) fn number(&self, t: Token) -> PResult<NumberLiteral> {
         let s = self.text(t);
-        let value = if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-            u128::from_str_radix(hex, 16).map(|v| v as f64).ok()
+        let int = if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+            i64::from_str_radix(hex, 16).ok()
+        } else if s.len() > 1 && s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()) {
+            i64::from_str_radix(s, 8).ok()
         } else {
-            s.parse::<f64>().ok()
+            None
         };
-        let value = value
-            .ok_or_else(|| self.err(t.start, t.end, ParseErrorKind::BadNumber(s.to_string())))?;
+        let value = match int {
+            Some(v) => v as f64,
+            None if s.starts_with("0x") || s.starts_with("0X") => {
+                return Err(self.err(t.start, t.end, ParseErrorKind::NumberSyntax(s.to_string())))
+            }
+            None => match s.parse::<f64>() {
+                Ok(v) if v.is_infinite() => {
+                    return Err(self.err(
+                        t.start,
+                        t.end,
+                        ParseErrorKind::NumberRange(s.to_string()),
+                    ))
+                }
+                Ok(v) => v,
+                Err(_) => {
+                    return Err(self.err(
+                        t.start,
+                        t.end,
+                        ParseErrorKind::NumberSyntax(s.to_string()),
+                    ))
+                }
+            },
+        };
         Ok(NumberLiteral {
             value,
             duration: false,
@@ -427,9 +523,8 @@ impl<'a> Parser<'a> {
     fn word(&mut self, t: Token) -> PResult<Expr> {
         let w = self.text(t);
         let next = self.peek_at(1);
-        if (w.eq_ignore_ascii_case("inf") || w.eq_ignore_ascii_case("nan"))
-            && !matches!(next.kind, TokenKind::LBrace | TokenKind::LParen)
-        {
+        if w.eq_ignore_ascii_case("inf") || w.eq_ignore_ascii_case("nan") {
+            // Prometheus's lexer makes these numbers, whatever follows.
             self.next();
             let value = if w.eq_ignore_ascii_case("inf") {
                 f64::INFINITY
@@ -452,6 +547,9 @@ impl<'a> Parser<'a> {
                 return self.aggregate(op, t);
             }
         }
+        if !can_name_metric(w) {
+            return Err(self.unexpected(t, "", ""));
+        }
         if next.kind == TokenKind::LParen {
             return self.call(t);
         }
@@ -461,8 +559,12 @@ impl<'a> Parser<'a> {
         ))
     }
 
+    /// A function call; as in Prometheus, the name is looked up once the arguments parsed.
     fn call(&mut self, name_tok: Token) -> PResult<Expr> {
         let name = self.text(name_tok);
+        self.next();
+        self.next(); // `(`
+        let (args, close) = self.args()?;
         let func = function_by_name(name)
             .or_else(|| {
                 let lower = name.to_ascii_lowercase();
@@ -484,17 +586,13 @@ impl<'a> Parser<'a> {
                 ParseErrorKind::FunctionNotEnabled(func.name.to_string()),
             ));
         }
-        self.next();
-        self.next(); // `(`
-        let (args, close) = self.args("function call")?;
         let span = Span::new(name_tok.start, close);
-        let call = Call { func, args, span };
-        self.check_call(&call)?;
-        Ok(Expr::Call(call))
+        Ok(Expr::Call(Call { func, args, span }))
     }
 
-    /// Comma-separated expressions up to `)`; returns them and the end offset.
-    fn args(&mut self, context: &'static str) -> PResult<(Vec<Expr>, usize)> {
+    /// Comma-separated expressions up to `)` (the `(` consumed); returns them and the end
+    /// offset. A trailing comma is an error, as in Prometheus.
+    fn args(&mut self) -> PResult<(Vec<Expr>, usize)> {
         let mut args = Vec::new();
         if self.peek().kind == TokenKind::RParen {
             return Ok((args, self.next().end));
@@ -505,12 +603,18 @@ impl<'a> Parser<'a> {
             match t.kind {
                 TokenKind::Comma => {
                     self.next();
+                    if self.peek().kind == TokenKind::RParen {
+                        return Err(self.err(
+                            t.start,
+                            t.end,
+                            ParseErrorKind::Invalid(
+                                "trailing commas not allowed in function call args",
+                            ),
+                        ));
+                    }
                 }
                 TokenKind::RParen => return Ok((args, self.next().end)),
-                TokenKind::Eof => {
-                    return Err(self.err(t.start, t.end, ParseErrorKind::UnclosedParen))
-                }
-                _ => return Err(self.unexpected(t, context, "\",\" or \")\"")),
+                _ => return Err(self.unexpected(t, "", "")),
             }
         }
     }
@@ -522,13 +626,15 @@ impl<'a> Parser<'a> {
             return Err(self.err(kw.start, kw.end, ParseErrorKind::LimitNotEnabled));
         }
         self.next();
+        let outer = std::mem::replace(&mut self.generic_context, "aggregation");
         let mut grouping = self.grouping_clause()?;
         let open = self.peek();
         if open.kind != TokenKind::LParen {
-            return Err(self.unexpected(open, "aggregation", "\"(\""));
+            return Err(self.unexpected(open, "aggregation", ""));
         }
         self.next();
-        let (mut args, mut end) = self.args("aggregation")?;
+        let (mut args, mut end) = self.args()?;
+        self.generic_context = outer;
         if grouping.is_none() {
             grouping = self.grouping_clause()?;
             if grouping.is_some() {
@@ -536,6 +642,12 @@ impl<'a> Parser<'a> {
             }
         }
         let span = Span::new(kw.start, end);
+        if args.is_empty() {
+            return Err(self.err_at(
+                span,
+                ParseErrorKind::Invalid("no arguments for aggregate expression provided"),
+            ));
+        }
         let expected = if op.param_type().is_some() { 2 } else { 1 };
         if args.len() != expected {
             return Err(self.err_at(
@@ -558,7 +670,6 @@ impl<'a> Parser<'a> {
             grouping: grouping.unwrap_or(Grouping::By(Vec::new())),
             span,
         };
-        self.check_aggregate(&agg)?;
         Ok(Expr::Aggregate(agg))
     }
 
@@ -566,18 +677,19 @@ impl<'a> Parser<'a> {
     fn grouping_clause(&mut self) -> PResult<Option<Grouping>> {
         if self.at_keyword("by") {
             self.next();
-            Ok(Some(Grouping::By(self.label_list("grouping")?)))
+            Ok(Some(Grouping::By(self.label_list()?)))
         } else if self.at_keyword("without") {
             self.next();
-            Ok(Some(Grouping::Without(self.label_list("grouping")?)))
+            Ok(Some(Grouping::Without(self.label_list()?)))
         } else {
             Ok(None)
         }
     }
 
     /// `( name, "quoted name", ... )` with an optional trailing comma.
-    pub(crate) fn label_list(&mut self, context: &'static str) -> PResult<Vec<String>> {
-        self.expect(TokenKind::LParen, context, "\"(\"")?;
+    pub(crate) fn label_list(&mut self) -> PResult<Vec<String>> {
+        const CONTEXT: &str = "grouping opts";
+        self.expect(TokenKind::LParen, CONTEXT, "\"(\"")?;
         let mut labels = Vec::new();
         loop {
             let t = self.peek();
@@ -594,10 +706,7 @@ impl<'a> Parser<'a> {
                     self.next();
                     labels.push(unquote(self.text(t)).map_err(|k| self.err(t.start, t.end, k))?);
                 }
-                TokenKind::Eof => {
-                    return Err(self.err(t.start, t.end, ParseErrorKind::UnclosedParen))
-                }
-                _ => return Err(self.unexpected(t, context, "label")),
+                _ => return Err(self.unexpected(t, CONTEXT, "label")),
             }
             let t = self.peek();
             match t.kind {
@@ -605,10 +714,7 @@ impl<'a> Parser<'a> {
                     self.next();
                 }
                 TokenKind::RParen => {}
-                TokenKind::Eof => {
-                    return Err(self.err(t.start, t.end, ParseErrorKind::UnclosedParen))
-                }
-                _ => return Err(self.unexpected(t, context, "\",\" or \")\"")),
+                _ => return Err(self.unexpected(t, CONTEXT, "\",\" or \")\"")),
             }
         }
     }
@@ -627,7 +733,7 @@ impl<'a> Parser<'a> {
         if self.at_keyword("on") || self.at_keyword("ignoring") {
             m.on = Some(self.at_keyword("on"));
             self.next();
-            m.labels = self.label_list("grouping")?;
+            m.labels = self.label_list()?;
         }
         if self.at_keyword("group_left") || self.at_keyword("group_right") {
             let card = if self.at_keyword("group_left") {
@@ -637,9 +743,11 @@ impl<'a> Parser<'a> {
             };
             self.next();
             let include = if self.peek().kind == TokenKind::LParen {
-                self.label_list("grouping")?
-            } else {
+                self.label_list()?
+            } else if self.starts_operand(self.peek()) {
                 Vec::new()
+            } else {
+                return Err(self.unexpected(self.peek(), "grouping opts", "\"(\""));
             };
             m.group = Some((card, include));
         }

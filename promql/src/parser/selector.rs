@@ -9,6 +9,7 @@ use super::error::ParseErrorKind;
 use super::lexer::{Token, TokenKind};
 use super::literals::unquote;
 use super::parse::{PResult, Parser};
+use super::regex_error::go_regex_error;
 
 const AT_TARGET: &str =
     "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery";
@@ -34,9 +35,6 @@ impl Parser<'_> {
                         end = self.next().end;
                         break;
                     }
-                    TokenKind::Eof => {
-                        return Err(self.err(t.start, t.end, ParseErrorKind::UnclosedBrace))
-                    }
                     TokenKind::String
                         if matches!(self.peek_at(1).kind, TokenKind::Comma | TokenKind::RBrace) =>
                     {
@@ -54,19 +52,12 @@ impl Parser<'_> {
                         metric = Some(n);
                     }
                     TokenKind::Ident | TokenKind::String => {
+                        // A second metric name is reported by the type checks, as in
+                        // Prometheus.
                         let m = self.matcher()?;
-                        if m.name() == METRIC_NAME {
-                            if let Some(old) = &metric {
-                                return Err(self.err(
-                                    t.start,
-                                    self.peek().start,
-                                    twice(old, m.value()),
-                                ));
-                            }
-                        }
                         matchers.push(m);
                     }
-                    _ => return Err(self.unexpected(t, "label matching", "label matching")),
+                    _ => return Err(self.unexpected(t, "label matching", "identifier or \"}\"")),
                 }
                 let t = self.peek();
                 match t.kind {
@@ -74,9 +65,6 @@ impl Parser<'_> {
                         self.next();
                     }
                     TokenKind::RBrace => {}
-                    TokenKind::Eof => {
-                        return Err(self.err(t.start, t.end, ParseErrorKind::UnclosedBrace))
-                    }
                     _ => return Err(self.unexpected(t, "label matching", "\",\" or \"}\"")),
                 }
             }
@@ -112,20 +100,26 @@ impl Parser<'_> {
             TokenKind::Neq => MatchType::NotEqual,
             TokenKind::EqlRegex => MatchType::Regex,
             TokenKind::NeqRegex => MatchType::NotRegex,
-            TokenKind::Eof => {
-                return Err(self.err(opt.start, opt.end, ParseErrorKind::UnclosedBrace))
-            }
             _ => return Err(self.unexpected(opt, "label matching", "label matching operator")),
         };
         let vt = self.next();
         if vt.kind != TokenKind::String {
-            if vt.kind == TokenKind::Eof {
-                return Err(self.err(vt.start, vt.end, ParseErrorKind::UnclosedBrace));
-            }
             return Err(self.unexpected(vt, "label matching", "string"));
         }
         let value = unquote(self.text(vt)).map_err(|k| self.err(vt.start, vt.end, k))?;
-        Matcher::new(mt, &name, &value).map_err(|e| self.err(nt.start, vt.end, e.into()))
+        Matcher::new(mt, &name, &value).map_err(|e| {
+            let go = matches!(mt, MatchType::Regex | MatchType::NotRegex)
+                .then(|| go_regex_error(&format!("^(?s:{value})$")))
+                .flatten();
+            let kind = match go {
+                Some((code, text)) => ParseErrorKind::Regexp {
+                    reason: code.to_string(),
+                    text,
+                },
+                None => e.into(),
+            };
+            self.err(nt.start, vt.end, kind)
+        })
     }
 
     /// Applies `[...]`, `offset`, `@`, `anchored` and `smoothed` after an operand.
@@ -136,15 +130,15 @@ impl Parser<'_> {
                 TokenKind::LBracket => self.range_or_subquery(e)?,
                 TokenKind::At => {
                     self.next();
-                    let at = self.at_modifier()?;
+                    let at = self.at_modifier(e.span().start)?;
                     let end = self.prev_end();
-                    self.apply_at(e, at, t, end)?
+                    self.apply_at(e, at, end)?
                 }
                 TokenKind::Ident if self.at_keyword("offset") => {
                     self.next();
                     let d = self.offset_duration()?;
                     let end = d.span().end;
-                    self.apply_offset(e, d, t, end)?
+                    self.apply_offset(e, d, end)?
                 }
                 TokenKind::Ident if self.at_keyword("anchored") || self.at_keyword("smoothed") => {
                     let ext = if self.at_keyword("anchored") {
@@ -170,6 +164,7 @@ impl Parser<'_> {
     fn range_or_subquery(&mut self, e: Expr) -> PResult<Expr> {
         let open = self.next();
         let range = self.duration_expr(0)?;
+        self.positive(&range)?;
         let t = self.peek();
         match t.kind {
             TokenKind::RBracket => {
@@ -216,17 +211,11 @@ impl Parser<'_> {
                 let step = if self.peek().kind == TokenKind::RBracket {
                     None
                 } else {
-                    Some(self.duration_expr(0)?)
+                    let step = self.duration_expr(0)?;
+                    self.positive(&step)?;
+                    Some(step)
                 };
-                let close = self.expect(TokenKind::RBracket, "subquery selector", "\"]\"")?;
-                let ty = e.value_type();
-                if ty != ValueType::Vector {
-                    return Err(self.err(
-                        e.span().start,
-                        close.end,
-                        ParseErrorKind::SubqueryType(ty),
-                    ));
-                }
+                let close = self.expect(TokenKind::RBracket, "subquery or range", "\"]\"")?;
                 let span = Span::new(e.span().start, close.end);
                 Ok(Expr::Subquery(SubqueryExpr {
                     expr: Box::new(e),
@@ -237,19 +226,30 @@ impl Parser<'_> {
                     span,
                 }))
             }
-            TokenKind::Eof => Err(self.err(t.start, t.end, ParseErrorKind::UnclosedBracket)),
-            _ => Err(self.unexpected(t, "range or subquery selector", "\":\" or \"]\"")),
+            _ => Err(self.unexpected(t, "subquery or range", "\":\" or \"]\"")),
         }
     }
 
-    fn at_modifier(&mut self) -> PResult<AtModifier> {
+    /// A range or step written as a literal must be more than zero.
+    fn positive(&self, d: &DurationExpr) -> PResult<()> {
+        match d {
+            DurationExpr::Literal(n) if n.value == 0.0 => Err(self.err_at(
+                n.span,
+                ParseErrorKind::Invalid("duration must be greater than 0"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The timestamp after `@`; `target` is where the expression it applies to starts.
+    fn at_modifier(&mut self, target: usize) -> PResult<AtModifier> {
         let t = self.peek();
         if t.kind == TokenKind::Ident {
             let w = self.text(t).to_ascii_lowercase();
-            if (w == "start" || w == "end") && self.peek_at(1).kind == TokenKind::LParen {
+            if w == "start" || w == "end" {
                 self.next();
-                self.next();
-                self.expect(TokenKind::RParen, "@ modifier", "\")\"")?;
+                self.expect(TokenKind::LParen, "@", "timestamp")?;
+                self.expect(TokenKind::RParen, "@", "timestamp")?;
                 return Ok(if w == "start" {
                     AtModifier::Start
                 } else {
@@ -270,29 +270,35 @@ impl Parser<'_> {
             TokenKind::Duration => self.duration_literal(t)?.value,
             TokenKind::Ident if self.text(t).eq_ignore_ascii_case("inf") => f64::INFINITY,
             TokenKind::Ident if self.text(t).eq_ignore_ascii_case("nan") => f64::NAN,
-            _ => return Err(self.unexpected(t, "@ modifier", "timestamp")),
+            _ => return Err(self.unexpected(t, "@", "timestamp")),
         } * sign;
         seconds_to_millis(secs)
             .map(AtModifier::Timestamp)
             .ok_or_else(|| {
+                // Go's `%f`: six decimals, all the digits of the integer part.
+                let value = if secs.is_nan() {
+                    "NaN".to_string()
+                } else if secs.is_infinite() {
+                    if secs > 0.0 { "+Inf" } else { "-Inf" }.to_string()
+                } else {
+                    format!("{secs:.6}")
+                };
                 self.err(
-                    first.start,
-                    t.end,
-                    ParseErrorKind::OutOfBounds {
-                        what: "timestamp for @ modifier",
-                        value: super::literals::format_float(secs),
-                    },
+                    target,
+                    first.end.max(t.end),
+                    ParseErrorKind::AtOutOfBounds(value),
                 )
             })
     }
 
-    fn apply_at(&self, e: Expr, at: AtModifier, kw: Token, end: usize) -> PResult<Expr> {
+    fn apply_at(&self, e: Expr, at: AtModifier, end: usize) -> PResult<Expr> {
+        let start = e.span().start;
         let slot = |cur: &mut Option<AtModifier>, span: &mut Span| {
             if cur.is_some() {
                 return Err(self.err(
-                    kw.start,
+                    start,
                     end,
-                    ParseErrorKind::Invalid("@ modifier may not be set multiple times"),
+                    ParseErrorKind::Invalid("@ <timestamp> may not be set multiple times"),
                 ));
             }
             *cur = Some(at);
@@ -312,15 +318,16 @@ impl Parser<'_> {
                 slot(&mut s.at, &mut s.span)?;
                 Expr::Subquery(s)
             }
-            _ => return Err(self.err(kw.start, end, ParseErrorKind::Invalid(AT_TARGET))),
+            _ => return Err(self.err(start, end, ParseErrorKind::Invalid(AT_TARGET))),
         })
     }
 
-    fn apply_offset(&self, e: Expr, d: DurationExpr, kw: Token, end: usize) -> PResult<Expr> {
+    fn apply_offset(&self, e: Expr, d: DurationExpr, end: usize) -> PResult<Expr> {
+        let start = e.span().start;
         let slot = |cur: &mut Option<DurationExpr>, span: &mut Span| {
             if cur.is_some() {
                 return Err(self.err(
-                    kw.start,
+                    start,
                     end,
                     ParseErrorKind::Invalid("offset may not be set multiple times"),
                 ));
@@ -342,7 +349,7 @@ impl Parser<'_> {
                 slot(&mut s.offset, &mut s.span)?;
                 Expr::Subquery(s)
             }
-            _ => return Err(self.err(kw.start, end, ParseErrorKind::Invalid(OFFSET_TARGET))),
+            _ => return Err(self.err(start, end, ParseErrorKind::Invalid(OFFSET_TARGET))),
         })
     }
 
@@ -387,6 +394,19 @@ impl Parser<'_> {
             self.next();
             let inner = self.offset_duration()?;
             return Ok(self.signed(t, inner));
+        }
+        let atom = match t.kind {
+            TokenKind::Number | TokenKind::Duration | TokenKind::LParen => true,
+            TokenKind::Ident => {
+                self.peek_at(1).kind == TokenKind::LParen
+                    && ["step", "range", "min_of", "max_of"]
+                        .iter()
+                        .any(|f| self.text(t).eq_ignore_ascii_case(f))
+            }
+            _ => false,
+        };
+        if !atom {
+            return Err(self.unexpected(t, "offset", "duration"));
         }
         self.duration_atom()
     }
@@ -517,7 +537,6 @@ impl Parser<'_> {
                     span: Span::new(t.start, close.end),
                 })
             }
-            TokenKind::Eof => Err(self.err(t.start, t.end, ParseErrorKind::UnclosedBracket)),
             _ => Err(self.unexpected(t, "duration expression", "duration")),
         }
     }
