@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 
 use super::file::{display_name, HeadFile};
 use super::records::{self, Records};
-use super::{HeadChunkRef, HEADER_SIZE, MAX_HEAD_CHUNK_FILE_SIZE};
+use super::{HeadChunkRef, HEADER_SIZE, MAX_HEAD_CHUNK_FILE_SIZE, OOO_ENCODING_FLAG};
 use crate::error::{Error, Result};
 
 /// The file is grown (`set_len`) in steps of this many bytes ahead of the writes.
@@ -74,11 +74,22 @@ pub struct LoadedChunk {
     pub chunk: MappedChunk,
 }
 
+impl LoadedChunk {
+    /// Whether the out-of-order bit (0x80) of the encoding is set.
+    pub fn is_out_of_order(&self) -> bool {
+        self.encoding & OOO_ENCODING_FLAG != 0
+    }
+}
+
 /// What [`ChunkDiskMapper::open`] found.
 #[derive(Debug, Default)]
 pub struct OpenReport {
-    /// Every intact chunk, in file order.
+    /// Every intact in-order chunk (encoding without the out-of-order bit), in file order.
     pub chunks: Vec<LoadedChunk>,
+    /// Intact out-of-order chunks (encoding bit 7 set, e.g. 0x81, written by Prometheus with
+    /// an out-of-order window): not in `chunks`, kept by the mapper until
+    /// [`ChunkDiskMapper::take_ooo_chunks`] (their files are not truncated meanwhile).
+    pub ooo_chunks: usize,
     /// Set when a damaged record was found: the error, and the file and offset where the
     /// valid data ends (that file was truncated there and every later file deleted).
     pub repaired: Option<(Error, u32, u64)>,
@@ -99,6 +110,8 @@ struct Active {
 struct Inner {
     /// Mapped files by number, contiguous; the active file is the last one.
     files: BTreeMap<u32, Arc<HeadFile>>,
+    /// Out-of-order chunks found at open, until taken.
+    ooo: Vec<LoadedChunk>,
     active: Option<Active>,
     buf: Vec<u8>,
     closed: bool,
@@ -203,18 +216,26 @@ impl ChunkDiskMapper {
             files.insert(n, Arc::new(f));
         }
         let mut damaged: Option<(u32, usize, Error)> = None;
+        let mut ooo = Vec::new();
         'files: for (&n, f) in &files {
             let name = display_name(f.path());
             let mut it = Records::new(f.bytes(), &name);
             for r in it.by_ref() {
                 match r {
-                    Ok(r) => report.chunks.push(LoadedChunk {
-                        series_ref: r.series_ref,
-                        min_t: r.min_t,
-                        max_t: r.max_t,
-                        encoding: r.encoding,
-                        chunk: MappedChunk::new(f.clone(), r.offset, r.data_at, r.data_len)?,
-                    }),
+                    Ok(r) => {
+                        let c = LoadedChunk {
+                            series_ref: r.series_ref,
+                            min_t: r.min_t,
+                            max_t: r.max_t,
+                            encoding: r.encoding,
+                            chunk: MappedChunk::new(f.clone(), r.offset, r.data_at, r.data_len)?,
+                        };
+                        if c.is_out_of_order() {
+                            ooo.push(c);
+                        } else {
+                            report.chunks.push(c);
+                        }
+                    }
                     Err(e) => {
                         damaged = Some((n, it.position(), e));
                         break 'files;
@@ -243,6 +264,7 @@ impl ChunkDiskMapper {
             for c in report
                 .chunks
                 .iter_mut()
+                .chain(ooo.iter_mut())
                 .filter(|c| c.chunk.file.number() == n)
             {
                 c.chunk.file = remapped.clone();
@@ -250,10 +272,12 @@ impl ChunkDiskMapper {
             files.insert(n, remapped);
             report.repaired = Some((err, n, valid_end as u64));
         }
+        report.ooo_chunks = ooo.len();
         let mapper = ChunkDiskMapper {
             dir,
             inner: Mutex::new(Inner {
                 files,
+                ooo,
                 ..Inner::default()
             }),
             stats: MapperStats::default(),
@@ -284,12 +308,38 @@ impl ChunkDiskMapper {
         self.inner.lock().files.keys().copied().collect()
     }
 
+    /// Copies of the views of the out-of-order chunks found at open (see
+    /// [`OpenReport::ooo_chunks`]), in file order, until they are taken.
+    pub fn ooo_chunks(&self) -> Vec<LoadedChunk> {
+        self.inner.lock().ooo.clone()
+    }
+
+    /// The out-of-order chunks found at open, in file order; later calls return nothing.
+    /// Once every view is dropped, truncation may delete their files.
+    pub fn take_ooo_chunks(&self) -> Vec<LoadedChunk> {
+        std::mem::take(&mut self.inner.lock().ooo)
+    }
+
     /// Appends one chunk record (encoding 1, XOR) and returns a mapped view of its data.
     pub fn write_chunk(
         &self,
         series_ref: u64,
         min_t: i64,
         max_t: i64,
+        data: &[u8],
+    ) -> Result<MappedChunk> {
+        self.write_chunk_encoded(series_ref, min_t, max_t, 1, data)
+    }
+
+    /// Appends one chunk record with the given encoding byte (1 = XOR, 0x81 = out-of-order
+    /// XOR, as Prometheus writes with an out-of-order window) and returns a mapped view of
+    /// its data.
+    pub fn write_chunk_encoded(
+        &self,
+        series_ref: u64,
+        min_t: i64,
+        max_t: i64,
+        encoding: u8,
         data: &[u8],
     ) -> Result<MappedChunk> {
         let mut inner = self.inner.lock();
@@ -301,7 +351,7 @@ impl ChunkDiskMapper {
             });
         }
         inner.buf.clear();
-        let data_off = records::encode(&mut inner.buf, series_ref, min_t, max_t, 1, data);
+        let data_off = records::encode(&mut inner.buf, series_ref, min_t, max_t, encoding, data);
         let size = inner.buf.len() as u64;
         let full = inner
             .active

@@ -12,6 +12,11 @@
 //! File layout: `be32 magic 0x0130BC91 | u8 version 1 | 3 zero bytes`, then records
 //! `be64 series ref | be64 mint | be64 maxt | u8 encoding | uvarint len | data | be32 CRC32C`.
 //!
+//! Out-of-order chunks (encoding 0x81, written by Prometheus when its out-of-order window is
+//! on) are kept apart at open ([`ChunkDiskMapper::take_ooo_chunks`]); the head holds in-order
+//! chunks only, and [`Db::import_out_of_order`](crate::db::Db::import_out_of_order) turns them
+//! (with `wbl/`) into blocks.
+//!
 //! **Architecture Invariant**: numbers of the files are contiguous; only whole files are
 //! deleted, oldest first, once no chunk in them is referenced.
 
@@ -30,6 +35,9 @@ pub const CHUNKS_HEAD_DIR: &str = "chunks_head";
 pub const MAGIC_HEAD_CHUNKS: u32 = 0x0130_BC91;
 /// The head chunk file format version.
 pub const HEAD_CHUNKS_FORMAT_V1: u8 = 1;
+/// Bit 7 of a head chunk record's encoding byte: an out-of-order chunk (0x81 = out-of-order
+/// XOR). Only head chunk files carry it, never blocks.
+pub const OOO_ENCODING_FLAG: u8 = 0x80;
 /// Bytes of the file header.
 pub const HEADER_SIZE: usize = 8;
 /// Largest head chunk file (128 MiB), as in Prometheus.

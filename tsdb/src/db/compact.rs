@@ -1,5 +1,7 @@
 //! Head compaction: persist the head's oldest block range, truncate memory, checkpoint the WAL.
 
+mod ooo;
+
 use std::collections::HashSet;
 use std::fs;
 use std::sync::atomic::Ordering;
@@ -25,6 +27,9 @@ pub struct CompactionReport {
     /// Block directories found in the data directory that were not open yet (a backfill
     /// into the live directory), opened before the blocks were compacted.
     pub blocks_loaded: usize,
+    /// Blocks written from the out-of-order data a Prometheus left in `wbl/` and
+    /// `chunks_head/` (hint `from-out-of-order`); see [`Db::import_out_of_order`].
+    pub blocks_from_out_of_order: Vec<BlockMeta>,
 }
 
 impl Db {
@@ -38,8 +43,9 @@ impl Db {
     /// Persists the head's oldest range as a level-1 block while the head is compactable
     /// (`[head.min_time, next block-range boundary)`), truncating the head after each; then
     /// checkpoints the WAL (dropping samples before the last block's end and series no longer
-    /// in the head), opens block directories that appeared since open (as upstream's reload
-    /// does), merges overlapping blocks into one (vertical compaction) and then blocks into
+    /// in the head), turns a Prometheus's out-of-order data (`wbl/`, 0x81 chunks) into
+    /// blocks once the head has moved past it ([`Db::import_out_of_order`]), opens block
+    /// directories that appeared since open (as upstream's reload does), merges overlapping blocks into one (vertical compaction) and then blocks into
     /// larger aligned ranges (2 h → 6 h → 18 h …, upstream's leveled planner) and applies
     /// retention. Idempotent and cheap when nothing is due.
     pub fn compact(&self) -> Result<CompactionReport> {
@@ -70,6 +76,7 @@ impl Db {
             self.truncate_wal(maxt)?;
             report.checkpointed = true;
         }
+        report.blocks_from_out_of_order = self.import_out_of_order_when_safe()?;
         report.blocks_loaded = self.load_new_blocks()?;
         report.blocks_merged = self.compact_blocks().inspect_err(|_| {
             self.stats
