@@ -341,7 +341,7 @@ fn bad_input() {
     let v = assert_error(&s, "/api/v1/query?query=up%7B", 400, "bad_data");
     assert_eq!(
         v["error"],
-        "invalid parameter \"query\": 1:4: parse error: unclosed left brace"
+        "invalid parameter \"query\": 1:4: parse error: unexpected end of input inside braces"
     );
     assert_error(&s, "/api/v1/query?query=", 400, "bad_data");
     assert_error(&s, "/api/v1/query?query=up&time=yesterday", 400, "bad_data");

@@ -3,6 +3,8 @@
 //! paths 404, and no amount of junk takes the server down.
 
 mod common;
+#[path = "../../../promql/tests/parse_error_table/mod.rs"]
+mod parse_error_table;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -55,6 +57,67 @@ fn malformed_promql_is_bad_data_with_the_parser_message() {
         );
         assert_eq!(api_error(st, &body, 400, "bad_data", q), want, "range {q}");
     }
+}
+
+/// The `error` of an API answer without its `invalid parameter "query": ` prefix, or `None`
+/// for a success.
+fn query_error(status: u16, body: &str, what: &str) -> Option<String> {
+    if status == 200 {
+        return None;
+    }
+    let msg = api_error(status, body, 400, "bad_data", what);
+    Some(
+        msg.strip_prefix("invalid parameter \"query\": ")
+            .unwrap_or(&msg)
+            .to_string(),
+    )
+}
+
+/// The parse-error table (`testdata/promql/parse_errors.txt`) against the real Prometheus
+/// 2.42 and our server side by side: Prometheus must still say what the table recorded, and
+/// ours must say the same wherever the table has no `3.x=> ` answer (and the 3.x answer
+/// there), with the same status and `errorType`.
+#[test]
+fn parse_errors_match_real_prometheus() {
+    kagari_testkit::skip_or_fail!(
+        kagari_testkit::peers_run().is_some()
+            && std::path::Path::new("/usr/bin/prometheus").exists(),
+        "parse_errors_match_real_prometheus",
+        "peers/run or /usr/bin/prometheus is missing"
+    );
+    let peer = kagari_testkit::Peer::start("prometheus", Vec::<String>::new())
+        .unwrap_or_else(|e| panic!("could not start the Prometheus peer: {e}"));
+    let ours = Server::start("", &[]);
+    let cases = parse_error_table::load(&kagari_testkit::workspace_root());
+    assert!(cases.len() >= 60, "{} cases", cases.len());
+    let mut wrong = Vec::new();
+    for c in &cases {
+        let form = [("query", c.query.as_str()), ("time", "0")];
+        let (st, body) =
+            kagari_testkit::http_post_form(&format!("{}/api/v1/query", peer.url()), &form)
+                .unwrap_or_else(|e| panic!("{:?}: {e}", c.query));
+        let theirs = query_error(st, &body, &c.query);
+        let (st, body) = ours.post_form("/api/v1/query", &form);
+        let got = query_error(st, &body, &c.query);
+        if theirs != c.v2 {
+            wrong.push(format!(
+                "line {} {:?}: Prometheus now says {theirs:?}, the table {:?}",
+                c.line, c.query, c.v2
+            ));
+        }
+        if got != c.v3 {
+            wrong.push(format!(
+                "line {} {:?}: ours {got:?}, want {:?} (Prometheus 2.42: {theirs:?})",
+                c.line, c.query, c.v3
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} differences:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]
