@@ -11,7 +11,8 @@
 //!   (Kagari twice: `with_label_values` returns a cloned handle like the tikv crate does;
 //!   `with_series` runs a closure on the series in place, like prometheus-client's guard).
 //! - `labelled_lookup_inc_1000_series`: the same, cycling over 1,000 existing series
-//!   (`["/api/v1/item/<i>", method]`), more than Kagari's per-thread cache holds.
+//!   (`["/api/v1/item/<i>", method]`), more than Kagari's per-thread cache holds (Kagari
+//!   twice again).
 //! - `contended_inc_2_threads`: two threads incrementing one counter; time per increment.
 //! - `encode_10000_series_text`: 10,000 labelled counter series in the text format.
 
@@ -167,6 +168,12 @@ fn labelled_lookup_many(c: &mut Criterion) {
         b.iter(|| {
             let [x, y] = &values[next()];
             k.with_label_values(&[x, y]).expect("2 values").inc()
+        })
+    });
+    g.bench_function("kagari_with_series", |b| {
+        b.iter(|| {
+            let [x, y] = &values[next()];
+            k.with_series(&[x, y], |c| c.inc()).expect("2 values")
         })
     });
     g.bench_function("prometheus", |b| {
@@ -441,11 +448,20 @@ mod oneshot {
                     &["path", "method"],
                 )
                 .map_err(|e| e.to_string())?;
-                for [a, b] in &values {
+                let pc = prometheus_client::metrics::family::Family::<
+                    [(&'static str, String); 2],
+                    prometheus_client::metrics::counter::Counter,
+                >::default();
+                let pc_values: Vec<[(&'static str, String); 2]> = values
+                    .iter()
+                    .map(|[a, b]| [("path", a.clone()), ("method", b.clone())])
+                    .collect();
+                for ([a, b], l) in values.iter().zip(&pc_values) {
                     k.with_label_values(&[a, b])
                         .map_err(|e| e.to_string())?
                         .inc();
                     p.with_label_values(&[a, b]).inc();
+                    pc.get_or_create(l).inc();
                 }
                 let mut i = 0;
                 match imp {
@@ -456,10 +472,19 @@ mod oneshot {
                             c.inc();
                         }
                     }),
+                    "kagari_with_series" => Box::new(move || {
+                        i = (i + 1) % MANY;
+                        let [x, y] = &values[i];
+                        let _ = k.with_series(&[x, y], |c| c.inc());
+                    }),
                     "prometheus" => Box::new(move || {
                         i = (i + 1) % MANY;
                         let [x, y] = &values[i];
                         p.with_label_values(&[x, y]).inc();
+                    }),
+                    "prometheus-client" => Box::new(move || {
+                        i = (i + 1) % MANY;
+                        pc.get_or_create(&pc_values[i]).inc();
                     }),
                     _ => return Err(format!("unknown impl {imp}")),
                 }

@@ -116,6 +116,42 @@ impl Key {
             return None;
         }
         let mut words = [0u64; KEY_WORDS];
+        let mut lens = 0u64;
+        let mut quick = 0u64;
+        let mut at = 1;
+        for (i, v) in values.iter().enumerate() {
+            let b = v.as_ref().as_bytes();
+            if b.len() > 16 {
+                return Key::packed_long(values);
+            }
+            lens |= (b.len() as u64) << (8 * (i % KEY_VALUES));
+            // One word for up to 8 bytes (also for none), two for up to 16.
+            let (lo, hi) = b.split_at(b.len().min(8));
+            let w = word(lo);
+            *words.get_mut(at)? = w;
+            quick = quick.rotate_left(23) ^ w;
+            at += 1;
+            if !hi.is_empty() {
+                let w = word(hi);
+                *words.get_mut(at)? = w;
+                quick = quick.rotate_left(23) ^ w;
+                at += 1;
+            }
+        }
+        if let Some(first) = words.first_mut() {
+            *first = lens;
+        }
+        Some(Packed {
+            key: Key { words },
+            quick: finish_quick(quick, lens),
+            used: at,
+        })
+    }
+
+    /// [`Key::packed`] when some value is longer than 16 bytes.
+    #[inline(never)]
+    fn packed_long<S: AsRef<str>>(values: &[S]) -> Option<Packed> {
+        let mut words = [0u64; KEY_WORDS];
         let (first, mut rest) = words.split_first_mut()?;
         let mut lens = 0u64;
         let mut quick = 0u64;

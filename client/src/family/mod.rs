@@ -12,6 +12,7 @@
 mod cache;
 mod encode;
 mod key;
+mod snapshot;
 mod typed;
 
 pub use self::typed::TypedFamily;
@@ -19,14 +20,15 @@ pub use self::typed::TypedFamily;
 use std::cell::{Ref, RefCell};
 use std::hash::BuildHasher;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 use self::cache::{Caches, ThreadCache};
 use self::key::{hash_values, word, Key, Packed, Seed};
+use self::snapshot::Snapshot;
 use crate::collector::Series;
 use crate::render::{render_labels, Rendered};
 use crate::{Error, LabelSet};
@@ -47,7 +49,7 @@ struct Entry<M> {
     metric: M,
 }
 
-struct Inner<M: Send> {
+struct Inner<M: Send + Sync> {
     names: Box<[Box<str>]>,
     shards: [RwLock<HashTable<Entry<M>>>; SHARDS],
     /// Per-family random secrets of the hash (from hashbrown's randomly keyed builder).
@@ -55,14 +57,18 @@ struct Inner<M: Send> {
     /// Bumped (under the shard lock) whenever series are removed: thread caches filled
     /// before then are stale.
     generation: AtomicU64,
+    /// Series whose values fit a [`Key`] (those a snapshot holds).
+    keyed: AtomicUsize,
     caches: Caches<M>,
+    /// The latest snapshot any thread took.
+    latest: Mutex<Option<Arc<Snapshot<M>>>>,
     make: Box<dyn Fn() -> M + Send + Sync>,
     /// Tests force every hash to one value to check that colliding series stay apart.
     #[cfg(test)]
     constant_hash: bool,
 }
 
-impl<M: Send + std::fmt::Debug> std::fmt::Debug for Inner<M> {
+impl<M: Send + Sync + std::fmt::Debug> std::fmt::Debug for Inner<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Family")
             .field("names", &self.names)
@@ -182,7 +188,9 @@ impl<M: Series> Family<M> {
                 shards: std::array::from_fn(|_| RwLock::new(HashTable::new())),
                 seed: Seed::new(DefaultHashBuilder::default().hash_one(0x00C0_FFEE_u64)),
                 generation: AtomicU64::new(0),
+                keyed: AtomicUsize::new(0),
                 caches: Caches::new(),
+                latest: Mutex::new(None),
                 make: Box::new(make),
                 #[cfg(test)]
                 constant_hash: false,
@@ -278,20 +286,22 @@ impl<M: Series> Family<M> {
         // Up to 4 values get a probe unrolled for their count (with a literal array of values
         // the count is known at compile time and only that arm remains).
         Ok(match values {
-            [a] => self.probe(Key::short([a]), values, f),
-            [a, b] => self.probe(Key::short([a, b]), values, f),
-            [a, b, c] => self.probe(Key::short([a, b, c]), values, f),
-            [a, b, c, d] => self.probe(Key::short([a, b, c, d]), values, f),
+            [a] => self.probe(Key::short([a]), false, values, f),
+            [a, b] => self.probe(Key::short([a, b]), false, values, f),
+            [a, b, c] => self.probe(Key::short([a, b, c]), false, values, f),
+            [a, b, c, d] => self.probe(Key::short([a, b, c, d]), false, values, f),
             _ => self.probe_long(values, f),
         })
     }
 
     /// Looks `key` (the packed `values`) up in this thread's cache, else in the map; a `None`
-    /// key (values too long for [`Key::short`]) goes to [`Self::probe_long`].
+    /// key (values too long for [`Key::short`]) goes to [`Self::probe_long`]. A miss packs
+    /// the values again unless `pass_key` (so that a short key stays in registers).
     #[inline(always)]
     fn probe<S: AsRef<str>, R>(
         &self,
         key: Option<Packed>,
+        pass_key: bool,
         values: &[S],
         f: impl FnOnce(Found<'_, M>) -> R,
     ) -> R {
@@ -306,14 +316,14 @@ impl<M: Series> Family<M> {
             }
             // The shared borrow ends here: the miss may fill the cache.
         }
-        f(Found::Owned(self.miss(cell, values)))
+        self.miss(cell, pass_key.then_some(&key), values, f)
     }
 
     /// [`Self::probe`] for values that need [`Key::packed`] (or do not fit a key at all).
     #[inline(never)]
     fn probe_long<S: AsRef<str>, R>(&self, values: &[S], f: impl FnOnce(Found<'_, M>) -> R) -> R {
         match Key::packed(values) {
-            Some(key) => self.probe(Some(key), values, f),
+            Some(key) => self.probe(Some(key), true, values, f),
             None => f(Found::Owned(self.uncached(values))),
         }
     }
@@ -321,34 +331,109 @@ impl<M: Series> Family<M> {
     /// A handle from the map for values that do not fit a [`Key`] (never cached).
     #[inline(never)]
     fn uncached<S: AsRef<str>>(&self, values: &[S]) -> M {
-        self.get_or_create(self.hash(values), &Key::NONE, values).0
+        self.get_or_create(self.hash(values), None, values).0
     }
 
-    /// The thread cache missed: a handle from the map, which the cache may keep a clone of.
-    /// (The key is packed again here rather than passed, so that the hit path keeps it in
-    /// registers.)
+    /// The thread cache's slots missed: the series from this thread's snapshot, else from the
+    /// shards (then the snapshot may be refreshed). `key` is the packed `values`, or `None` to
+    /// pack them here.
     #[inline(never)]
-    fn miss<S: AsRef<str>>(&self, cell: Option<&RefCell<ThreadCache<M>>>, values: &[S]) -> M {
-        let Some(key) = Key::pack(values) else {
-            return self.uncached(values);
+    fn miss<S: AsRef<str>, R>(
+        &self,
+        cell: Option<&RefCell<ThreadCache<M>>>,
+        key: Option<&Packed>,
+        values: &[S],
+        f: impl FnOnce(Found<'_, M>) -> R,
+    ) -> R {
+        let packed;
+        let key = match key {
+            Some(k) => k,
+            None => match Key::pack(values) {
+                Some(k) => {
+                    packed = k;
+                    &packed
+                }
+                None => return f(Found::Owned(self.uncached(values))),
+            },
         };
-        let (metric, generation) = self.get_or_create(self.key_hash(&key.key), &key.key, values);
+        let hash = self.key_hash(&key.key);
+        let generation = self.inner.generation.load(Ordering::Relaxed);
         let cell = cell.unwrap_or_else(|| {
             self.inner
                 .caches
                 .get_or(|| RefCell::new(ThreadCache::new(generation)))
         });
+        // The snapshot, under a shared borrow (`f` may use this family too: then its misses
+        // find the cache busy and leave it alone).
+        if let Ok(cache) = cell.try_borrow() {
+            if let Some(metric) = cache.snapshot_get(hash, key, generation) {
+                if !cache.wants(key, generation) {
+                    return f(Found::Cached(metric));
+                }
+                let metric = metric.clone();
+                drop(cache);
+                if let Ok(mut cache) = cell.try_borrow_mut() {
+                    cache.fill(key, generation, metric.clone());
+                }
+                return f(Found::Owned(metric));
+            }
+        }
+        let (metric, generation) = self.get_or_create(hash, Some(key), values);
         // Busy only while `f` of an outer call on this thread runs: then skip the cache.
         if let Ok(mut cache) = cell.try_borrow_mut() {
-            cache.offer(&key, generation, &metric);
+            if cache.wants(key, generation) {
+                cache.fill(key, generation, metric.clone());
+            }
+            if cache.snapshot_missed() {
+                self.refresh_snapshot(&mut cache);
+            }
         }
-        metric
+        f(Found::Owned(metric))
     }
 
-    /// A handle to the series for `values` (packed into `key`, or [`Key::NONE`] if they do not
-    /// fit), created if missing, and the family generation it was found in (read under the
-    /// shard lock).
-    fn get_or_create<S: AsRef<str>>(&self, hash: u64, key: &Key, values: &[S]) -> (M, u64) {
+    /// Gives `cache` the family's latest snapshot, first building a new one unless the latest
+    /// is current and complete.
+    #[cold]
+    fn refresh_snapshot(&self, cache: &mut ThreadCache<M>) {
+        let generation = self.inner.generation.load(Ordering::Relaxed);
+        let keyed = self.inner.keyed.load(Ordering::Relaxed);
+        let mut latest = self.inner.latest.lock();
+        let snapshot = match &*latest {
+            Some(s) if s.generation() == generation && s.len() >= keyed => s.clone(),
+            _ => {
+                let s = Arc::new(self.build_snapshot());
+                *latest = Some(s.clone());
+                s
+            }
+        };
+        drop(latest);
+        cache.set_snapshot(snapshot);
+    }
+
+    /// A snapshot of every keyed series, at the generation read before copying any shard (a
+    /// removal after that read bumps the generation, so a series removed while copying never
+    /// sits in a current snapshot).
+    fn build_snapshot(&self) -> Snapshot<M> {
+        let generation = self.inner.generation.load(Ordering::Relaxed);
+        let keyed = self.inner.keyed.load(Ordering::Relaxed);
+        let mut snapshot = Snapshot::new(generation, keyed);
+        for shard in self.inner.shards.iter() {
+            for e in shard.read().iter().filter(|e| e.key != Key::NONE) {
+                snapshot.insert(e.hash, e.key, e.metric.clone());
+            }
+        }
+        snapshot
+    }
+
+    /// A handle to the series for `values` (packed into `key`, `None` if they do not fit one),
+    /// created if missing, and the family generation it was found in (read under the shard
+    /// lock).
+    fn get_or_create<S: AsRef<str>>(
+        &self,
+        hash: u64,
+        key: Option<&Packed>,
+        values: &[S],
+    ) -> (M, u64) {
         let lock = self.shard(hash);
         let generation = || self.inner.generation.load(Ordering::Relaxed);
         {
@@ -364,7 +449,7 @@ impl<M: Series> Family<M> {
         let metric = (self.inner.make)();
         let entry = Entry {
             hash,
-            key: *key,
+            key: key.map_or(Key::NONE, |k| k.key),
             values: values
                 .iter()
                 .map(|v| Box::<str>::from(v.as_ref()))
@@ -373,14 +458,17 @@ impl<M: Series> Family<M> {
             metric: metric.clone(),
         };
         table.insert_unique(hash, entry, |e| e.hash);
+        if key.is_some() {
+            self.inner.keyed.fetch_add(1, Ordering::Relaxed);
+        }
         (metric, generation())
     }
 
-    /// The hash and key of `values` (the key is [`Key::NONE`] if they do not fit one).
-    fn hash_and_key<S: AsRef<str>>(&self, values: &[S]) -> (u64, Key) {
+    /// The hash and key of `values` (`None` if they do not fit one).
+    fn hash_and_key<S: AsRef<str>>(&self, values: &[S]) -> (u64, Option<Packed>) {
         match Key::pack(values) {
-            Some(p) => (self.key_hash(&p.key), p.key),
-            None => (self.hash(values), Key::NONE),
+            Some(p) => (self.key_hash(&p.key), Some(p)),
+            None => (self.hash(values), None),
         }
     }
 
@@ -420,7 +508,7 @@ impl<M: Series> Family<M> {
         let found = self
             .shard(hash)
             .read()
-            .find(hash, |e| e.is(&key, values))
+            .find(hash, |e| e.is(key.as_ref(), values))
             .is_some();
         found
     }
@@ -430,9 +518,11 @@ impl<M: Series> Family<M> {
         self.check_len(values.len())?;
         let (hash, key) = self.hash_and_key(values);
         let mut table = self.shard(hash).write();
-        match table.find_entry(hash, |e| e.is(&key, values)) {
+        match table.find_entry(hash, |e| e.is(key.as_ref(), values)) {
             Ok(occupied) => {
-                occupied.remove();
+                if occupied.remove().0.key != Key::NONE {
+                    self.inner.keyed.fetch_sub(1, Ordering::Relaxed);
+                }
                 self.inner.generation.fetch_add(1, Ordering::Relaxed);
                 Ok(true)
             }
@@ -443,7 +533,10 @@ impl<M: Series> Family<M> {
     /// Removes every series.
     pub fn reset(&self) {
         for shard in self.inner.shards.iter() {
-            shard.write().clear();
+            let mut table = shard.write();
+            let keyed = table.iter().filter(|e| e.key != Key::NONE).count();
+            table.clear();
+            self.inner.keyed.fetch_sub(keyed, Ordering::Relaxed);
         }
         self.inner.generation.fetch_add(1, Ordering::Relaxed);
     }
@@ -460,10 +553,14 @@ impl<M: Series> Family<M> {
 }
 
 impl<M> Entry<M> {
-    /// Whether this is the entry of `values`, packed into `key` (or [`Key::NONE`]).
+    /// Whether this is the entry of `values`, packed into `key` (`None` if they do not fit
+    /// one: then the entry's key is [`Key::NONE`] too, and the values are compared).
     #[inline]
-    fn is<S: AsRef<str>>(&self, key: &Key, values: &[S]) -> bool {
-        self.key == *key && (*key != Key::NONE || eq(&self.values, values))
+    fn is<S: AsRef<str>>(&self, key: Option<&Packed>, values: &[S]) -> bool {
+        match key {
+            Some(k) => k.is(&self.key),
+            None => self.key == Key::NONE && eq(&self.values, values),
+        }
     }
 }
 
@@ -725,6 +822,36 @@ mod tests {
             let (a, b) = (i.to_string(), (i % 7).to_string());
             assert_eq!(f.with_series(&[&a, &b], |c| c.get()).unwrap(), 15);
         }
+    }
+
+    #[test]
+    fn snapshots_never_hand_out_removed_series_and_miss_new_ones() {
+        let f = colliding(); // every hash equal: snapshot lookups must compare keys
+        let v = |i: u64| [i.to_string(), "x".repeat(i as usize % 20)];
+        for round in 1..=3u64 {
+            for i in 0..200 {
+                f.with_series(&v(i), |c| c.inc_by(round)).unwrap();
+            }
+        }
+        assert!(f.inner.latest.lock().is_some(), "a snapshot was taken");
+        let g = f.clone();
+        std::thread::spawn(move || assert!(g.remove(&v(7)).unwrap()))
+            .join()
+            .unwrap();
+        for i in 0..200 {
+            let expected = if i == 7 { 0 } else { 6 };
+            assert_eq!(f.with_series(&v(i), |c| c.get()).unwrap(), expected, "{i}");
+        }
+        // Series created after the snapshot: found in the shards, then in a newer snapshot.
+        for round in 0..3 {
+            for i in 200..400 {
+                assert_eq!(f.with_label_values(&v(i)).unwrap().get(), round);
+                f.with_label_values(&v(i)).unwrap().inc();
+            }
+        }
+        f.reset();
+        assert_eq!(f.with_series(&v(3), |c| c.get()).unwrap(), 0);
+        assert_eq!(f.len(), 1);
     }
 
     crate::label_set! {
