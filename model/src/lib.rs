@@ -7,6 +7,7 @@
 //! - [`Labels`], [`LabelsBuilder`], name validation ([`NameValidationScheme`]), serde as a JSON
 //!   object;
 //! - [`quote_go`]: Go `strconv.Quote`, used wherever Prometheus prints label values;
+//! - Go `time` printing: [`go_time_string`], [`go_time_format`], [`go_duration_string`];
 //! - sample values and the staleness marker ([`STALE_NAN`], [`is_stale`]);
 //! - with the default `regex` feature: [`Matcher`], Go-dialect regexes ([`compile_regex`],
 //!   [`Regexp`]) and relabeling ([`relabel()`], [`RelabelConfig`]).
@@ -35,6 +36,7 @@
 //! ```
 
 mod error;
+mod gotime;
 mod labels;
 mod labels_serde;
 #[cfg(feature = "regex")]
@@ -47,6 +49,7 @@ mod relabel;
 mod value;
 
 pub use error::Error;
+pub use gotime::{go_duration_string, go_time_format, go_time_string};
 pub use labels::{
     is_valid_label_name, is_valid_metric_name, Label, Labels, LabelsBuilder, NameValidationScheme,
     METRIC_NAME,

@@ -1,5 +1,6 @@
 //! Output formatting that matches promtool 2.42 (Go's `%g`, `strconv.Quote`,
-//! `time.Duration.String`, `units.Base2Bytes.String`, `time.Time.String`).
+//! `time.Duration.String`, `units.Base2Bytes.String`, `time.Time.String`; the Go `time` ones
+//! come from `kagari-model`).
 
 use std::fmt::Write as _;
 
@@ -64,37 +65,7 @@ pub(crate) fn push_labels(out: &mut String, labels: &Labels) {
 
 /// A millisecond duration as Go's `time.Duration.String()`.
 pub(crate) fn go_duration(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".to_string();
-    }
-    let neg = ms < 0;
-    let ms = ms.unsigned_abs();
-    let mut s = String::new();
-    if neg {
-        s.push('-');
-    }
-    if ms < 1000 {
-        let _ = write!(s, "{ms}ms");
-        return s;
-    }
-    let h = ms / 3_600_000;
-    let m = (ms / 60_000) % 60;
-    let sec = (ms / 1000) % 60;
-    let frac = ms % 1000;
-    if h > 0 {
-        let _ = write!(s, "{h}h");
-    }
-    if h > 0 || m > 0 {
-        let _ = write!(s, "{m}m");
-    }
-    let _ = write!(s, "{sec}");
-    if frac > 0 {
-        let f = format!("{frac:03}");
-        s.push('.');
-        s.push_str(f.trim_end_matches('0'));
-    }
-    s.push('s');
-    s
+    kagari_model::go_duration_string(ms.saturating_mul(1_000_000))
 }
 
 /// Bytes as `units.Base2Bytes.String()`: `71KiB71B`, `1MiB`, `0B`.
@@ -118,30 +89,7 @@ pub(crate) fn base2_bytes(mut n: u64) -> String {
 /// Milliseconds since the epoch as Go's `time.Unix(ms/1000, 0).UTC().String()`:
 /// `2023-11-14 22:00:07 +0000 UTC`.
 pub(crate) fn go_time_utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, mo, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02} +0000 UTC",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    kagari_model::go_time_string(i128::from(ms.div_euclid(1000)) * 1_000_000_000)
 }
 
 #[cfg(test)]
