@@ -2,6 +2,7 @@
 //! series-description parser.
 
 pub(crate) mod ast;
+mod calls;
 mod check;
 mod duration;
 mod error;
