@@ -1,7 +1,8 @@
 //! Scale harness: the scrape manager scraping `--targets` loopback exporters (ports
 //! `--port` upward, e.g. from the `fake_exporter` example or `shared/bench/fake-exporter`)
 //! every `--interval`, appending into a real `kagari_tsdb::Db` (head + WAL in `--data` or a
-//! temporary directory), the way the `kagari` server wires them.
+//! temporary directory), the way the `kagari` server wires them. `--storage null` appends
+//! nowhere (each appender only counts), which isolates the scrape side's own cost.
 //!
 //! After `--warmup` seconds it measures `--duration` seconds and prints `key value` lines:
 //! samples per second, this process's CPU seconds (user + system from `/proc/self/stat`)
@@ -59,8 +60,7 @@ struct DbAppendable {
     seen: Arc<Observed>,
     /// Largest transaction so far: new buffers start at this capacity instead of growing.
     size_hint: Arc<AtomicU64>,
-    /// `--storage null`: buffer and count, but append nothing to the head (isolates the
-    /// scrape side's cost).
+    /// `--storage null`: count, but store nothing (isolates the scrape side's cost).
     null: bool,
 }
 
@@ -77,20 +77,66 @@ struct DbAppender {
     db: Arc<Db>,
     seen: Arc<Observed>,
     size_hint: Arc<AtomicU64>,
-    null: bool,
     pending: Vec<Pending>,
+}
+
+/// `--storage null`: counts samples and keeps the first two (a report transaction starts
+/// with `up` and `scrape_duration_seconds`) for the scrape-regularity figures.
+struct NullAppender {
+    seen: Arc<Observed>,
+    n: u64,
+    head: Vec<Pending>,
 }
 
 impl Appendable for DbAppendable {
     fn appender(&self) -> Box<dyn Appender> {
+        if self.null {
+            return Box::new(NullAppender {
+                seen: self.seen.clone(),
+                n: 0,
+                head: Vec::new(),
+            });
+        }
         let hint = usize::try_from(self.size_hint.load(Ordering::Relaxed)).unwrap_or(0);
         Box::new(DbAppender {
             db: self.db.clone(),
             seen: self.seen.clone(),
             size_hint: self.size_hint.clone(),
-            null: self.null,
             pending: Vec::with_capacity(hint),
         })
+    }
+}
+
+impl Appender for NullAppender {
+    fn append(
+        &mut self,
+        _: Option<SeriesRef>,
+        labels: &Labels,
+        t: i64,
+        v: f64,
+    ) -> Result<SeriesRef, AppendError> {
+        if self.n < 2 {
+            self.head.push(Pending {
+                sref: None,
+                labels: labels.clone(),
+                t,
+                v,
+            });
+        }
+        self.n += 1;
+        Ok(SeriesRef(0))
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), AppendError> {
+        if self.seen.measuring.load(Ordering::Relaxed) {
+            self.seen.committed.fetch_add(self.n, Ordering::Relaxed);
+            observe_report(&self.seen, &self.head);
+        }
+        Ok(())
+    }
+
+    fn rollback(self: Box<Self>) -> Result<(), AppendError> {
+        Ok(())
     }
 }
 
@@ -102,13 +148,10 @@ impl Appender for DbAppender {
         t: i64,
         v: f64,
     ) -> Result<SeriesRef, AppendError> {
-        let known = if self.null {
-            Some(0)
-        } else {
-            sref.map(|r| r.0)
-                .filter(|r| *r != UNRESOLVED)
-                .or_else(|| self.db.head().series_ref(labels))
-        };
+        let known = sref
+            .map(|r| r.0)
+            .filter(|r| *r != UNRESOLVED)
+            .or_else(|| self.db.head().series_ref(labels));
         self.pending.push(Pending {
             sref: known,
             labels: labels.clone(),
@@ -121,15 +164,6 @@ impl Appender for DbAppender {
     fn commit(self: Box<Self>) -> Result<(), AppendError> {
         self.size_hint
             .fetch_max(self.pending.len() as u64, Ordering::Relaxed);
-        if self.null {
-            if self.seen.measuring.load(Ordering::Relaxed) {
-                self.seen
-                    .committed
-                    .fetch_add(self.pending.len() as u64, Ordering::Relaxed);
-                self.observe_report();
-            }
-            return Ok(());
-        }
         let mut app = self.db.appender();
         let mut rejected = 0u64;
         for p in &self.pending {
@@ -152,7 +186,7 @@ impl Appender for DbAppender {
         if self.seen.measuring.load(Ordering::Relaxed) {
             self.seen.committed.fetch_add(n, Ordering::Relaxed);
             self.seen.rejected.fetch_add(rejected, Ordering::Relaxed);
-            self.observe_report();
+            observe_report(&self.seen, &self.pending);
         }
         Ok(())
     }
@@ -162,47 +196,43 @@ impl Appender for DbAppender {
     }
 }
 
-impl DbAppender {
-    /// Report series come in their own transaction, which starts with `up`.
-    fn observe_report(&self) {
-        let Some(first) = self.pending.first() else {
-            return;
+/// Report series come in their own transaction, which starts with `up`.
+fn observe_report(seen: &Observed, pending: &[Pending]) {
+    let Some(first) = pending.first() else {
+        return;
+    };
+    if first.labels.metric_name() != Some("up") {
+        return;
+    }
+    let instance = first.labels.get("instance").unwrap_or("");
+    {
+        let mut up = seen.up.lock().unwrap_or_else(|e| e.into_inner());
+        let e = match up.get_mut(instance) {
+            Some(e) => e,
+            None => up.entry(instance.to_string()).or_default(),
         };
-        if first.labels.metric_name() != Some("up") {
-            return;
+        if first.v == 1.0 {
+            e.ok += 1;
+        } else {
+            e.failed += 1;
         }
-        let instance = first.labels.get("instance").unwrap_or("");
-        {
-            let mut up = self.seen.up.lock().unwrap_or_else(|e| e.into_inner());
-            let e = match up.get_mut(instance) {
-                Some(e) => e,
-                None => up.entry(instance.to_string()).or_default(),
-            };
-            if first.v == 1.0 {
-                e.ok += 1;
-            } else {
-                e.failed += 1;
+        let ival = seen.interval_ms.max(1);
+        if let Some(last) = e.last_t {
+            let gap = first.t - last;
+            if gap * 2 > ival * 3 {
+                e.missed += u64::try_from((gap + ival / 2) / ival - 1).unwrap_or(0);
             }
-            let ival = self.seen.interval_ms.max(1);
-            if let Some(last) = e.last_t {
-                let gap = first.t - last;
-                if gap * 2 > ival * 3 {
-                    e.missed += u64::try_from((gap + ival / 2) / ival - 1).unwrap_or(0);
-                }
-            }
-            e.last_t = Some(first.t);
         }
-        if let Some(d) = self
-            .pending
-            .iter()
-            .find(|p| p.labels.metric_name() == Some("scrape_duration_seconds"))
-        {
-            self.seen
-                .durations
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(d.v);
-        }
+        e.last_t = Some(first.t);
+    }
+    if let Some(d) = pending
+        .iter()
+        .find(|p| p.labels.metric_name() == Some("scrape_duration_seconds"))
+    {
+        seen.durations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(d.v);
     }
 }
 

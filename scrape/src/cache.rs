@@ -3,7 +3,8 @@
 //!
 //! Entries live in a slab (`slots`) indexed through a hash map keyed by the raw series bytes.
 //! Targets almost always expose the same series in the same order, so each scrape also
-//! records its keys in order in a contiguous arena; the next scrape first compares sample
+//! records a positional token per sample in order in a contiguous arena (the key, or for the
+//! text format the line's bytes before the value); the next scrape first compares sample
 //! `i` with the key at position `i` of the previous one (a sequential memory walk) and only
 //! hashes on a mismatch.
 
@@ -78,24 +79,32 @@ impl ScrapeCache {
         self.iter
     }
 
-    /// The slot of `key`, the `pos`-th sample of this scrape, if cached: first by position in
-    /// the previous scrape, then by hash. Records the key for the next scrape.
-    pub(crate) fn find(&mut self, pos: usize, key: &[u8]) -> Option<u32> {
-        let hinted = self.prev_order.get(pos).and_then(|p| {
-            let same = self.prev_keys.get(p.start..p.end) == Some(key);
-            let slot = self.slots.get(p.slot as usize)?;
-            (same && slot.live && slot.reuse == p.reuse).then_some(p.slot)
-        });
-        let found = hinted.or_else(|| self.index.get(key).copied());
-        if let Some(slot) = found {
-            self.record(key, slot);
-        }
-        found
+    /// The previous scrape's positional token at sample position `pos` and the slot it
+    /// resolved to, if that slot still holds the same series.
+    pub(crate) fn prev_token(&self, pos: usize) -> Option<(&[u8], u32)> {
+        let p = self.prev_order.get(pos)?;
+        let token = self.prev_keys.get(p.start..p.end)?;
+        let slot = self.slots.get(p.slot as usize)?;
+        (slot.live && slot.reuse == p.reuse).then_some((token, p.slot))
     }
 
-    fn record(&mut self, key: &[u8], slot: u32) {
+    /// The slot of `key` if the previous scrape had exactly this token at position `pos`.
+    pub(crate) fn hint(&self, pos: usize, key: &[u8]) -> Option<u32> {
+        self.prev_token(pos)
+            .and_then(|(token, slot)| (token == key).then_some(slot))
+    }
+
+    /// The slot of `key` by hash.
+    pub(crate) fn lookup(&self, key: &[u8]) -> Option<u32> {
+        self.index.get(key).copied()
+    }
+
+    /// Records that the current scrape's next sample position resolved to `slot`, with the
+    /// positional `token` the next scrape compares against (the series key, or for the
+    /// text format the line's bytes before the value).
+    pub(crate) fn record(&mut self, token: &[u8], slot: u32) {
         let start = self.cur_keys.len();
-        self.cur_keys.extend_from_slice(key);
+        self.cur_keys.extend_from_slice(token);
         let reuse = self.slots.get(slot as usize).map_or(0, |s| s.reuse);
         self.cur_order.push(Position {
             start,
@@ -105,7 +114,7 @@ impl ScrapeCache {
         });
     }
 
-    /// The entry in `slot` (from [`find`](Self::find) or [`insert`](Self::insert)).
+    /// The entry in `slot` (from a hint, [`lookup`](Self::lookup) or [`insert`](Self::insert)).
     pub(crate) fn entry(&mut self, slot: u32) -> Option<&mut Entry> {
         self.slots
             .get_mut(slot as usize)
@@ -113,8 +122,8 @@ impl ScrapeCache {
             .map(|s| &mut s.entry)
     }
 
-    /// Adds a new entry for `key`, the `pos`-th sample of this scrape (which
-    /// [`find`](Self::find) did not know). Returns its slot.
+    /// Adds a new entry for `key` (which [`lookup`](Self::lookup) did not know). Returns its
+    /// slot; the caller [`record`](Self::record)s it.
     pub(crate) fn insert(&mut self, key: &[u8], entry: Entry) -> u32 {
         let slot = match self.free.pop() {
             Some(i) => {
@@ -134,7 +143,6 @@ impl ScrapeCache {
             }
         };
         self.index.insert(key.into(), slot);
-        self.record(key, slot);
         slot
     }
 
@@ -239,6 +247,17 @@ fn stale(
 mod tests {
     use super::*;
 
+    /// What the OpenMetrics path does per sample: position first, then hash; records it.
+    impl ScrapeCache {
+        fn find(&mut self, pos: usize, key: &[u8]) -> Option<u32> {
+            let found = self.hint(pos, key).or_else(|| self.lookup(key));
+            if let Some(slot) = found {
+                self.record(key, slot);
+            }
+            found
+        }
+    }
+
     fn entry(g: u64) -> Entry {
         Entry {
             labels: None,
@@ -256,8 +275,10 @@ mod tests {
         c.begin();
         assert_eq!(c.find(0, b"a"), None);
         let a = c.insert(b"a", entry(1));
+        c.record(b"a", a);
         assert_eq!(c.find(1, b"b"), None);
         let b = c.insert(b"b", entry(2));
+        c.record(b"b", b);
         c.rotate_order();
         c.begin();
         // Same order: found by position; swapped order: found by hash.
@@ -274,6 +295,7 @@ mod tests {
         c.free.push(b);
         assert_eq!(c.find(0, b"b"), None);
         let x = c.insert(b"x", entry(3));
+        c.record(b"x", x);
         assert_eq!(x, b, "slot reused");
         assert_eq!(c.find(1, b"a"), Some(a));
         c.rotate_order();

@@ -82,6 +82,7 @@ mod manager;
 mod process;
 mod scrape_loop;
 mod target;
+mod text_lines;
 mod tls;
 
 pub use appender::{AppendError, Appendable, Appender, SeriesRef};

@@ -63,24 +63,13 @@ pub(crate) struct Stats {
     pub(crate) added: u64,
 }
 
-enum Parser<'a> {
-    Text(TextParser<'a>),
-    OpenMetrics(OpenMetricsParser<'a>),
-}
-
-impl<'a> Parser<'a> {
-    fn next_entry(&mut self) -> Result<Entry<'a>, ParseError> {
-        match self {
-            Parser::Text(p) => p.next_entry(),
-            Parser::OpenMetrics(p) => p.next_entry(),
-        }
-    }
-}
-
 /// Reusable scratch space for one loop.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
-    key: Vec<u8>,
+    /// The series key being looked up.
+    pub(crate) key: Vec<u8>,
+    /// The text fast path's one-line input (`a <value> [timestamp]\n`).
+    pub(crate) tail: Vec<u8>,
 }
 
 /// Parses `body` and appends its samples. Stats are filled even when an error is returned
@@ -97,147 +86,257 @@ pub(crate) fn append_body(
     ts: i64,
     stats: &mut Stats,
 ) -> Result<(), ScrapeError> {
-    let mut parser = match format {
-        BodyFormat::Text => Parser::Text(TextParser::new(body)),
-        BodyFormat::OpenMetrics => Parser::OpenMetrics(OpenMetricsParser::new(body)),
-    };
     // A 200 with an empty body is a successful scrape with no samples.
     if body.is_empty() {
         return Ok(());
     }
-    let mut st = State {
+    let mut run = Run {
         iter: cache.iter,
         prev_ok: cache.prev_ok,
+        app,
+        cache,
+        cfg,
+        target: target_labels,
+        ts,
+        stats,
         limit_exceeded: false,
     };
-    let mut pos = 0usize;
-    loop {
-        let s = match parser.next_entry()? {
-            Entry::Eof => break,
-            Entry::Sample(s) => s,
-            _ => continue,
-        };
-        stats.scraped += 1;
-        scratch.key.clear();
-        scratch.key.extend_from_slice(s.name.as_bytes());
-        scratch.key.push(0xff);
-        scratch.key.extend_from_slice(s.labels.raw().as_bytes());
-        let explicit_ts = s.timestamp.filter(|_| cfg.honor_timestamps);
-        let t = explicit_ts.map_or(ts, |t| t.as_millis());
-        // Steady state: found by position (or one hash lookup), no allocation.
-        let slot = cache.find(pos, scratch.key.as_slice());
-        pos += 1;
-        if let Some(e) = slot.and_then(|slot| cache.entry(slot)) {
-            if e.generation == cfg.generation {
-                add_sample(
-                    app,
-                    e,
-                    &mut st,
-                    cfg,
-                    stats,
-                    explicit_ts.is_some(),
-                    t,
-                    s.value,
-                )?;
-                continue;
-            }
+    match format {
+        BodyFormat::Text => crate::text_lines::append_text(&mut run, scratch, body)?,
+        BodyFormat::OpenMetrics => {
+            append_entries(&mut run, scratch, &mut OpenMetricsParser::new(body))?;
         }
-        // Cache miss (or settings changed): compute the labels once for this series. An
-        // error leaves no entry behind, so the series fails again next time.
-        let labels = sample_labels(&s, target_labels, cfg)?;
-        let slot = match slot {
-            Some(slot) => slot,
-            None => cache.insert(
-                scratch.key.as_slice(),
-                CacheEntry {
-                    labels: None,
-                    sref: None,
-                    cur_iter: 0,
-                    ok_iter: 0,
-                    track: true,
-                    generation: cfg.generation,
-                },
-            ),
-        };
-        let Some(e) = cache.entry(slot) else {
-            continue;
-        };
-        if e.labels != labels {
-            // Settings changed the series' labels: the old series ends here.
-            if let (Some(old), true) = (&e.labels, st.prev_ok == Some(e.ok_iter) && e.track) {
-                match app.append(e.sref, old, ts, kagari_model::STALE_NAN) {
-                    Ok(_) => {}
-                    Err(err) if err.is_sample_error() => {}
-                    Err(err) => return Err(err.into()),
-                }
-            }
-            e.sref = None;
-        }
-        e.labels = labels;
-        e.generation = cfg.generation;
-        add_sample(
-            app,
-            e,
-            &mut st,
-            cfg,
-            stats,
-            explicit_ts.is_some(),
-            t,
-            s.value,
-        )?;
     }
-    if st.limit_exceeded {
+    if run.limit_exceeded {
         return Err(ScrapeError::SampleLimit);
     }
     Ok(())
 }
 
-/// Per-scrape state of [`append_body`].
-struct State {
+/// [`append_body`] for a text body through the generic loop (no line fast path): the
+/// reference the text path is checked against.
+#[cfg(test)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn append_body_generic(
+    app: &mut dyn Appender,
+    cache: &mut ScrapeCache,
+    scratch: &mut Scratch,
+    cfg: &SampleCfg,
+    target_labels: &Labels,
+    body: &[u8],
+    ts: i64,
+    stats: &mut Stats,
+) -> Result<(), ScrapeError> {
+    if body.is_empty() {
+        return Ok(());
+    }
+    let mut run = Run {
+        iter: cache.iter,
+        prev_ok: cache.prev_ok,
+        app,
+        cache,
+        cfg,
+        target: target_labels,
+        ts,
+        stats,
+        limit_exceeded: false,
+    };
+    append_entries(&mut run, scratch, &mut TextParser::new(body))?;
+    if run.limit_exceeded {
+        return Err(ScrapeError::SampleLimit);
+    }
+    Ok(())
+}
+
+/// A pull parser the generic loop can drive.
+pub(crate) trait EntrySource<'a> {
+    /// The next entry.
+    fn next(&mut self) -> Result<Entry<'a>, ParseError>;
+}
+
+impl<'a> EntrySource<'a> for OpenMetricsParser<'a> {
+    fn next(&mut self) -> Result<Entry<'a>, ParseError> {
+        self.next_entry()
+    }
+}
+
+impl<'a> EntrySource<'a> for TextParser<'a> {
+    fn next(&mut self) -> Result<Entry<'a>, ParseError> {
+        self.next_entry()
+    }
+}
+
+/// The generic loop: every sample from the parser, looked up by position then by hash of
+/// its key (`name 0xff raw-labels`).
+pub(crate) fn append_entries<'a>(
+    run: &mut Run<'_>,
+    scratch: &mut Scratch,
+    parser: &mut impl EntrySource<'a>,
+) -> Result<(), ScrapeError> {
+    let mut pos = 0usize;
+    loop {
+        let s = match parser.next()? {
+            Entry::Eof => return Ok(()),
+            Entry::Sample(s) => s,
+            _ => continue,
+        };
+        series_key(&mut scratch.key, &s);
+        let hinted = run.cache.hint(pos, &scratch.key);
+        pos += 1;
+        let explicit_ts = s.timestamp.map(|t| t.as_millis());
+        if let Some(slot) = hinted {
+            if run.add_cached(slot, explicit_ts, s.value)? {
+                run.cache.record(&scratch.key, slot);
+                continue;
+            }
+        }
+        let slot = run.add_parsed(hinted, &scratch.key, &s)?;
+        run.cache.record(&scratch.key, slot);
+    }
+}
+
+/// The cache key of a sample: `name 0xff raw-labels`.
+pub(crate) fn series_key(key: &mut Vec<u8>, s: &SampleEntry<'_>) {
+    key.clear();
+    key.extend_from_slice(s.name.as_bytes());
+    key.push(0xff);
+    key.extend_from_slice(s.labels.raw().as_bytes());
+}
+
+/// One scrape's sample handling: the appender, the cache and the per-scrape state.
+pub(crate) struct Run<'r> {
+    app: &'r mut dyn Appender,
+    pub(crate) cache: &'r mut ScrapeCache,
+    cfg: &'r SampleCfg,
+    target: &'r Labels,
+    ts: i64,
+    stats: &'r mut Stats,
     iter: u64,
     prev_ok: Option<u64>,
     limit_exceeded: bool,
 }
 
-/// Appends one sample of a cached series (nothing if relabeling dropped it), applying the
-/// sample limit and dropping in-scrape duplicates.
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn add_sample(
-    app: &mut dyn Appender,
-    entry: &mut CacheEntry,
-    st: &mut State,
-    cfg: &SampleCfg,
-    stats: &mut Stats,
-    explicit_ts: bool,
-    t: i64,
-    v: f64,
-) -> Result<(), ScrapeError> {
-    let Some(labels) = &entry.labels else {
-        return Ok(());
-    };
-    stats.post_relabel += 1;
-    if cfg.sample_limit > 0 && stats.post_relabel > cfg.sample_limit {
-        st.limit_exceeded = true;
+impl Run<'_> {
+    /// Appends a sample of the cached series in `slot` if its entry is current (computed
+    /// with these settings); `Ok(false)` (nothing done) otherwise. `explicit_ts` is the
+    /// exposed timestamp in ms, if any.
+    #[inline]
+    pub(crate) fn add_cached(
+        &mut self,
+        slot: u32,
+        explicit_ts: Option<i64>,
+        v: f64,
+    ) -> Result<bool, ScrapeError> {
+        let generation = self.cfg.generation;
+        match self.cache.entry(slot) {
+            Some(e) if e.generation == generation => {}
+            _ => return Ok(false),
+        }
+        self.stats.scraped += 1;
+        self.add(slot, explicit_ts, v)?;
+        Ok(true)
     }
-    if st.limit_exceeded {
-        return Ok(());
+
+    /// Appends a parsed sample whose series is not in the cache (`slot` is `None`) or
+    /// whose entry is outdated: computes its labels once. An error leaves no entry behind,
+    /// so the series fails again next time. Returns the slot to record.
+    pub(crate) fn add_parsed(
+        &mut self,
+        slot: Option<u32>,
+        key: &[u8],
+        s: &SampleEntry<'_>,
+    ) -> Result<u32, ScrapeError> {
+        self.stats.scraped += 1;
+        let explicit_ts = s.timestamp.map(|t| t.as_millis());
+        let slot = match slot.or_else(|| self.cache.lookup(key)) {
+            Some(slot)
+                if self
+                    .cache
+                    .entry(slot)
+                    .is_some_and(|e| e.generation == self.cfg.generation) =>
+            {
+                self.add(slot, explicit_ts, s.value)?;
+                return Ok(slot);
+            }
+            found => {
+                let labels = sample_labels(s, self.target, self.cfg)?;
+                let slot = match found {
+                    Some(slot) => slot,
+                    None => self.cache.insert(
+                        key,
+                        CacheEntry {
+                            labels: None,
+                            sref: None,
+                            cur_iter: 0,
+                            ok_iter: 0,
+                            track: true,
+                            generation: self.cfg.generation,
+                        },
+                    ),
+                };
+                let (prev_ok, ts) = (self.prev_ok, self.ts);
+                let generation = self.cfg.generation;
+                let Some(e) = self.cache.entry(slot) else {
+                    return Ok(slot);
+                };
+                if e.labels != labels {
+                    // Settings changed the series' labels: the old series ends here.
+                    if let (Some(old), true) = (&e.labels, prev_ok == Some(e.ok_iter) && e.track) {
+                        match self.app.append(e.sref, old, ts, kagari_model::STALE_NAN) {
+                            Ok(_) => {}
+                            Err(err) if err.is_sample_error() => {}
+                            Err(err) => return Err(err.into()),
+                        }
+                    }
+                    e.sref = None;
+                }
+                e.labels = labels;
+                e.generation = generation;
+                slot
+            }
+        };
+        self.add(slot, explicit_ts, s.value)?;
+        Ok(slot)
     }
-    if entry.cur_iter == st.iter && !explicit_ts {
-        // Duplicate series within one scrape: only this sample is dropped.
-        return Ok(());
+
+    /// Appends one sample of a cached series (nothing if relabeling dropped it), applying
+    /// the sample limit and dropping in-scrape duplicates.
+    #[inline]
+    fn add(&mut self, slot: u32, explicit_ts: Option<i64>, v: f64) -> Result<(), ScrapeError> {
+        let (cfg, iter, prev_ok) = (self.cfg, self.iter, self.prev_ok);
+        let Some(entry) = self.cache.entry(slot) else {
+            return Ok(());
+        };
+        let Some(labels) = &entry.labels else {
+            return Ok(());
+        };
+        let explicit_ts = explicit_ts.filter(|_| cfg.honor_timestamps);
+        self.stats.post_relabel += 1;
+        if cfg.sample_limit > 0 && self.stats.post_relabel > cfg.sample_limit {
+            self.limit_exceeded = true;
+        }
+        if self.limit_exceeded {
+            return Ok(());
+        }
+        if entry.cur_iter == iter && explicit_ts.is_none() {
+            // Duplicate series within one scrape: only this sample is dropped.
+            return Ok(());
+        }
+        if prev_ok != Some(entry.ok_iter) && entry.cur_iter != iter {
+            self.stats.added += 1;
+        }
+        entry.cur_iter = iter;
+        entry.track = explicit_ts.is_none() || cfg.track_timestamps_staleness;
+        match self
+            .app
+            .append(entry.sref, labels, explicit_ts.unwrap_or(self.ts), v)
+        {
+            Ok(r) => entry.sref = Some(r),
+            Err(e) if e.is_sample_error() => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
     }
-    if st.prev_ok != Some(entry.ok_iter) && entry.cur_iter != st.iter {
-        stats.added += 1;
-    }
-    entry.cur_iter = st.iter;
-    entry.track = !explicit_ts || cfg.track_timestamps_staleness;
-    match app.append(entry.sref, labels, t, v) {
-        Ok(r) => entry.sref = Some(r),
-        Err(e) if e.is_sample_error() => {}
-        Err(e) => return Err(e.into()),
-    }
-    Ok(())
 }
 
 /// Builds the stored labels of one exposed series; `Ok(None)` when relabeling drops it.
