@@ -173,7 +173,20 @@ impl Db {
         let head = Head::new(HeadOptions {
             chunk_range: opts.block_range,
         });
-        if let Some(max) = blocks.iter().map(|b| b.meta().max_time).max() {
+        // As upstream's inOrderBlocksMaxTime: blocks built from out-of-order data do not
+        // bound the head (they usually overlap it).
+        if let Some(max) = blocks
+            .iter()
+            .filter(|b| {
+                !b.meta()
+                    .compaction
+                    .hints
+                    .iter()
+                    .any(|h| h == "from-out-of-order")
+            })
+            .map(|b| b.meta().max_time)
+            .max()
+        {
             head.set_min_valid_time(max);
         }
         // As upstream: the chunks in `chunks_head/` first (a damaged tail is cut off), then
