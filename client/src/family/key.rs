@@ -1,10 +1,18 @@
 //! The lookup key of a series: its label values packed into machine words, and their hash.
 //!
 //! The words of a set of values are: first one word holding every value's length (one byte
-//! each), then each value's bytes, eight at a time (see [`word`]; a value of up to 8 bytes,
-//! empty too, takes one word). For a fixed number of values
-//! (a family's) this sequence is injective, so when it fits in a [`Key`] comparing two keys
-//! compares the values, and the hash is computed from the same words in one pass.
+//! each), then the values' bytes in one of three layouts, chosen by the lengths alone:
+//! - every value at most 8 bytes (and at most 4 values): one word per value
+//!   ([`Key::short`]);
+//! - else, up to 3 values of at most 16 bytes: two words per value, its first 8 bytes and the
+//!   rest ([`Key::medium`]);
+//! - else each value's bytes eight at a time, one word for a value of up to 8 bytes, empty too
+//!   ([`Key::packed`]).
+//!
+//! Bytes go into words with [`word`]. For a fixed number of values (a family's) the words are
+//! injective, so when they fit in a [`Key`] comparing two keys compares the values; the
+//! lengths word decides the layout, so keys with equal lengths words use the same number of
+//! words ([`Packed::used`]) and only those need comparing.
 
 /// Words in a [`Key`]: the lengths word and up to 7 words of value bytes.
 pub(super) const KEY_WORDS: usize = 8;
@@ -44,6 +52,23 @@ impl PartialEq for Key {
 impl Eq for Key {}
 
 impl Packed {
+    /// The hash of these values under `seed` (not [`hash_values`]'s: a set of values either
+    /// fits a key, and is always looked up by this hash, or never does): the words in use,
+    /// two at a time, each pair folded with the running hash.
+    #[inline]
+    pub(super) fn hash(&self, seed: &Seed) -> u64 {
+        let pairs = self.used.div_ceil(2);
+        self.key
+            .words
+            .chunks_exact(2)
+            .zip(seed.0.chunks_exact(2))
+            .take(pairs)
+            .fold(seed.0[KEY_WORDS], |h, (w, s)| match (w, s) {
+                ([w0, w1], [s0, s1]) => fold(w0 ^ s0, w1 ^ s1 ^ h),
+                _ => h,
+            })
+    }
+
     /// Whether `other` is this key: compares the lengths word and then only the words in use
     /// (unrolled when `used` is known at compile time, as for [`Key::pack`]'s short keys).
     #[inline(always)]
@@ -78,10 +103,59 @@ impl Key {
             [a, b, c, d] => Key::short([a, b, c, d]),
             _ => None,
         };
-        match short {
-            Some(k) => Some(k),
-            None => Key::packed(values),
+        if short.is_some() {
+            return short;
         }
+        let medium = match values {
+            [a] => Key::medium([a]),
+            [a, b] => Key::medium([a, b]),
+            [a, b, c] => Key::medium([a, b, c]),
+            _ => None,
+        };
+        if medium.is_some() {
+            return medium;
+        }
+        Key::packed(values)
+    }
+
+    /// [`Key::pack`] of `N` (at most 3) values that are each at most 16 bytes long, some
+    /// longer than 8 (else it is [`Key::short`]'s), or `None`: each value takes two words at
+    /// fixed places, its first 8 bytes and the rest (zero if none).
+    #[inline(always)]
+    pub(super) fn medium<S: AsRef<str>, const N: usize>(values: [&S; N]) -> Option<Packed> {
+        if 1 + 2 * N > KEY_WORDS {
+            return None;
+        }
+        let mut words = [0u64; KEY_WORDS];
+        let mut lens = 0u64;
+        let mut quick = 0u64;
+        let mut long = false;
+        for (i, v) in values.iter().enumerate() {
+            let b = v.as_ref().as_bytes();
+            if b.len() > 16 {
+                return None;
+            }
+            long |= b.len() > 8;
+            lens |= (b.len() as u64) << (8 * i);
+            let (lo, hi) = b.split_at(b.len().min(8));
+            let (w0, w1) = (word(lo), word(hi));
+            if let Some([x, y]) = words.get_mut(1 + 2 * i..3 + 2 * i) {
+                *x = w0;
+                *y = w1;
+            }
+            quick = quick.rotate_left(23) ^ w0 ^ w1.rotate_left(41);
+        }
+        if !long {
+            return None;
+        }
+        if let Some(first) = words.first_mut() {
+            *first = lens;
+        }
+        Some(Packed {
+            key: Key { words },
+            quick: finish_quick(quick, lens),
+            used: 1 + 2 * N,
+        })
     }
 
     /// [`Key::pack`] of `N` values that are each at most 8 bytes long, else `None`.
@@ -178,12 +252,6 @@ impl Key {
             quick: finish_quick(quick, lens),
             used,
         })
-    }
-
-    /// The hash of these values under `seed`; equal to [`hash_values`] of the same values.
-    #[inline]
-    pub(super) fn hash(&self, seed: &Seed) -> u64 {
-        hash_block(&self.words, seed, seed.0[KEY_WORDS])
     }
 }
 
@@ -364,7 +432,11 @@ mod tests {
                 if s.is_some() {
                     assert!(same(s, p), "{a:?} {b:?}");
                 }
-                assert!(same(Key::pack(&[a, b]), p), "{a:?} {b:?}");
+                // Longer values: two words per value (medium) while they fit, else packed.
+                let m = Key::medium([&a, &b]);
+                assert_eq!(m.is_some(), s.is_none() && a.len() <= 16 && b.len() <= 16);
+                let expected = if s.is_some() { s } else { m.or(p) };
+                assert!(same(Key::pack(&[a, b]), expected), "{a:?} {b:?}");
                 let four = [a, b, "", a];
                 if let Some(s) = Key::short([&a, &b, &"", &a]) {
                     assert!(same(Some(s), Key::packed(&four)), "{four:?}");
@@ -374,7 +446,21 @@ mod tests {
     }
 
     #[test]
-    fn key_hash_equals_streamed_hash_and_long_values_do_not_fit() {
+    fn two_value_keys_are_equal_only_for_equal_values() {
+        let keys: Vec<(Key, [&str; 2])> = SAMPLES
+            .iter()
+            .flat_map(|a| SAMPLES.iter().map(move |b| [*a, *b]))
+            .map(|v| (key(&v).unwrap(), v))
+            .collect();
+        for (k1, v1) in &keys {
+            for (k2, v2) in &keys {
+                assert_eq!(k1 == k2, v1 == v2, "{v1:?} {v2:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn keys_hash_by_seed_and_long_values_do_not_fit() {
         let seed = Seed::new(42);
         let sets: [&[&str]; 7] = [
             &[],
@@ -385,11 +471,16 @@ mod tests {
             &["0123456789abcdef0123456789abcdef0123456789abcdef", ""],
             &["12345678"; 7],
         ];
+        let mut hashes = Vec::new();
         for values in sets {
             let p = Key::pack(values).unwrap();
-            assert_eq!(p.key.hash(&seed), hash_values(&seed, values), "{values:?}");
-            assert_eq!(Key::pack(values).unwrap().quick, p.quick);
+            assert_eq!(Key::pack(values).unwrap().hash(&seed), p.hash(&seed));
+            assert_ne!(p.hash(&seed), p.hash(&Seed::new(43)), "{values:?}");
+            hashes.push(p.hash(&seed));
         }
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), sets.len());
         let long = "x".repeat(57);
         assert!(key(&[long.as_str()]).is_none());
         assert!(key(&["1"; 9]).is_none());

@@ -215,7 +215,7 @@ impl<M: Series> Family<M> {
 
     /// The hash of values already packed into `key` (equal to [`Self::hash`] of them).
     #[inline]
-    fn key_hash(&self, key: &Key) -> u64 {
+    fn key_hash(&self, key: &Packed) -> u64 {
         #[cfg(test)]
         if self.inner.constant_hash {
             return 42;
@@ -319,9 +319,35 @@ impl<M: Series> Family<M> {
         self.miss(cell, pass_key.then_some(&key), values, f)
     }
 
-    /// [`Self::probe`] for values that need [`Key::packed`] (or do not fit a key at all).
+    /// [`Self::probe`] for values too long for [`Key::short`]: [`Key::medium`] keys get a
+    /// probe unrolled for their count too.
     #[inline(never)]
     fn probe_long<S: AsRef<str>, R>(&self, values: &[S], f: impl FnOnce(Found<'_, M>) -> R) -> R {
+        match values {
+            [a] => self.probe_medium(Key::medium([a]), values, f),
+            [a, b] => self.probe_medium(Key::medium([a, b]), values, f),
+            [a, b, c] => self.probe_medium(Key::medium([a, b, c]), values, f),
+            _ => self.probe_packed(values, f),
+        }
+    }
+
+    /// [`Self::probe`] of a [`Key::medium`] key, else [`Self::probe_packed`].
+    #[inline(always)]
+    fn probe_medium<S: AsRef<str>, R>(
+        &self,
+        key: Option<Packed>,
+        values: &[S],
+        f: impl FnOnce(Found<'_, M>) -> R,
+    ) -> R {
+        match key {
+            Some(key) => self.probe(Some(key), true, values, f),
+            None => self.probe_packed(values, f),
+        }
+    }
+
+    /// [`Self::probe`] for values that need [`Key::packed`] (or do not fit a key at all).
+    #[inline(never)]
+    fn probe_packed<S: AsRef<str>, R>(&self, values: &[S], f: impl FnOnce(Found<'_, M>) -> R) -> R {
         match Key::packed(values) {
             Some(key) => self.probe(Some(key), true, values, f),
             None => f(Found::Owned(self.uncached(values))),
@@ -356,7 +382,7 @@ impl<M: Series> Family<M> {
                 None => return f(Found::Owned(self.uncached(values))),
             },
         };
-        let hash = self.key_hash(&key.key);
+        let hash = self.key_hash(key);
         let generation = self.inner.generation.load(Ordering::Relaxed);
         let cell = cell.unwrap_or_else(|| {
             self.inner
@@ -467,7 +493,7 @@ impl<M: Series> Family<M> {
     /// The hash and key of `values` (`None` if they do not fit one).
     fn hash_and_key<S: AsRef<str>>(&self, values: &[S]) -> (u64, Option<Packed>) {
         match Key::pack(values) {
-            Some(p) => (self.key_hash(&p.key), Some(p)),
+            Some(p) => (self.key_hash(&p), Some(p)),
             None => (self.hash(values), None),
         }
     }
