@@ -584,7 +584,7 @@ impl<M> Entry<M> {
     #[inline]
     fn is<S: AsRef<str>>(&self, key: Option<&Packed>, values: &[S]) -> bool {
         match key {
-            Some(k) => k.is(&self.key),
+            Some(k) => k.key == self.key,
             None => self.key == Key::NONE && eq(&self.values, values),
         }
     }

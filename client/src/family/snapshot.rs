@@ -51,7 +51,7 @@ impl<M> Snapshot<M> {
     #[inline]
     pub(super) fn get(&self, hash: u64, key: &Packed) -> Option<&M> {
         self.table
-            .find(hash, |(h, k, _)| *h == hash && key.is(k))
+            .find(hash, |(h, k, _)| *h == hash && *k == key.key)
             .map(|(_, _, m)| m)
     }
 }
