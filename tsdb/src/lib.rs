@@ -8,7 +8,7 @@
 //! * [`tombstones`]: deleted intervals of a block.
 //! * [`block`]: `meta.json`, ULIDs, [`BlockWriter`] and [`Block`] (open, select, iterate).
 //! * [`wlog`] and [`record`]: the write-ahead log and its record codecs.
-//! * [`head`]: the in-memory head (series, postings, XOR chunks) and its [`HeadAppender`].
+//! * [`head`]: the in-memory head (series, postings, XOR chunks) and its [`HeadAppender`] and [`OwnedAppender`].
 //! * [`db`]: [`Db`]: open/replay, block cutting, WAL checkpoints, retention, deletes, snapshots.
 //! * [`querier`]: [`Querier`]: selection across the head and blocks, merged sample iterators.
 //! * `storage` (feature `promql`): `kagari-promql`'s storage traits for [`Db`] and [`Querier`].
@@ -50,5 +50,5 @@ pub mod wlog;
 pub use block::{Block, BlockMeta, BlockWriter, Ulid};
 pub use db::{Db, Options};
 pub use error::{Error, Result};
-pub use head::{Head, HeadAppender, SeriesRef};
+pub use head::{Head, HeadAppender, OwnedAppender, SeriesRef};
 pub use querier::{Querier, QuerySeries, SeriesIterator};

@@ -26,7 +26,7 @@ use parking_lot::{Mutex, RwLock};
 use crate::block::{open_blocks, Block};
 use crate::chunks_head::{ChunkDiskMapper, CHUNKS_HEAD_DIR};
 use crate::error::{Error, Result};
-use crate::head::{Head, HeadAppender, HeadOptions, ReplayStats};
+use crate::head::{Head, HeadAppender, HeadOptions, OwnedAppender, ReplayStats};
 use crate::querier::Querier;
 use crate::wlog::{Compression, SyncPolicy, WalOptions, WalWriter};
 
@@ -273,6 +273,14 @@ impl Db {
     /// A new append transaction on the head; see [`HeadAppender`].
     pub fn appender(&self) -> HeadAppender<'_> {
         self.head.appender()
+    }
+
+    /// A new append transaction that holds an `Arc` of the head instead of borrowing the
+    /// `Db` (`'static + Send`, e.g. for a `Box<dyn …>` kept by a scrape loop); it behaves
+    /// exactly like [`appender`](Self::appender)'s. Commits after [`close`](Self::close)
+    /// (or after the `Db` is dropped) go to memory only, as with a borrowed appender.
+    pub fn appender_owned(&self) -> OwnedAppender {
+        self.head.appender_owned()
     }
 
     /// A querier over `[mint, maxt]` (inclusive) across the blocks and the head.

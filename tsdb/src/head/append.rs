@@ -1,6 +1,8 @@
-//! [`HeadAppender`]: a transaction of samples, validated on `append`, logged to the WAL and
-//! applied to memory on `commit`.
+//! [`Transaction`] ([`HeadAppender`] borrowing the head, [`OwnedAppender`] holding an
+//! `Arc` of it): samples validated on `append`, logged to the WAL and applied to memory on
+//! `commit`.
 
+use std::ops::Deref;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -52,6 +54,63 @@ impl TxBuffers {
     fn worth_keeping(&self) -> bool {
         self.samples.capacity() <= POOL_MAX_SAMPLES && self.series.capacity() <= POOL_MAX_SAMPLES
     }
+
+    /// Adds a sample of `s` to transaction `id`, pinning `s` the first time (`pinned`: the
+    /// caller pinned it already).
+    fn add(
+        &mut self,
+        id: u64,
+        s: &Arc<MemSeries>,
+        pinned: bool,
+        t: i64,
+        v: f64,
+    ) -> Result<SeriesRef> {
+        let r = s.series_ref;
+        let mut st = s.state.lock();
+        let idx = if st.tx.id == id {
+            if pinned {
+                s.pending.fetch_sub(1, Ordering::AcqRel); // pinned by an earlier append
+            }
+            st.tx.idx
+        } else if let Some(&idx) = self.seen.get(&r) {
+            // Already here; another transaction took the slot meanwhile.
+            if pinned {
+                s.pending.fetch_sub(1, Ordering::AcqRel);
+            }
+            st.tx = TxSlot { id, idx };
+            idx
+        } else {
+            let Ok(idx) = u32::try_from(self.series.len()) else {
+                if pinned {
+                    s.pending.fetch_sub(1, Ordering::AcqRel);
+                }
+                return Err(Error::InvalidInput {
+                    writer: "head appender",
+                    reason: "too many series in one transaction".into(),
+                });
+            };
+            if !pinned {
+                s.pending.fetch_add(1, Ordering::AcqRel);
+            }
+            self.series.push(s.clone());
+            self.newest.push((st.max_t, st.last_bits));
+            self.seen.insert(r, idx);
+            st.tx = TxSlot { id, idx };
+            idx
+        };
+        drop(st);
+        let Some(newest) = self.newest.get_mut(idx as usize) else {
+            return Err(Error::InvalidInput {
+                writer: "head appender",
+                reason: "transaction slot out of range".into(),
+            });
+        };
+        if check_order(r, newest.0, newest.1, t, v)? == Verdict::Append {
+            self.samples.push(Pending { idx, t, v });
+            *newest = (t, v.to_bits());
+        }
+        Ok(r)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +121,9 @@ struct Pending {
     v: f64,
 }
 
-/// An append transaction on a [`Head`].
+/// An append transaction on a [`Head`], over any handle `H` of it: [`HeadAppender`] borrows
+/// the head, [`OwnedAppender`] holds an `Arc<Head>` (`'static` and `Send`, so a scrape loop
+/// can keep it in a `Box<dyn …>` across calls). Both behave identically.
 ///
 /// Upstream's rules are applied in [`append`](Self::append): a sample older than
 /// [`Head::min_valid_time`] is [`Error::OutOfBounds`]; older than its series' newest sample
@@ -86,21 +147,45 @@ struct Pending {
 /// assert_eq!((head.min_time(), head.max_time()), (1_000, 2_000));
 /// ```
 #[derive(Debug)]
-pub struct HeadAppender<'a> {
-    head: &'a Head,
+pub struct Transaction<H: Deref<Target = Head>> {
+    head: H,
     /// This transaction's id (see [`TxSlot`]).
     id: u64,
     tx: TxBuffers,
     min_valid_time: i64,
 }
 
-impl<'a> HeadAppender<'a> {
-    pub(super) fn new(head: &'a Head) -> Self {
-        HeadAppender {
+/// An append transaction borrowing the head ([`Head::appender`], [`Db::appender`](crate::Db::appender)).
+pub type HeadAppender<'a> = Transaction<&'a Head>;
+
+/// An append transaction holding an `Arc` of the head ([`Head::appender_owned`],
+/// [`Db::appender_owned`](crate::Db::appender_owned)): `'static + Send`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use kagari_model::Labels;
+/// use kagari_tsdb::head::{Head, OwnedAppender};
+///
+/// let head = Arc::new(Head::default());
+/// let up = Labels::from_pairs([("__name__", "up")]).unwrap();
+/// let mut app: Box<OwnedAppender> = Box::new(head.appender_owned());
+/// let r = app.append(None, &up, 1_000, 1.0).unwrap();
+/// app.append(Some(r), &up, 2_000, 1.0).unwrap();
+/// std::thread::spawn(move || app.commit().unwrap()).join().unwrap();
+/// assert_eq!(head.stats().samples_appended(), 2);
+/// ```
+pub type OwnedAppender = Transaction<Arc<Head>>;
+
+impl<H: Deref<Target = Head>> Transaction<H> {
+    pub(super) fn new(head: H) -> Self {
+        let id = head.next_tx_id();
+        let tx = head.tx_pool.lock().pop().unwrap_or_default();
+        let min_valid_time = head.min_valid_time();
+        Transaction {
             head,
-            id: head.next_tx_id(),
-            tx: head.tx_pool.lock().pop().unwrap_or_default(),
-            min_valid_time: head.min_valid_time(),
+            id,
+            tx,
+            min_valid_time,
         }
     }
 
@@ -123,7 +208,8 @@ impl<'a> HeadAppender<'a> {
         if let Some(r) = series_ref {
             // The series stripe stays read-locked while the sample is added, so truncation
             // cannot remove the series before it is pinned.
-            if let Some(res) = self.head.with_series(r, |s| self.add(s, false, t, v)) {
+            let (head, tx, id): (&Head, _, _) = (&self.head, &mut self.tx, self.id);
+            if let Some(res) = head.with_series(r, |s| tx.add(id, s, false, t, v)) {
                 return res;
             }
         }
@@ -134,57 +220,7 @@ impl<'a> HeadAppender<'a> {
             });
         }
         let (s, _) = self.head.get_or_create(labels, None, true);
-        self.add(&s, true, t, v)
-    }
-
-    /// Adds a sample of `s` to the transaction, pinning `s` the first time (`pinned`: the
-    /// caller pinned it already).
-    fn add(&mut self, s: &Arc<MemSeries>, pinned: bool, t: i64, v: f64) -> Result<SeriesRef> {
-        let r = s.series_ref;
-        let mut st = s.state.lock();
-        let idx = if st.tx.id == self.id {
-            if pinned {
-                s.pending.fetch_sub(1, Ordering::AcqRel); // pinned by an earlier append
-            }
-            st.tx.idx
-        } else if let Some(&idx) = self.tx.seen.get(&r) {
-            // Already here; another transaction took the slot meanwhile.
-            if pinned {
-                s.pending.fetch_sub(1, Ordering::AcqRel);
-            }
-            st.tx = TxSlot { id: self.id, idx };
-            idx
-        } else {
-            let Ok(idx) = u32::try_from(self.tx.series.len()) else {
-                if pinned {
-                    s.pending.fetch_sub(1, Ordering::AcqRel);
-                }
-                return Err(Error::InvalidInput {
-                    writer: "head appender",
-                    reason: "too many series in one transaction".into(),
-                });
-            };
-            if !pinned {
-                s.pending.fetch_add(1, Ordering::AcqRel);
-            }
-            self.tx.series.push(s.clone());
-            self.tx.newest.push((st.max_t, st.last_bits));
-            self.tx.seen.insert(r, idx);
-            st.tx = TxSlot { id: self.id, idx };
-            idx
-        };
-        drop(st);
-        let Some(newest) = self.tx.newest.get_mut(idx as usize) else {
-            return Err(Error::InvalidInput {
-                writer: "head appender",
-                reason: "transaction slot out of range".into(),
-            });
-        };
-        if check_order(r, newest.0, newest.1, t, v)? == Verdict::Append {
-            self.tx.samples.push(Pending { idx, t, v });
-            *newest = (t, v.to_bits());
-        }
-        Ok(r)
+        self.tx.add(self.id, &s, true, t, v)
     }
 
     /// Number of samples waiting for commit.
@@ -213,7 +249,7 @@ impl<'a> HeadAppender<'a> {
         if self.tx.samples.is_empty() {
             return Ok(());
         }
-        let head = self.head;
+        let head: &Head = &self.head;
         let chunk_range = head.options().chunk_range;
         let TxBuffers {
             series,
@@ -360,7 +396,7 @@ impl<'a> HeadAppender<'a> {
     }
 }
 
-impl Drop for HeadAppender<'_> {
+impl<H: Deref<Target = Head>> Drop for Transaction<H> {
     fn drop(&mut self) {
         self.release();
     }

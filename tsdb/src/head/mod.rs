@@ -25,7 +25,7 @@ use std::sync::Arc;
 use kagari_model::{Labels, Matcher};
 use parking_lot::{Mutex, RwLock};
 
-pub use append::HeadAppender;
+pub use append::{HeadAppender, OwnedAppender, Transaction};
 pub(crate) use chunks_disk::MmappedBySeries;
 pub(crate) use replay::replay;
 pub use replay::ReplayStats;
@@ -183,9 +183,14 @@ impl Head {
         self.opts
     }
 
-    /// A new append transaction.
+    /// A new append transaction borrowing the head.
     pub fn appender(&self) -> HeadAppender<'_> {
         HeadAppender::new(self)
+    }
+
+    /// A new append transaction holding an `Arc` of the head (`'static + Send`).
+    pub fn appender_owned(self: &Arc<Self>) -> OwnedAppender {
+        OwnedAppender::new(self.clone())
     }
 
     /// Counters.
