@@ -31,6 +31,8 @@ pub(crate) enum RegexErrorCode {
     InvalidCharRange,
     /// `invalid or unsupported Perl syntax`
     InvalidPerlOp,
+    /// `invalid named capture`
+    InvalidNamedCapture,
 }
 
 impl fmt::Display for RegexErrorCode {
@@ -46,9 +48,20 @@ impl fmt::Display for RegexErrorCode {
             RegexErrorCode::TrailingBackslash => "trailing backslash at end of expression",
             RegexErrorCode::InvalidCharRange => "invalid character class range",
             RegexErrorCode::InvalidPerlOp => "invalid or unsupported Perl syntax",
+            RegexErrorCode::InvalidNamedCapture => "invalid named capture",
         })
     }
 }
+
+/// Whether `(?<name>` is a named group (Go 1.22 on, so Prometheus 3); Prometheus 2.42's Go
+/// calls it invalid Perl syntax.
+const NAMED_GROUPS_WITHOUT_P: bool = true;
+
+/// The `[:name:]` classes Go knows.
+const POSIX_CLASSES: &[&str] = &[
+    "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
+    "space", "upper", "word", "xdigit",
+];
 
 /// Go's largest repeat count.
 const MAX_REPEAT: u32 = 1000;
@@ -200,20 +213,24 @@ impl Scanner<'_> {
 
     /// After `(?`: flags `(?i)` (true: no group opened) or `(?i:`, `(?P<name>` (false).
     fn group_flags(&mut self, start: usize) -> Scan<bool> {
-        if self.peek() == Some('P') {
-            self.bump();
-            if self.peek() == Some('<') {
-                self.bump();
-                while let Some(c) = self.bump() {
-                    if c == '>' {
-                        return Ok(false);
-                    }
-                    if !(c.is_ascii_alphanumeric() || c == '_') {
-                        break;
-                    }
-                }
+        let named = match self.re.get(self.pos..) {
+            Some(r) if r.starts_with("P<") => Some(2),
+            Some(r) if r.starts_with('<') && NAMED_GROUPS_WITHOUT_P => Some(1),
+            _ => None,
+        };
+        if let Some(skip) = named {
+            self.pos += skip;
+            let rest = self.re.get(self.pos..).unwrap_or_default();
+            let Some(close) = rest.find('>') else {
+                self.pos = self.re.len();
+                return Err((RegexErrorCode::InvalidNamedCapture, self.text(start)));
+            };
+            let name = rest.get(..close).unwrap_or_default();
+            self.pos += close + 1;
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err((RegexErrorCode::InvalidNamedCapture, self.text(start)));
             }
-            return Err((RegexErrorCode::InvalidPerlOp, self.text(start)));
+            return Ok(false);
         }
         let mut any = false;
         while let Some(c) = self.bump() {
@@ -229,11 +246,14 @@ impl Scanner<'_> {
 
     /// After `\` (consumed; `start` is the backslash).
     fn escape(&mut self, start: usize) -> Scan<()> {
+        let bad = |s: &Self| Err((RegexErrorCode::InvalidEscape, s.text(start)));
         let Some(c) = self.bump() else {
             return Err((RegexErrorCode::TrailingBackslash, String::new()));
         };
         match c {
             c if c.is_ascii_punctuation() => Ok(()),
+            // `\1`..`\7` alone would be back-references; with another octal digit, octal.
+            '1'..='7' if !self.peek().is_some_and(|d| ('0'..='7').contains(&d)) => bad(self),
             '0'..='7'
             | 'a'
             | 'f'
@@ -251,36 +271,62 @@ impl Scanner<'_> {
             | 'B'
             | 'A'
             | 'z' => Ok(()),
-            'x' => {
-                if self.peek() == Some('{') {
-                    while let Some(c) = self.bump() {
-                        if c == '}' {
+            'x' if self.peek() == Some('{') => {
+                self.bump();
+                let mut value: u32 = 0;
+                loop {
+                    match self.peek() {
+                        Some('}') if self.text(start).len() > 3 && value <= 0x10_ffff => {
+                            self.bump();
                             return Ok(());
                         }
-                        if !c.is_ascii_hexdigit() {
-                            break;
+                        Some(c) if c.is_ascii_hexdigit() => {
+                            self.bump();
+                            let d = c.to_digit(16).unwrap_or(0);
+                            value = value.saturating_mul(16).saturating_add(d);
+                        }
+                        Some('}') | None => return bad(self),
+                        Some(_) => {
+                            self.bump();
+                            return bad(self);
                         }
                     }
-                    return Err((RegexErrorCode::InvalidEscape, self.text(start)));
                 }
-                for _ in 0..2 {
-                    if !self.bump().is_some_and(|c| c.is_ascii_hexdigit()) {
-                        return Err((RegexErrorCode::InvalidEscape, self.text(start)));
-                    }
+            }
+            'x' => {
+                // Go reads both digits before it checks them.
+                let (a, b) = (self.bump(), self.bump());
+                if a.is_some_and(|c| c.is_ascii_hexdigit())
+                    && b.is_some_and(|c| c.is_ascii_hexdigit())
+                {
+                    Ok(())
+                } else {
+                    bad(self)
                 }
-                Ok(())
             }
             'p' | 'P' => {
-                if self.peek() == Some('{') {
-                    while let Some(c) = self.bump() {
-                        if c == '}' {
-                            break;
-                        }
-                    }
+                let name = if self.peek() == Some('{') {
+                    let rest = self.re.get(self.pos..).unwrap_or_default();
+                    let Some(close) = rest.find('}') else {
+                        self.pos = self.re.len();
+                        return Err((RegexErrorCode::InvalidCharRange, self.text(start)));
+                    };
+                    self.pos += close + 1;
+                    rest.get(1..close)
+                        .unwrap_or_default()
+                        .trim_start_matches('^')
                 } else {
                     self.bump();
+                    self.re.get(start + 2..self.pos).unwrap_or_default()
+                };
+                // Go's Unicode class names are the ones our Go-dialect compiler knows.
+                if !name.is_empty()
+                    && kagari_model::compile_regex(&format!("\\p{{{name}}}")).is_ok()
+                {
+                    Ok(())
+                } else {
+                    Err((RegexErrorCode::InvalidCharRange, self.text(start)))
                 }
-                Ok(())
             }
             'Q' => {
                 match self.re.get(self.pos..).and_then(|r| r.find("\\E")) {
@@ -289,7 +335,7 @@ impl Scanner<'_> {
                 }
                 Ok(())
             }
-            _ => Err((RegexErrorCode::InvalidEscape, self.text(start))),
+            _ => bad(self),
         }
     }
 
@@ -316,7 +362,11 @@ impl Scanner<'_> {
                     let rest = self.re.get(self.pos..).unwrap_or_default();
                     match rest.find(":]") {
                         Some(i) => {
+                            let name = rest.get(1..i).unwrap_or_default();
                             self.pos += i + 2;
+                            if !POSIX_CLASSES.contains(&name.trim_start_matches('^')) {
+                                return Err((RegexErrorCode::InvalidCharRange, self.text(item)));
+                            }
                             first = false;
                             continue;
                         }
@@ -348,8 +398,14 @@ impl Scanner<'_> {
                     Some(']') => self.pos = save,
                     Some(hi) => {
                         let hi = if hi == '\\' {
+                            let at = self.pos - 1;
                             let e = self.peek().unwrap_or('\\');
-                            self.escape(self.pos - 1)?;
+                            if matches!(e, 'd' | 'D' | 's' | 'S' | 'w' | 'W' | 'p' | 'P') {
+                                // A class cannot end a range.
+                                self.bump();
+                                return Err((RegexErrorCode::InvalidEscape, self.text(at)));
+                            }
+                            self.escape(at)?;
                             e
                         } else {
                             hi
@@ -398,6 +454,11 @@ mod tests {
             Some("invalid character class range: `z-a`")
         );
         for ok in [
+            "a??",
+            r"\12",
+            r"\pL\p{Greek}",
+            "[[:^alpha:]]",
+            "(?<n>a)",
             "a.*",
             "(a|b)+?",
             "[]a]",
