@@ -276,7 +276,7 @@ impl<M: Series> Family<M> {
     }
 
     /// Finds (or creates) the series: in this thread's cache, else in the map.
-    #[inline]
+    #[inline(always)]
     fn lookup<S: AsRef<str>, R>(
         &self,
         values: &[S],
