@@ -308,6 +308,9 @@ impl Run<'_> {
             return Ok(());
         };
         let Some(labels) = &entry.labels else {
+            // Dropped by relabeling: still seen, so the entry is kept rather than evicted
+            // and relabeled again.
+            entry.cur_iter = iter;
             return Ok(());
         };
         let explicit_ts = explicit_ts.filter(|_| cfg.honor_timestamps);
@@ -454,6 +457,74 @@ mod tests {
         merge_target_labels(&mut b, &s.labels, &target, honor);
         b.build().to_string()
     }
+
+    #[test]
+    fn series_dropped_by_relabeling_stay_cached() {
+        use crate::appender::{AppendError, SeriesRef};
+        struct Sink;
+        impl Appender for Sink {
+            fn append(
+                &mut self,
+                _: Option<SeriesRef>,
+                _: &Labels,
+                _: i64,
+                _: f64,
+            ) -> Result<SeriesRef, AppendError> {
+                Ok(SeriesRef(1))
+            }
+            fn commit(self: Box<Self>) -> Result<(), AppendError> {
+                Ok(())
+            }
+            fn rollback(self: Box<Self>) -> Result<(), AppendError> {
+                Ok(())
+            }
+        }
+        let cfg = ScrapeConfig {
+            job_name: "j".into(),
+            metric_relabel_configs: serde_yaml_ng::from_str(
+                "[{source_labels: [__name__], regex: drop_me, action: drop}]",
+            )
+            .unwrap(),
+            ..Default::default()
+        };
+        let cfg = SampleCfg::new(&cfg, 1);
+        let target = Labels::from_pairs([("job", "j")]).unwrap();
+        let (mut cache, mut scratch) = (ScrapeCache::default(), Scratch::default());
+        for (i, format) in [BodyFormat::Text, BodyFormat::OpenMetrics]
+            .into_iter()
+            .cycle()
+            .take(3 * EVICT_SCRAPES)
+            .enumerate()
+        {
+            let body = "drop_me 1\nkeep_me 2\n# EOF\n";
+            let body = if format == BodyFormat::Text {
+                &body[..20]
+            } else {
+                body
+            };
+            cache.begin();
+            let mut stats = Stats::default();
+            let ts = 1000 * i as i64;
+            let r = append_body(
+                &mut Sink,
+                &mut cache,
+                &mut scratch,
+                &cfg,
+                &target,
+                body.as_bytes(),
+                format,
+                ts,
+                &mut stats,
+            );
+            assert!(r.is_ok(), "{r:?}");
+            assert_eq!((stats.scraped, stats.post_relabel), (2, 1));
+            assert!(cache.finish_ok(&mut Sink, ts).is_ok());
+        }
+        assert_eq!(cache.reuse_of(b"drop_me\xff"), Some(0));
+    }
+
+    /// More scrapes than an unseen entry survives.
+    const EVICT_SCRAPES: usize = 12;
 
     #[test]
     fn honor_labels_table_from_the_reference() {
