@@ -4,8 +4,7 @@
 //! each), then the values' bytes in one of three layouts, chosen by the lengths alone:
 //! - every value at most 8 bytes (and at most 4 values): one word per value
 //!   ([`Key::short`]);
-//! - else, up to 3 values of at most 16 bytes: two words per value, its first 8 bytes and the
-//!   rest ([`Key::medium`]);
+//! - else, up to 3 values of at most 16 bytes: two words per value ([`Key::medium`]);
 //! - else each value's bytes eight at a time, one word for a value of up to 8 bytes, empty too
 //!   ([`Key::packed`]).
 //!
@@ -120,7 +119,8 @@ impl Key {
 
     /// [`Key::pack`] of `N` (at most 3) values that are each at most 16 bytes long, some
     /// longer than 8 (else it is [`Key::short`]'s), or `None`: each value takes two words at
-    /// fixed places, its first 8 bytes and the rest (zero if none).
+    /// fixed places, [`word`] and zero for up to 8 bytes, else its first and its last 8 bytes
+    /// (overlapping: with the length, that is all of them).
     #[inline(always)]
     pub(super) fn medium<S: AsRef<str>, const N: usize>(values: [&S; N]) -> Option<Packed> {
         if 1 + 2 * N > KEY_WORDS {
@@ -132,13 +132,15 @@ impl Key {
         let mut long = false;
         for (i, v) in values.iter().enumerate() {
             let b = v.as_ref().as_bytes();
-            if b.len() > 16 {
-                return None;
-            }
+            let (w0, w1) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+                _ if b.len() > 16 => return None,
+                (Some(first), Some(last)) if b.len() > 8 => {
+                    (u64::from_le_bytes(*first), u64::from_le_bytes(*last))
+                }
+                _ => (word(b), 0),
+            };
             long |= b.len() > 8;
             lens |= (b.len() as u64) << (8 * i);
-            let (lo, hi) = b.split_at(b.len().min(8));
-            let (w0, w1) = (word(lo), word(hi));
             if let Some([x, y]) = words.get_mut(1 + 2 * i..3 + 2 * i) {
                 *x = w0;
                 *y = w1;
