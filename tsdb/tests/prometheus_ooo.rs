@@ -186,6 +186,10 @@ fn a_killed_prometheus_with_out_of_order_data_dumps_like_promtool() {
         db.import_out_of_order().unwrap().is_empty(),
         "imported once"
     );
+    db.close().unwrap();
+    drop(db);
+    let db = Db::open(&ours_dir, Options::default()).unwrap();
+    assert!(dump(&db) == ours, "a reopen keeps every sample");
     drop(db);
 
     // Only the 0x81 chunks (wbl/ emptied): exactly their samples are added.

@@ -44,7 +44,7 @@ impl Db {
     /// (`[head.min_time, next block-range boundary)`), truncating the head after each; then
     /// checkpoints the WAL (dropping samples before the last block's end and series no longer
     /// in the head), turns a Prometheus's out-of-order data (`wbl/`, 0x81 chunks) into
-    /// blocks once the head has moved past it ([`Db::import_out_of_order`]), opens block
+    /// blocks ([`Db::import_out_of_order`]), opens block
     /// directories that appeared since open (as upstream's reload does), merges overlapping blocks into one (vertical compaction) and then blocks into
     /// larger aligned ranges (2 h → 6 h → 18 h …, upstream's leveled planner) and applies
     /// retention. Idempotent and cheap when nothing is due.
@@ -76,7 +76,7 @@ impl Db {
             self.truncate_wal(maxt)?;
             report.checkpointed = true;
         }
-        report.blocks_from_out_of_order = self.import_out_of_order_when_safe()?;
+        report.blocks_from_out_of_order = self.import_out_of_order_locked()?;
         report.blocks_loaded = self.load_new_blocks()?;
         report.blocks_merged = self.compact_blocks().inspect_err(|_| {
             self.stats

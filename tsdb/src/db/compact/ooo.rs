@@ -145,21 +145,11 @@ impl Db {
         Ok(data)
     }
 
-    /// The import [`Db::compact`] does (the caller holds the maintenance lock): only when
-    /// `wbl/` exists and every block it would write ends at or before the head's oldest
-    /// sample, so that a later open, which raises the head's minimum valid time to the newest
-    /// block's end, skips no WAL sample the head still needs. Otherwise nothing is done and
-    /// a later compaction tries again.
-    pub(super) fn import_out_of_order_when_safe(&self) -> Result<Vec<BlockMeta>> {
+    /// The import [`Db::compact`] does (the caller holds the maintenance lock).
+    pub(super) fn import_out_of_order_locked(&self) -> Result<Vec<BlockMeta>> {
         let Some(by_ref) = self.read_out_of_order()? else {
             return Ok(Vec::new());
         };
-        let range = self.opts.block_range.max(1);
-        let max = by_ref.values().flat_map(|s| s.iter().map(|x| x.0)).max();
-        let end = max.map(|t| window(t, range).saturating_add(range));
-        if end.is_some_and(|e| e > self.head.min_time()) {
-            return Ok(Vec::new());
-        }
         let data = self.label_out_of_order(by_ref)?;
         self.persist_out_of_order(data)
     }
@@ -219,19 +209,11 @@ impl Db {
     /// the hint `from-out-of-order` (one per aligned block range), `wbl/` is deleted, and the
     /// blocks are queryable at once; the next [`Db::compact`] merges them with the blocks
     /// they overlap. Returns the new blocks (none without `wbl/`, or on a second call).
-    ///
-    /// [`Db::compact`] imports on its own, but only once every block it would write ends at
-    /// or before the head's oldest sample. Known limit of calling this earlier: a later
-    /// [`Db::open`] raises the head's minimum valid time to the newest block's end, out-of-
-    /// order blocks included (Prometheus leaves them out), so WAL samples older than the end
-    /// of the newest imported block are then skipped at replay.
+    /// [`Db::compact`] does this on its own first; [`Db::open`] leaves these blocks out of the
+    /// head's minimum valid time, as Prometheus does, so the head keeps its older samples.
     pub fn import_out_of_order(&self) -> Result<Vec<BlockMeta>> {
         let _m = self.maintenance.lock();
-        let Some(by_ref) = self.read_out_of_order()? else {
-            return Ok(Vec::new());
-        };
-        let data = self.label_out_of_order(by_ref)?;
-        self.persist_out_of_order(data)
+        self.import_out_of_order_locked()
     }
 }
 
