@@ -62,11 +62,6 @@ impl BitWriter {
         self.free = (nbytes * 8) as u8 - n;
     }
 
-    #[inline]
-    pub(crate) fn write_bit(&mut self, bit: bool) {
-        self.write_bits(u64::from(bit), 1);
-    }
-
     /// Writes a whole byte bit by bit (byte-aligned only if the stream is).
     #[inline]
     pub(crate) fn write_byte(&mut self, b: u8) {
@@ -222,7 +217,7 @@ mod tests {
     #[test]
     fn msb_first_layout() {
         let mut w = BitWriter::default();
-        w.write_bit(true);
+        w.write_bits(1, 1);
         w.write_bits(0b01, 2);
         w.write_byte(0xFF);
         assert_eq!(w.bytes(), &[0b1011_1111, 0b1110_0000]);

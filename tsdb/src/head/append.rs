@@ -14,7 +14,7 @@ use super::hash::U64Map;
 use super::series::{check_order, MemSeries, SeriesRef, SeriesState, TxSlot, Verdict};
 use super::Head;
 use crate::error::{Error, Result};
-use crate::record::{encode_samples, encode_series, RefSample, RefSeries};
+use crate::record::{encode_series, RefSeries, SamplesEncoder};
 
 /// The buffers of one transaction, recycled through [`Head`]'s pool so a steady stream of
 /// transactions allocates nothing.
@@ -42,8 +42,16 @@ const POOL_MAX_SAMPLES: usize = 1 << 16;
 pub(crate) const POOL_MAX: usize = 64;
 
 impl TxBuffers {
-    fn clear(&mut self) {
+    /// Gives up the series of transaction `id`: frees the slots it owns (unless its commit
+    /// did already: `slots_freed`) and unpins them.
+    fn clear(&mut self, id: u64, slots_freed: bool) {
         for s in self.series.drain(..) {
+            if !slots_freed {
+                let mut st = s.state.lock();
+                if st.tx.id == id {
+                    st.tx = TxSlot::default();
+                }
+            }
             s.pending.fetch_sub(1, Ordering::AcqRel);
         }
         self.newest.clear();
@@ -57,6 +65,10 @@ impl TxBuffers {
 
     /// Adds a sample of `s` to transaction `id`, pinning `s` the first time (`pinned`: the
     /// caller pinned it already).
+    ///
+    /// The first open transaction to add a series owns its slot ([`TxSlot`]) until it
+    /// commits or rolls back, so the usual case needs no map; a transaction that finds the
+    /// slot owned by another one records the series in `seen` instead.
     fn add(
         &mut self,
         id: u64,
@@ -67,36 +79,42 @@ impl TxBuffers {
     ) -> Result<SeriesRef> {
         let r = s.series_ref;
         let mut st = s.state.lock();
-        let idx = if st.tx.id == id {
-            if pinned {
-                s.pending.fetch_sub(1, Ordering::AcqRel); // pinned by an earlier append
-            }
-            st.tx.idx
-        } else if let Some(&idx) = self.seen.get(&r) {
-            // Already here; another transaction took the slot meanwhile.
-            if pinned {
-                s.pending.fetch_sub(1, Ordering::AcqRel);
-            }
-            st.tx = TxSlot { id, idx };
-            idx
+        let known = if st.tx.id == id {
+            Some(st.tx.idx)
+        } else if self.seen.is_empty() {
+            None
         } else {
-            let Ok(idx) = u32::try_from(self.series.len()) else {
+            self.seen.get(&r).copied()
+        };
+        let idx = match known {
+            Some(idx) => {
                 if pinned {
-                    s.pending.fetch_sub(1, Ordering::AcqRel);
+                    s.pending.fetch_sub(1, Ordering::AcqRel); // pinned by an earlier append
                 }
-                return Err(Error::InvalidInput {
-                    writer: "head appender",
-                    reason: "too many series in one transaction".into(),
-                });
-            };
-            if !pinned {
-                s.pending.fetch_add(1, Ordering::AcqRel);
+                idx
             }
-            self.series.push(s.clone());
-            self.newest.push((st.max_t, st.last_bits));
-            self.seen.insert(r, idx);
-            st.tx = TxSlot { id, idx };
-            idx
+            None => {
+                let Ok(idx) = u32::try_from(self.series.len()) else {
+                    if pinned {
+                        s.pending.fetch_sub(1, Ordering::AcqRel);
+                    }
+                    return Err(Error::InvalidInput {
+                        writer: "head appender",
+                        reason: "too many series in one transaction".into(),
+                    });
+                };
+                if !pinned {
+                    s.pending.fetch_add(1, Ordering::AcqRel);
+                }
+                self.series.push(s.clone());
+                self.newest.push((st.max_t, st.last_bits));
+                if st.tx.id == 0 {
+                    st.tx = TxSlot { id, idx };
+                } else {
+                    self.seen.insert(r, idx);
+                }
+                idx
+            }
         };
         drop(st);
         let Some(newest) = self.newest.get_mut(idx as usize) else {
@@ -153,6 +171,8 @@ pub struct Transaction<H: Deref<Target = Head>> {
     id: u64,
     tx: TxBuffers,
     min_valid_time: i64,
+    /// Whether `commit` has freed this transaction's series slots already.
+    slots_freed: bool,
 }
 
 /// An append transaction borrowing the head ([`Head::appender`], [`Db::appender`](crate::Db::appender)).
@@ -186,6 +206,7 @@ impl<H: Deref<Target = Head>> Transaction<H> {
             id,
             tx,
             min_valid_time,
+            slots_freed: false,
         }
     }
 
@@ -268,11 +289,25 @@ impl<H: Deref<Target = Head>> Transaction<H> {
         let mut guard = head.append_lock.lock();
         let st = &mut *guard;
         let min_valid = head.min_valid_time();
-        let mut locked: Vec<MutexGuard<'_, SeriesState>> =
-            series.iter().map(|s| s.state.lock()).collect();
+        let id = self.id;
+        let mut locked: Vec<MutexGuard<'_, SeriesState>> = series
+            .iter()
+            .map(|s| {
+                let mut g = s.state.lock();
+                if g.tx.id == id {
+                    g.tx = TxSlot::default();
+                }
+                g
+            })
+            .collect();
+        self.slots_freed = true;
         shadow.clear();
         shadow.extend(locked.iter().map(|g| (g.max_t, g.last_bits)));
         verdicts.clear();
+        // One pass: re-validate each sample and encode the valid ones into the samples record.
+        let logging = st.wal.is_some();
+        st.buf2.clear();
+        let mut enc = SamplesEncoder::new(&mut st.buf2);
         let mut dropped = 0u64;
         for p in samples.iter() {
             let (Some(s), Some(slot)) =
@@ -288,11 +323,15 @@ impl<H: Deref<Target = Head>> Transaction<H> {
                 );
             if ok {
                 *slot = (p.t, p.v.to_bits());
+                if logging {
+                    enc.push(s.series_ref, p.t, p.v);
+                }
             } else {
                 dropped += 1;
             }
             verdicts.push(ok);
         }
+        let any_sample = !enc.is_empty();
 
         if let Some(wal) = st.wal.as_mut() {
             st.ref_series.clear();
@@ -304,18 +343,7 @@ impl<H: Deref<Target = Head>> Transaction<H> {
                     });
                 }
             }
-            st.ref_samples.clear();
-            for (p, ok) in samples.iter().zip(verdicts.iter()) {
-                if let (true, Some(s)) = (*ok, series.get(p.idx as usize)) {
-                    st.ref_samples.push(RefSample {
-                        series_ref: s.series_ref,
-                        t: p.t,
-                        v: p.v,
-                    });
-                }
-            }
             st.buf.clear();
-            st.buf2.clear();
             let mut records: [&[u8]; 2] = [&[], &[]];
             let mut n = 0;
             if !st.ref_series.is_empty() {
@@ -323,16 +351,17 @@ impl<H: Deref<Target = Head>> Transaction<H> {
                 records[0] = &st.buf;
                 n = 1;
             }
-            if !st.ref_samples.is_empty() {
-                encode_samples(&st.ref_samples, &mut st.buf2);
+            if any_sample {
                 if let Some(slot) = records.get_mut(n) {
                     *slot = &st.buf2;
                 }
                 n += 1;
             }
             wal.log(records.get(..n).unwrap_or_default())?;
-            for s in series.iter() {
-                s.logged.store(true, Ordering::Release);
+            if !st.ref_series.is_empty() {
+                for s in series.iter() {
+                    s.logged.store(true, Ordering::Release);
+                }
             }
         }
         drop(guard);
@@ -386,7 +415,7 @@ impl<H: Deref<Target = Head>> Transaction<H> {
     /// and `Drop` both call it).
     fn release(&mut self) {
         let mut tx = std::mem::take(&mut self.tx);
-        tx.clear();
+        tx.clear(self.id, self.slots_freed);
         if tx.worth_keeping() && tx.samples.capacity() > 0 {
             let mut pool = self.head.tx_pool.lock();
             if pool.len() < POOL_MAX {
@@ -488,7 +517,7 @@ mod tests {
         let mut a = head.appender();
         let r = a.append(None, &a_lbl, 10, 1.0).unwrap();
         let mut b = head.appender();
-        b.append(Some(r), &a_lbl, 15, 1.0).unwrap(); // takes the series' slot
+        b.append(Some(r), &a_lbl, 15, 1.0).unwrap(); // the slot is a's: b records it in `seen`
         a.append(Some(r), &a_lbl, 20, 2.0).unwrap();
         // Still ordered against a's own pending sample, not the committed state.
         assert!(matches!(
@@ -501,6 +530,27 @@ mod tests {
         assert_eq!(head.stats().samples_appended(), 2);
         assert_eq!(head.stats().samples_dropped_on_commit(), 1);
         assert_eq!(head.max_time(), 20);
+
+        // The slot is free again after a commit, a rollback or a drop, and a transaction
+        // that met the series while another one owned its slot still finds it once.
+        let mut a = head.appender();
+        a.append(Some(r), &a_lbl, 30, 1.0).unwrap();
+        let mut b = head.appender();
+        b.append(Some(r), &a_lbl, 40, 1.0).unwrap();
+        a.rollback();
+        b.append(Some(r), &a_lbl, 50, 1.0).unwrap();
+        assert_eq!(b.tx.series.len(), 1);
+        let mut c = head.appender();
+        c.append(Some(r), &a_lbl, 45, 1.0).unwrap();
+        assert!(c.tx.seen.is_empty()); // b did not take the slot: c owns it
+        drop(c);
+        b.commit().unwrap();
+        let mut d = head.appender();
+        d.append(Some(r), &a_lbl, 60, 1.0).unwrap();
+        assert!(d.tx.seen.is_empty());
+        d.commit().unwrap();
+        assert_eq!(head.max_time(), 60);
+        assert_eq!(head.stats().samples_appended(), 5);
     }
 
     #[test]

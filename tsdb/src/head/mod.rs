@@ -105,7 +105,6 @@ pub(crate) struct AppendState {
     pub(crate) buf: Vec<u8>,
     pub(crate) buf2: Vec<u8>,
     pub(crate) ref_series: Vec<crate::record::RefSeries>,
-    pub(crate) ref_samples: Vec<crate::record::RefSample>,
 }
 
 /// The in-memory head: series registry, postings, time bounds and deletions.

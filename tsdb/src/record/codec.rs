@@ -22,17 +22,62 @@ pub fn encode_series(series: &[RefSeries], buf: &mut Vec<u8>) {
 /// Appends a Samples record: `u8 2 | be64 base ref | be64 base t`, then per sample (the first
 /// included) `varint dref | varint dt | be64 value`. No samples: just the type byte.
 pub fn encode_samples(samples: &[RefSample], buf: &mut Vec<u8>) {
-    buf.push(RecordType::Samples.byte());
-    let Some(first) = samples.first() else { return };
-    put_be64(buf, first.series_ref);
-    put_be64(buf, first.t as u64);
+    let mut enc = SamplesEncoder::new(buf);
     for s in samples {
-        put_varint(
-            buf,
-            (s.series_ref as i64).wrapping_sub(first.series_ref as i64),
-        );
-        put_varint(buf, s.t.wrapping_sub(first.t));
-        put_be64(buf, s.v.to_bits());
+        enc.push(s.series_ref, s.t, s.v);
+    }
+}
+
+/// Writes a Samples record sample by sample (the bytes of [`encode_samples`]), so a caller
+/// need not collect [`RefSample`]s first.
+///
+/// ```
+/// use kagari_tsdb::record::{encode_samples, RefSample, SamplesEncoder};
+/// let (mut a, mut b) = (Vec::new(), Vec::new());
+/// let mut enc = SamplesEncoder::new(&mut a);
+/// enc.push(7, 1_000, 1.5);
+/// enc.push(3, 1_015, 2.5);
+/// encode_samples(
+///     &[RefSample { series_ref: 7, t: 1_000, v: 1.5 }, RefSample { series_ref: 3, t: 1_015, v: 2.5 }],
+///     &mut b,
+/// );
+/// assert_eq!(a, b);
+/// ```
+#[derive(Debug)]
+pub struct SamplesEncoder<'a> {
+    buf: &'a mut Vec<u8>,
+    /// The first sample's ref and time, once written.
+    base: Option<(u64, i64)>,
+}
+
+impl<'a> SamplesEncoder<'a> {
+    /// Starts a record at the end of `buf` (writes the type byte).
+    pub fn new(buf: &'a mut Vec<u8>) -> Self {
+        buf.push(RecordType::Samples.byte());
+        SamplesEncoder { buf, base: None }
+    }
+
+    /// Appends one sample.
+    #[inline]
+    pub fn push(&mut self, series_ref: u64, t: i64, v: f64) {
+        let (base_ref, base_t) = match self.base {
+            Some(b) => b,
+            None => {
+                put_be64(self.buf, series_ref);
+                put_be64(self.buf, t as u64);
+                self.base = Some((series_ref, t));
+                (series_ref, t)
+            }
+        };
+        self.buf.reserve(28);
+        put_varint(self.buf, (series_ref as i64).wrapping_sub(base_ref as i64));
+        put_varint(self.buf, t.wrapping_sub(base_t));
+        put_be64(self.buf, v.to_bits());
+    }
+
+    /// Whether no sample was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.base.is_none()
     }
 }
 

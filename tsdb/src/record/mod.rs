@@ -31,7 +31,7 @@ use kagari_model::Labels;
 pub use codec::{
     decode, decode_exemplars, decode_metadata, decode_mmap_markers, decode_samples, decode_series,
     decode_tombstones, encode_exemplars, encode_metadata, encode_mmap_markers, encode_samples,
-    encode_series, encode_tombstones,
+    encode_series, encode_tombstones, SamplesEncoder,
 };
 pub use histogram::{
     decode_float_histogram_samples, decode_histogram_samples, encode_float_histogram_samples,

@@ -225,21 +225,32 @@ impl XorAppender<'_> {
             _ => {
                 t_delta = t.wrapping_sub(enc.t) as u64;
                 let dod = t_delta.wrapping_sub(enc.t_delta) as i64;
-                // Prefix and payload go out in one call: `prefix << n | low n bits of dod`.
+                // The timestamp prefix and payload (`prefix << n | low n bits of dod`) and the
+                // value's control bits and payload go out in as few calls as fit in 64 bits:
+                // one in the steady state (same interval, same XOR window).
                 let low = |n: u8| (dod as u64) & ((1u64 << n) - 1);
-                if dod == 0 {
-                    w.write_bit(false);
+                let (tb, tn) = if dod == 0 {
+                    (0, 1)
                 } else if bit_range(dod, 14) {
-                    w.write_bits((0b10 << 14) | low(14), 16);
+                    ((0b10 << 14) | low(14), 16)
                 } else if bit_range(dod, 17) {
-                    w.write_bits((0b110 << 17) | low(17), 20);
+                    ((0b110 << 17) | low(17), 20)
                 } else if bit_range(dod, 20) {
-                    w.write_bits((0b1110 << 20) | low(20), 24);
+                    ((0b1110 << 20) | low(20), 24)
                 } else {
                     w.write_bits(0b1111, 4);
                     w.write_bits(dod as u64, 64);
+                    (0, 0)
+                };
+                let (cb, cn, pb, pn) =
+                    xor_parts(v_bits, enc.v_bits, &mut enc.leading, &mut enc.trailing);
+                // `cn ≥ 1`, so `pn < 64` whenever the sum fits, and every shift is < 64.
+                if tn + cn + pn <= 64 {
+                    w.write_bits((((tb << cn) | cb) << pn) | pb, tn + cn + pn);
+                } else {
+                    w.write_bits((tb << cn) | cb, tn + cn);
+                    w.write_bits(pb, pn);
                 }
-                xor_write(w, v_bits, enc.v_bits, &mut enc.leading, &mut enc.trailing);
             }
         }
         enc.t = t;
@@ -265,18 +276,18 @@ fn write_uvarint(w: &mut BitWriter, mut x: u64) {
     w.write_byte(x as u8);
 }
 
-fn xor_write(w: &mut BitWriter, new: u64, cur: u64, leading: &mut u8, trailing: &mut u8) {
+/// The bits of a value XORed against the previous one, as two fields written one after the
+/// other: control bits (with the window header when the window changes) and the meaningful
+/// bits. Updates the window.
+fn xor_parts(new: u64, cur: u64, leading: &mut u8, trailing: &mut u8) -> (u64, u8, u64, u8) {
     let delta = new ^ cur;
     if delta == 0 {
-        w.write_bit(false);
-        return;
+        return (0, 1, 0, 0);
     }
     let new_leading = (delta.leading_zeros() as u8).min(31);
     let new_trailing = delta.trailing_zeros() as u8;
     if *leading != NO_WINDOW && new_leading >= *leading && new_trailing >= *trailing {
-        w.write_bits(0b10, 2);
-        w.write_bits(delta >> *trailing, 64 - *leading - *trailing);
-        return;
+        return (0b10, 2, delta >> *trailing, 64 - *leading - *trailing);
     }
     *leading = new_leading;
     *trailing = new_trailing;
@@ -284,8 +295,13 @@ fn xor_write(w: &mut BitWriter, new: u64, cur: u64, leading: &mut u8, trailing: 
     // Control bits `11`, 5 bits of leading zeros, 6 bits of significant length (64 is
     // written as 0), as one 13-bit field.
     let header = (0b11 << 11) | (u64::from(new_leading) << 6) | (u64::from(sig) & 0x3f);
-    w.write_bits(header, 13);
-    w.write_bits(delta >> new_trailing, sig);
+    (header, 13, delta >> new_trailing, sig)
+}
+
+fn xor_write(w: &mut BitWriter, new: u64, cur: u64, leading: &mut u8, trailing: &mut u8) {
+    let (cb, cn, pb, pn) = xor_parts(new, cur, leading, trailing);
+    w.write_bits(cb, cn);
+    w.write_bits(pb, pn);
 }
 
 /// Iterates an XOR chunk's samples.
