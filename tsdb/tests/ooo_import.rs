@@ -41,7 +41,7 @@ fn samples_record(r: u64, s: &[(i64, f64)]) -> Vec<u8> {
 
 /// What a Prometheus with an out-of-order window leaves: `wal/` with the series and their
 /// in-order samples, one 0x81 chunk per `chunk` entry and `wbl/` with the `wbl` samples (an
-/// mmap marker after the chunked ones, as Prometheus logs it).
+/// mmap marker after the chunked ones, as Prometheus logs it), plus one damaged record.
 fn write_dir(
     dir: &Path,
     series: &[(u64, &str)],
@@ -89,6 +89,8 @@ fn write_dir(
     let mut buf = Vec::new();
     record::encode_mmap_markers(&markers, &mut buf);
     w.log_record(&buf).unwrap();
+    // A samples record cut short: skipped, and counted.
+    w.log_record(&[2, 1, 2, 3]).unwrap();
     w.close().unwrap();
 }
 
@@ -146,6 +148,8 @@ fn compact_imports_out_of_order_data_before_the_head_range() {
     );
     let report = db.compact().unwrap();
     assert_eq!(report.blocks_from_out_of_order.len(), 1, "{report:?}");
+    // Ref 99's 3 samples (no series record) and the damaged record.
+    assert_eq!(report.out_of_order_skipped, 3 + 1);
     let meta = &report.blocks_from_out_of_order[0];
     assert_eq!((meta.min_time, meta.max_time), (0, 2 * H));
     assert_eq!(meta.compaction.hints, ["from-out-of-order"]);

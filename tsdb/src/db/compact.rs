@@ -30,6 +30,9 @@ pub struct CompactionReport {
     /// Blocks written from the out-of-order data a Prometheus left in `wbl/` and
     /// `chunks_head/` (hint `from-out-of-order`); see [`Db::import_out_of_order`].
     pub blocks_from_out_of_order: Vec<BlockMeta>,
+    /// What that import skipped: damaged out-of-order chunks and WBL records (one each) and
+    /// samples of series refs the WAL does not name.
+    pub out_of_order_skipped: u64,
 }
 
 impl Db {
@@ -76,7 +79,8 @@ impl Db {
             self.truncate_wal(maxt)?;
             report.checkpointed = true;
         }
-        report.blocks_from_out_of_order = self.import_out_of_order_locked()?;
+        (report.blocks_from_out_of_order, report.out_of_order_skipped) =
+            self.import_out_of_order_locked()?;
         report.blocks_loaded = self.load_new_blocks()?;
         report.blocks_merged = self.compact_blocks().inspect_err(|_| {
             self.stats

@@ -20,6 +20,8 @@ use std::sync::Arc;
 use kagari_model::Labels;
 
 use super::super::{Db, WAL_DIR};
+#[cfg(doc)]
+use super::CompactionReport;
 use crate::block::{Block, BlockMeta, BlockWriter};
 use crate::chunkenc::{ValueType, XorIterator};
 use crate::chunks_head::LoadedChunk;
@@ -46,8 +48,9 @@ fn window(t: i64, range: i64) -> i64 {
     t.div_euclid(range).saturating_mul(range)
 }
 
-/// Adds the samples of out-of-order chunks.
-fn add_chunks(chunks: &[LoadedChunk], by_ref: &mut ByRef) -> Result<()> {
+/// Adds the samples of out-of-order chunks; a chunk whose data does not decode to the end
+/// (its CRC matched) counts one in `skipped`.
+fn add_chunks(chunks: &[LoadedChunk], by_ref: &mut ByRef, skipped: &mut u64) {
     let mut it = XorIterator::new(&[]);
     for c in chunks {
         it.reset(&c.chunk);
@@ -55,30 +58,31 @@ fn add_chunks(chunks: &[LoadedChunk], by_ref: &mut ByRef) -> Result<()> {
         while it.next() == ValueType::Float {
             out.push(it.at());
         }
-        if let Some(e) = it.take_err() {
-            return Err(e);
+        if it.take_err().is_some() {
+            *skipped += 1; // the samples before the damage are kept
         }
     }
-    Ok(())
 }
 
-/// Adds the float samples of the WBL. Reading stops at the first damaged record, as a
-/// Prometheus replay of a killed server's WBL (whose tail may be torn) repairs it there.
-fn add_wbl(wbl: &Path, by_ref: &mut ByRef) -> Result<u64> {
+/// Adds the float samples of the WBL. Reading stops at the first damaged segment data, as a
+/// Prometheus replay of a killed server's WBL (whose tail may be torn) repairs it there; a
+/// samples record that does not decode counts one in `skipped`.
+fn add_wbl(wbl: &Path, by_ref: &mut ByRef, skipped: &mut u64) -> Result<()> {
     let mut reader = WalReader::open_replay(wbl)?;
     let mut samples: Vec<RefSample> = Vec::new();
-    let mut n = 0u64;
     while let Ok(Some(rec)) = reader.next_record() {
         if RecordType::of(rec) == RecordType::Samples {
             samples.clear();
-            record::decode_samples(rec, &mut samples)?;
+            if record::decode_samples(rec, &mut samples).is_err() {
+                *skipped += 1;
+                continue;
+            }
             for s in &samples {
                 by_ref.entry(s.series_ref).or_default().push((s.t, s.v));
             }
-            n += samples.len() as u64;
         }
     }
-    Ok(n)
+    Ok(())
 }
 
 /// The labels of the series refs in `wanted`, from the series records of the WAL. Reading
@@ -93,7 +97,9 @@ fn labels_from_wal(wal: &Path, wanted: &ByRef) -> Result<HashMap<u64, Labels>> {
     while let Ok(Some(rec)) = reader.next_record() {
         if RecordType::of(rec) == RecordType::Series {
             series.clear();
-            record::decode_series(rec, &mut series)?;
+            if record::decode_series(rec, &mut series).is_err() {
+                continue; // its refs' samples are counted as unlabelled
+            }
             for s in series.drain(..) {
                 if wanted.contains_key(&s.series_ref) {
                     out.entry(s.series_ref).or_insert(s.labels);
@@ -107,7 +113,8 @@ fn labels_from_wal(wal: &Path, wanted: &ByRef) -> Result<HashMap<u64, Labels>> {
 impl Db {
     /// Reads the out-of-order samples by series ref: the out-of-order chunks `chunks_head/`
     /// held at open (the mapper keeps them) and `wbl/`. `None` when there is no `wbl/`.
-    fn read_out_of_order(&self) -> Result<Option<ByRef>> {
+    /// Damaged chunks and records are counted in `skipped`.
+    fn read_out_of_order(&self, skipped: &mut u64) -> Result<Option<ByRef>> {
         let wbl = self.dir.join(WBL_DIR);
         if !wbl.is_dir() {
             return Ok(None);
@@ -118,15 +125,16 @@ impl Db {
             .map(|m| m.ooo_chunks())
             .unwrap_or_default();
         let mut by_ref = ByRef::new();
-        add_chunks(&chunks, &mut by_ref)?;
+        add_chunks(&chunks, &mut by_ref, skipped);
         drop(chunks);
-        add_wbl(&wbl, &mut by_ref)?;
+        add_wbl(&wbl, &mut by_ref, skipped)?;
         Ok(Some(by_ref))
     }
 
     /// Gives the samples their labels (samples of refs without labels are dropped), sorted
     /// by time, one per timestamp.
-    fn label_out_of_order(&self, by_ref: ByRef) -> Result<OooData> {
+    /// Samples of refs without labels are counted in `skipped`.
+    fn label_out_of_order(&self, by_ref: ByRef, skipped: &mut u64) -> Result<OooData> {
         let labels = labels_from_wal(&self.dir.join(WAL_DIR), &by_ref)?;
         let mut data = OooData::default();
         for (r, samples) in by_ref {
@@ -134,8 +142,9 @@ impl Db {
                 .get(&r)
                 .cloned()
                 .or_else(|| self.head.series(r).map(|s| s.labels.clone()));
-            if let Some(l) = l {
-                data.series.entry(l).or_default().extend(samples);
+            match l {
+                Some(l) => data.series.entry(l).or_default().extend(samples),
+                None => *skipped += samples.len() as u64,
             }
         }
         for s in data.series.values_mut() {
@@ -145,13 +154,16 @@ impl Db {
         Ok(data)
     }
 
-    /// The import [`Db::compact`] does (the caller holds the maintenance lock).
-    pub(super) fn import_out_of_order_locked(&self) -> Result<Vec<BlockMeta>> {
-        let Some(by_ref) = self.read_out_of_order()? else {
-            return Ok(Vec::new());
+    /// The import [`Db::compact`] does (the caller holds the maintenance lock). Returns the
+    /// new blocks and what was skipped: damaged chunks and WBL records (each counts one) and
+    /// samples of series refs without labels.
+    pub(super) fn import_out_of_order_locked(&self) -> Result<(Vec<BlockMeta>, u64)> {
+        let mut skipped = 0;
+        let Some(by_ref) = self.read_out_of_order(&mut skipped)? else {
+            return Ok((Vec::new(), 0));
         };
-        let data = self.label_out_of_order(by_ref)?;
-        self.persist_out_of_order(data)
+        let data = self.label_out_of_order(by_ref, &mut skipped)?;
+        Ok((self.persist_out_of_order(data)?, skipped))
     }
 
     /// Writes `data` as blocks (one per aligned block range, hint `from-out-of-order`), adds
@@ -209,11 +221,13 @@ impl Db {
     /// the hint `from-out-of-order` (one per aligned block range), `wbl/` is deleted, and the
     /// blocks are queryable at once; the next [`Db::compact`] merges them with the blocks
     /// they overlap. Returns the new blocks (none without `wbl/`, or on a second call).
-    /// [`Db::compact`] does this on its own first; [`Db::open`] leaves these blocks out of the
+    /// Damaged out-of-order chunks or WBL records, and samples of series the WAL does not
+    /// name, are skipped (counted in [`CompactionReport::out_of_order_skipped`] when
+    /// [`Db::compact`] imports). [`Db::compact`] does this on its own first; [`Db::open`] leaves these blocks out of the
     /// head's minimum valid time, as Prometheus does, so the head keeps its older samples.
     pub fn import_out_of_order(&self) -> Result<Vec<BlockMeta>> {
         let _m = self.maintenance.lock();
-        self.import_out_of_order_locked()
+        Ok(self.import_out_of_order_locked()?.0)
     }
 }
 
