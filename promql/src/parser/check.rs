@@ -55,7 +55,10 @@ impl Parser<'_> {
             fill_left: m.fill_left,
             fill_right: m.fill_right,
         });
-        self.binary_mods.insert((span.start, span.end), mods);
+        // Most operators have no modifiers; only those that do are remembered.
+        if mods.has_labels || mods.grouped || mods.filled {
+            self.binary_mods.insert((span.start, span.end), mods);
+        }
         Expr::Binary(BinaryExpr {
             op,
             lhs: Box::new(lhs),

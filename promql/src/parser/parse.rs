@@ -115,16 +115,17 @@ pub(crate) fn parse_series_labels(
 /// Whether a word can be a metric name in operand position: Prometheus's keywords that
 /// only make sense after an operator cannot.
 fn can_name_metric(w: &str) -> bool {
-    ![
-        "bool",
-        "on",
-        "ignoring",
-        "group_left",
-        "group_right",
-        "atan2",
-    ]
-    .iter()
-    .any(|k| w.eq_ignore_ascii_case(k))
+    // By length first: this runs for every word in operand position.
+    let keyword = match w.len() {
+        2 => "on",
+        4 => "bool",
+        5 => "atan2",
+        8 => "ignoring",
+        10 => "group_left",
+        11 => "group_right",
+        _ => return true,
+    };
+    !w.eq_ignore_ascii_case(keyword)
 }
 
 /// How Prometheus names a token in "unexpected ..." messages: operators as `<op:+>`,
