@@ -1,7 +1,7 @@
 //! Go's wording for a label-matcher regex that does not compile.
 //!
 //! Prometheus compiles `=~` and `!~` values as `^(?s:VALUE)$` with Go's `regexp`, and its
-//! parse error then reads `error parsing regexp: <code>: `<text>``, where the text is the
+//! parse error then reads ``error parsing regexp: CODE: `TEXT` ``, where the text is the
 //! part of that anchored string Go blames. Our regexes compile with another engine (see
 //! `kagari_model::compile_regex`), so when one fails this scanner finds the first syntax error
 //! Go's parser would report, walking the anchored string the same way.
