@@ -2,18 +2,20 @@
 //! (vertical compaction: a backfill into a live directory, a block cut from out-of-order data),
 //! then adjacent blocks are merged into larger aligned ranges (2 h → 6 h → 18 h …).
 //!
-//! A merge reads the parents through a [`Querier`], which merges each series' chunks by
-//! timestamp and keeps one sample per timestamp (the one from the block with the lowest
-//! `(min_time, ulid)`; upstream keeps one too, without a defined winner), drops samples covered
-//! by tombstones, and re-encodes the chunks (at most 120 samples each).
+//! A merge (`merge`) streams the parents' series in label order: chunks that overlap no other
+//! chunk of their series are copied as they are, runs of overlapping chunks are merged keeping
+//! one sample per timestamp (the one from the block with the lowest `(min_time, ulid)`;
+//! upstream keeps one too, without a defined winner) and re-encoded (at most 120 samples per
+//! chunk); with tombstones in a parent, every series is re-encoded without deleted samples.
+
+mod merge;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::Db;
-use crate::block::{Block, BlockDesc, BlockMeta, BlockWriter, Ulid};
+use crate::block::{Block, BlockMeta};
 use crate::error::Result;
-use crate::querier::Querier;
 
 /// Upstream's default cap on block duration: 31 days, or a tenth of the retention time.
 fn max_block_duration(retention_time: i64) -> i64 {
@@ -133,49 +135,11 @@ impl Db {
     /// block's meta are deleted). When no sample is left (all deleted), no block is written
     /// and the parents are deleted, as upstream does; the result is then `None`.
     fn merge_blocks(&self, parents: &[Arc<Block>]) -> Result<Option<BlockMeta>> {
-        let mint = parents.iter().map(|b| b.meta().min_time).min().unwrap_or(0);
-        let maxt = parents.iter().map(|b| b.meta().max_time).max().unwrap_or(1);
-        let q = Querier::new(None, parents.to_vec(), mint, maxt.saturating_sub(1));
-        let mut w = BlockWriter::new();
-        w.set_time_range(mint, maxt)?;
-        let mut samples = 0usize;
-        for s in q.select(&[])? {
-            let data = s.samples()?;
-            if data.is_empty() {
-                continue;
-            }
-            samples += data.len();
-            w.add_series(s.labels().clone(), &data)?;
-        }
-        if samples == 0 {
+        let Some((meta, _)) = merge::write_merged(&self.dir, parents)? else {
             self.swap_blocks(parents, None)?;
             return Ok(None);
-        }
-        let mut meta = w.write(&self.dir)?;
-        let dir = self.dir.join(meta.ulid.to_string());
-        let mut sources: Vec<Ulid> = parents
-            .iter()
-            .flat_map(|b| b.meta().compaction.sources.iter().copied())
-            .collect();
-        sources.sort();
-        sources.dedup();
-        meta.compaction.level = parents
-            .iter()
-            .map(|b| b.meta().compaction.level)
-            .max()
-            .unwrap_or(1)
-            + 1;
-        meta.compaction.sources = sources;
-        meta.compaction.parents = parents
-            .iter()
-            .map(|b| BlockDesc {
-                ulid: b.meta().ulid,
-                min_time: b.meta().min_time,
-                max_time: b.meta().max_time,
-            })
-            .collect();
-        meta.write(&dir)?;
-        let merged = Arc::new(Block::open(&dir)?);
+        };
+        let merged = Arc::new(Block::open(&self.dir.join(meta.ulid.to_string()))?);
         self.swap_blocks(parents, Some(merged))?;
         self.stats.block_compactions.fetch_add(1, Ordering::Relaxed);
         Ok(Some(meta))
