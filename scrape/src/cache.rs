@@ -2,11 +2,11 @@
 //! plus the bookkeeping that decides which series get staleness markers.
 //!
 //! Entries live in a slab (`slots`) indexed through a hash map keyed by the raw series bytes.
-//! Targets almost always expose the same series in the same order, so each scrape also
-//! records a positional token per sample in order in a contiguous arena (the key, or for the
-//! text format the line's bytes before the value); the next scrape first compares sample
-//! `i` with the key at position `i` of the previous one (a sequential memory walk) and only
-//! hashes on a mismatch.
+//! Targets almost always expose the same series in the same order, so the cache also keeps a
+//! positional token per sample in exposition order in a contiguous arena (the key, or for
+//! the text format the line's bytes before the value), rewritten only where it changes; a
+//! scrape first compares sample `i` with the token at position `i` (a sequential memory
+//! walk) and only hashes on a mismatch.
 
 use hashbrown::HashMap;
 
@@ -56,11 +56,15 @@ pub(crate) struct ScrapeCache {
     index: HashMap<Box<[u8]>, u32>,
     slots: Vec<Slot>,
     free: Vec<u32>,
-    /// Keys of the previous and the current scrape, in exposition order.
-    prev_keys: Vec<u8>,
-    prev_order: Vec<Position>,
-    cur_keys: Vec<u8>,
-    cur_order: Vec<Position>,
+    /// Positional tokens in exposition order, updated in place: while a scrape runs,
+    /// positions before the current sample hold this scrape's tokens and the others the
+    /// previous scrape's. A position whose token repeats is not rewritten.
+    order: Vec<Position>,
+    /// Token bytes of `order` (plus overwritten ones, counted in `garbage`).
+    tokens: Vec<u8>,
+    garbage: usize,
+    /// Samples recorded in the current scrape.
+    recorded: usize,
     /// The current scrape attempt (starts at 1).
     pub(crate) iter: u64,
     /// The last successful scrape whose series have not been marked stale yet.
@@ -71,19 +75,15 @@ impl ScrapeCache {
     /// Starts a new scrape attempt.
     pub(crate) fn begin(&mut self) -> u64 {
         self.iter += 1;
-        self.cur_keys.clear();
-        self.cur_order.clear();
-        // Grow once to the previous scrape's size instead of doubling along the way.
-        self.cur_keys.reserve(self.prev_keys.len());
-        self.cur_order.reserve(self.prev_order.len());
+        self.recorded = 0;
         self.iter
     }
 
     /// The previous scrape's positional token at sample position `pos` and the slot it
     /// resolved to, if that slot still holds the same series.
     pub(crate) fn prev_token(&self, pos: usize) -> Option<(&[u8], u32)> {
-        let p = self.prev_order.get(pos)?;
-        let token = self.prev_keys.get(p.start..p.end)?;
+        let p = self.order.get(pos)?;
+        let token = self.tokens.get(p.start..p.end)?;
         let slot = self.slots.get(p.slot as usize)?;
         (slot.live && slot.reuse == p.reuse).then_some((token, p.slot))
     }
@@ -103,15 +103,34 @@ impl ScrapeCache {
     /// positional `token` the next scrape compares against (the series key, or for the
     /// text format the line's bytes before the value).
     pub(crate) fn record(&mut self, token: &[u8], slot: u32) {
-        let start = self.cur_keys.len();
-        self.cur_keys.extend_from_slice(token);
+        let pos = self.recorded;
+        self.recorded += 1;
         let reuse = self.slots.get(slot as usize).map_or(0, |s| s.reuse);
-        self.cur_order.push(Position {
+        if let Some(p) = self.order.get(pos) {
+            if p.slot == slot && p.reuse == reuse && self.tokens.get(p.start..p.end) == Some(token)
+            {
+                return;
+            }
+            self.garbage += p.end - p.start;
+        }
+        let start = self.tokens.len();
+        self.tokens.extend_from_slice(token);
+        let p = Position {
             start,
-            end: self.cur_keys.len(),
+            end: self.tokens.len(),
             slot,
             reuse,
-        });
+        };
+        match self.order.get_mut(pos) {
+            Some(old) => *old = p,
+            None => self.order.push(p),
+        }
+    }
+
+    /// Records that the current scrape's next sample repeats the previous scrape's token and
+    /// slot at its position (a [`prev_token`](Self::prev_token) hit): nothing to rewrite.
+    pub(crate) fn keep(&mut self) {
+        self.recorded += 1;
     }
 
     /// The entry in `slot` (from a hint, [`lookup`](Self::lookup) or [`insert`](Self::insert)).
@@ -147,11 +166,23 @@ impl ScrapeCache {
     }
 
     /// Ends the recording of this scrape's order (call once per attempt that parsed).
-    fn rotate_order(&mut self) {
-        std::mem::swap(&mut self.prev_keys, &mut self.cur_keys);
-        std::mem::swap(&mut self.prev_order, &mut self.cur_order);
-        self.cur_keys.clear();
-        self.cur_order.clear();
+    fn end_order(&mut self) {
+        let n = self.recorded;
+        if let Some(dropped) = self.order.get(n..) {
+            self.garbage += dropped.iter().map(|p| p.end - p.start).sum::<usize>();
+        }
+        self.order.truncate(n);
+        if self.garbage > 4096 && self.garbage > self.tokens.len() / 2 {
+            // Compact: copy the live tokens into a fresh arena.
+            let mut tokens = Vec::with_capacity(self.tokens.len() - self.garbage);
+            for p in &mut self.order {
+                let start = tokens.len();
+                tokens.extend_from_slice(self.tokens.get(p.start..p.end).unwrap_or(&[]));
+                (p.start, p.end) = (start, tokens.len());
+            }
+            self.tokens = tokens;
+            self.garbage = 0;
+        }
     }
 
     /// How often the slot of `key` has been freed (tests: an entry kept across scrapes
@@ -190,7 +221,7 @@ impl ScrapeCache {
             }
         }
         self.prev_ok = Some(iter);
-        self.rotate_order();
+        self.end_order();
         if oldest + EVICT_AFTER > iter {
             // Nothing to evict (the usual case): skip the walk over the index.
             return Ok(());
@@ -293,13 +324,13 @@ mod tests {
         assert_eq!(c.find(1, b"b"), None);
         let b = c.insert(b"b", entry(2));
         c.record(b"b", b);
-        c.rotate_order();
+        c.end_order();
         c.begin();
         // Same order: found by position; swapped order: found by hash.
         assert_eq!(c.find(0, b"b"), Some(b));
         assert_eq!(c.find(1, b"a"), Some(a));
         assert_eq!(c.find(2, b"c"), None);
-        c.rotate_order();
+        c.end_order();
         // A freed and reused slot does not match the old hint.
         c.begin();
         c.index.remove(b"b".as_slice());
@@ -312,7 +343,7 @@ mod tests {
         c.record(b"x", x);
         assert_eq!(x, b, "slot reused");
         assert_eq!(c.find(1, b"a"), Some(a));
-        c.rotate_order();
+        c.end_order();
         c.begin();
         assert_eq!(c.find(0, b"x"), Some(x));
         assert_eq!(c.entry(x).map(|e| e.generation), Some(3));

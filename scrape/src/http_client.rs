@@ -171,15 +171,17 @@ impl HttpScraper {
         Ok(h)
     }
 
-    /// Scrapes `url` into `buf` (cleared first) within `timeout`.
+    /// Scrapes `url` into `buf` (cleared first) within `timeout`. `parsed` is `url` parsed
+    /// once by the caller (`None` if it does not parse: the client then reports why).
     pub(crate) async fn scrape(
         &self,
         url: &str,
+        parsed: Option<&reqwest::Url>,
         timeout: Duration,
         buf: &mut Vec<u8>,
     ) -> Result<BodyFormat, ScrapeError> {
         buf.clear();
-        match tokio::time::timeout(timeout, self.scrape_inner(url, timeout, buf)).await {
+        match tokio::time::timeout(timeout, self.scrape_inner(url, parsed, timeout, buf)).await {
             Ok(r) => r,
             Err(_) => Err(ScrapeError::Timeout),
         }
@@ -188,12 +190,15 @@ impl HttpScraper {
     async fn scrape_inner(
         &self,
         url: &str,
+        parsed: Option<&reqwest::Url>,
         timeout: Duration,
         buf: &mut Vec<u8>,
     ) -> Result<BodyFormat, ScrapeError> {
-        let mut resp = self
-            .client
-            .get(url)
+        let request = match parsed {
+            Some(u) => self.client.get(u.clone()),
+            None => self.client.get(url),
+        };
+        let mut resp = request
             .headers(self.headers(timeout)?)
             .send()
             .await

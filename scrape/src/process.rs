@@ -186,7 +186,7 @@ pub(crate) fn append_entries<'a>(
         let explicit_ts = s.timestamp.map(|t| t.as_millis());
         if let Some(slot) = hinted {
             if run.add_cached(slot, explicit_ts, s.value)? {
-                run.cache.record(&scratch.key, slot);
+                run.cache.keep();
                 continue;
             }
         }
@@ -227,13 +227,23 @@ impl Run<'_> {
         explicit_ts: Option<i64>,
         v: f64,
     ) -> Result<bool, ScrapeError> {
-        let generation = self.cfg.generation;
-        match self.cache.entry(slot) {
-            Some(e) if e.generation == generation => {}
-            _ => return Ok(false),
+        let Some(entry) = self.cache.entry(slot) else {
+            return Ok(false);
+        };
+        if entry.generation != self.cfg.generation {
+            return Ok(false);
         }
         self.stats.scraped += 1;
-        self.add(slot, explicit_ts, v)?;
+        let ctx = (self.cfg, self.iter, self.prev_ok, self.ts);
+        append_sample(
+            entry,
+            self.app,
+            self.stats,
+            &mut self.limit_exceeded,
+            ctx,
+            explicit_ts,
+            v,
+        )?;
         Ok(true)
     }
 
@@ -303,43 +313,64 @@ impl Run<'_> {
     /// the sample limit and dropping in-scrape duplicates.
     #[inline]
     fn add(&mut self, slot: u32, explicit_ts: Option<i64>, v: f64) -> Result<(), ScrapeError> {
-        let (cfg, iter, prev_ok) = (self.cfg, self.iter, self.prev_ok);
+        let ctx = (self.cfg, self.iter, self.prev_ok, self.ts);
         let Some(entry) = self.cache.entry(slot) else {
             return Ok(());
         };
-        let Some(labels) = &entry.labels else {
-            // Dropped by relabeling: still seen, so the entry is kept rather than evicted
-            // and relabeled again.
-            entry.cur_iter = iter;
-            return Ok(());
-        };
-        let explicit_ts = explicit_ts.filter(|_| cfg.honor_timestamps);
-        self.stats.post_relabel += 1;
-        if cfg.sample_limit > 0 && self.stats.post_relabel > cfg.sample_limit {
-            self.limit_exceeded = true;
-        }
-        if self.limit_exceeded {
-            return Ok(());
-        }
-        if entry.cur_iter == iter && explicit_ts.is_none() {
-            // Duplicate series within one scrape: only this sample is dropped.
-            return Ok(());
-        }
-        if prev_ok != Some(entry.ok_iter) && entry.cur_iter != iter {
-            self.stats.added += 1;
-        }
-        entry.cur_iter = iter;
-        entry.track = explicit_ts.is_none() || cfg.track_timestamps_staleness;
-        match self
-            .app
-            .append(entry.sref, labels, explicit_ts.unwrap_or(self.ts), v)
-        {
-            Ok(r) => entry.sref = Some(r),
-            Err(e) if e.is_sample_error() => {}
-            Err(e) => return Err(e.into()),
-        }
-        Ok(())
+        append_sample(
+            entry,
+            self.app,
+            self.stats,
+            &mut self.limit_exceeded,
+            ctx,
+            explicit_ts,
+            v,
+        )
     }
+}
+
+/// Appends one sample of a cached series (nothing if relabeling dropped it), applying the
+/// sample limit and dropping in-scrape duplicates. `ctx` is the settings, the scrape
+/// attempt, the last successful one and the scrape timestamp.
+#[inline]
+fn append_sample(
+    entry: &mut CacheEntry,
+    app: &mut dyn Appender,
+    stats: &mut Stats,
+    limit_exceeded: &mut bool,
+    (cfg, iter, prev_ok, ts): (&SampleCfg, u64, Option<u64>, i64),
+    explicit_ts: Option<i64>,
+    v: f64,
+) -> Result<(), ScrapeError> {
+    let Some(labels) = &entry.labels else {
+        // Dropped by relabeling: still seen, so the entry is kept rather than evicted and
+        // relabeled again.
+        entry.cur_iter = iter;
+        return Ok(());
+    };
+    let explicit_ts = explicit_ts.filter(|_| cfg.honor_timestamps);
+    stats.post_relabel += 1;
+    if cfg.sample_limit > 0 && stats.post_relabel > cfg.sample_limit {
+        *limit_exceeded = true;
+    }
+    if *limit_exceeded {
+        return Ok(());
+    }
+    if entry.cur_iter == iter && explicit_ts.is_none() {
+        // Duplicate series within one scrape: only this sample is dropped.
+        return Ok(());
+    }
+    if prev_ok != Some(entry.ok_iter) && entry.cur_iter != iter {
+        stats.added += 1;
+    }
+    entry.cur_iter = iter;
+    entry.track = explicit_ts.is_none() || cfg.track_timestamps_staleness;
+    match app.append(entry.sref, labels, explicit_ts.unwrap_or(ts), v) {
+        Ok(r) => entry.sref = Some(r),
+        Err(e) if e.is_sample_error() => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
 }
 
 /// Builds the stored labels of one exposed series; `Ok(None)` when relabeling drops it.

@@ -60,6 +60,8 @@ pub(crate) struct ScrapeLoop {
     cache: ScrapeCache,
     scratch: Scratch,
     buf: Vec<u8>,
+    /// The target's URL, parsed once.
+    url: Option<reqwest::Url>,
     report: Vec<(Labels, Option<SeriesRef>)>,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
@@ -92,6 +94,7 @@ impl ScrapeLoop {
             .chain(EXTRA_NAMES.iter())
             .map(|n| (target.public_labels().with(METRIC_NAME, n), None))
             .collect();
+        let url = reqwest::Url::parse(target.url()).ok();
         ScrapeLoop {
             target,
             params,
@@ -101,6 +104,7 @@ impl ScrapeLoop {
             cache: ScrapeCache::default(),
             scratch: Scratch::default(),
             buf: Vec::new(),
+            url,
             report,
             first_ts: None,
             last_ts: None,
@@ -205,7 +209,12 @@ impl ScrapeLoop {
         let fetched: Result<_, String> = match (&params.forced_error, &params.scraper) {
             (Some(e), _) | (None, Err(e)) => Err(e.clone()),
             (None, Ok(s)) => match s
-                .scrape(self.target.url(), self.target.timeout(), &mut self.buf)
+                .scrape(
+                    self.target.url(),
+                    self.url.as_ref(),
+                    self.target.timeout(),
+                    &mut self.buf,
+                )
                 .await
             {
                 Ok(f) => Ok(f),

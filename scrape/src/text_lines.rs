@@ -34,6 +34,14 @@ pub(crate) fn append_text(
     let mut pos = 0usize;
     while !rest.is_empty() {
         lineno += 1;
+        if let Some((len, slot, value, ts)) = fast_line(run, scratch, pos, rest) {
+            if run.add_cached(slot, ts, value)? {
+                run.cache.keep();
+                rest = rest.get(len + 1..).unwrap_or(&[]);
+                pos += 1;
+                continue;
+            }
+        }
         let Some(nl) = memchr::memchr(b'\n', rest) else {
             // No final newline: the parser reports it.
             return Err(line_error(rest, lineno));
@@ -41,13 +49,6 @@ pub(crate) fn append_text(
         let (with_nl, next) = rest.split_at(nl + 1);
         rest = next;
         let line = with_nl.get(..nl).unwrap_or(&[]);
-        if let Some((slot, token_len, value, ts)) = fast_line(run, scratch, pos, line) {
-            if run.add_cached(slot, ts, value)? {
-                run.cache.record(line.get(..token_len).unwrap_or(&[]), slot);
-                pos += 1;
-                continue;
-            }
-        }
         let s = match TextParser::new(with_nl).next_entry() {
             Ok(Entry::Sample(s)) => s,
             Ok(_) => continue,
@@ -61,20 +62,29 @@ pub(crate) fn append_text(
     Ok(())
 }
 
-/// The fast path for one line: the slot, token length, value and exposed timestamp (ms)
-/// when the line repeats the series of the previous scrape's sample at `pos`.
+/// Longest line rest (value and timestamp) the fast path looks at before leaving the line
+/// to the parser.
+const MAX_TAIL: usize = 64;
+
+/// The fast path for the line at the start of `rest`: its length (without the newline),
+/// slot, value and exposed timestamp (ms) when it repeats the series of the previous
+/// scrape's sample at `pos`.
 #[inline]
 fn fast_line(
     run: &Run<'_>,
     scratch: &mut Scratch,
     pos: usize,
-    line: &[u8],
-) -> Option<(u32, usize, f64, Option<i64>)> {
+    rest: &[u8],
+) -> Option<(usize, u32, f64, Option<i64>)> {
     let (token, slot) = run.cache.prev_token(pos)?;
-    if token.is_empty() || !line.starts_with(token) {
+    if token.is_empty() || !rest.starts_with(token) {
         return None;
     }
-    let after = line.get(token.len()..)?;
+    let after = rest.get(token.len()..)?;
+    // The line ends within a short distance of the series part (else: the parser).
+    let nl = after.iter().take(MAX_TAIL).position(|&c| c == b'\n')?;
+    let after = after.get(..nl)?;
+    let len = token.len() + nl;
     let closed = token.last() == Some(&b'}');
     if !closed && !after.first().copied().is_some_and(is_blank) {
         return None;
@@ -85,42 +95,69 @@ fn fast_line(
         return None;
     }
     if let Some(v) = plain_value(tail) {
-        return Some((slot, token.len(), v, None));
+        return Some((len, slot, v, None));
     }
     scratch.tail.clear();
     scratch.tail.extend_from_slice(b"a ");
     scratch.tail.extend_from_slice(tail);
     scratch.tail.push(b'\n');
     match TextParser::new(&scratch.tail).next_entry() {
-        Ok(Entry::Sample(s)) if s.labels.raw().is_empty() => Some((
-            slot,
-            token.len(),
-            s.value,
-            s.timestamp.map(|t| t.as_millis()),
-        )),
+        Ok(Entry::Sample(s)) if s.labels.raw().is_empty() => {
+            Some((len, slot, s.value, s.timestamp.map(|t| t.as_millis())))
+        }
         _ => None,
     }
 }
 
+/// Exact powers of ten (all representable in an `f64`).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 /// The value of a line rest that is only a plain decimal number (digits, `.`, exponent,
 /// sign; no timestamp), the common case, without building the one-line input. It accepts
 /// a subset of what `TextParser` accepts, with the same result (checked against it by
-/// `plain_values_agree_with_the_parser`): an integer of at most 15 digits is exact, and
-/// the rest is Rust's correctly rounded decimal parse, as in Go's `ParseFloat`; anything
-/// out of range or unusual returns `None` and goes through the parser.
+/// `plain_values_agree_with_the_parser`):
+/// - at most 15 digits with an optional `.`: the digits as an integer (exact) divided by a
+///   power of ten (exact), one correctly rounded division, which is the correctly rounded
+///   value of the decimal, as Go's `ParseFloat` gives;
+/// - other plain decimals (exponents, more digits): Rust's correctly rounded parse, finite
+///   values only;
+/// - anything else (`NaN`, `+Inf`, hex, underscores, a timestamp) returns `None` and goes
+///   through the parser.
 #[inline]
 fn plain_value(tail: &[u8]) -> Option<f64> {
     let (neg, digits) = match tail.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, tail),
     };
-    if !digits.is_empty() && digits.len() <= 15 && digits.iter().all(u8::is_ascii_digit) {
-        let n = digits
-            .iter()
-            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
-        let v = n as f64;
-        return Some(if neg { -v } else { v });
+    let mut mantissa = 0u64;
+    let mut n = 0usize;
+    let mut frac: Option<usize> = None;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' if n < 15 => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                n += 1;
+                if let Some(f) = frac.as_mut() {
+                    *f += 1;
+                }
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => return general_value(tail),
+        }
     }
+    if n == 0 {
+        return general_value(tail);
+    }
+    let v = mantissa as f64 / POW10.get(frac.unwrap_or(0)).copied()?;
+    Some(if neg { -v } else { v })
+}
+
+/// The slower half of [`plain_value`].
+#[cold]
+fn general_value(tail: &[u8]) -> Option<f64> {
     let plain = |c: &u8| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-');
     if tail.len() > 40 || !tail.iter().all(plain) {
         return None;
