@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${ROUNDS:-3}"
 n1=2000000
-n2=12000000
+n2=22000000
 bin=$(cargo bench -p kagari-benches --bench client --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\/client-[0-9a-f]*\)".*/\1/p' | tail -1)
 [ -x "$bin" ] || { echo "bench binary not found" >&2; exit 1; }
