@@ -331,7 +331,7 @@ fn errors() {
         ("x @ Inf", "timestamp out of bounds for @ modifier: +Inf"),
         ("deriv(x[3m] smoothed)", "smoothed modifier can only be used with: delta, increase, rate - not with deriv"),
         ("max_over_time(x[3m] anchored)", "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with max_over_time"),
-        ("sum by (a:b) (x)", "unexpected identifier \"a:b\" in grouping"),
+        ("sum by (a:b) (x)", "unexpected metric identifier \"a:b\" in grouping opts, expected label"),
         ("'\\q'", "unknown escape sequence U+0071 'q'"),
         ("x{a=\"b\" c=\"d\"}", "expected \",\" or \"}\""),
         ("rate(x[5m], )", "trailing commas not allowed in function call args"),

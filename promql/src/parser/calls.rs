@@ -185,7 +185,8 @@ impl Parser<'_> {
             self.next();
             m.labels = self.label_list()?;
         }
-        if self.at_keyword("group_left") || self.at_keyword("group_right") {
+        // `group_left`/`group_right` only follow `on`/`ignoring`.
+        if m.on.is_some() && (self.at_keyword("group_left") || self.at_keyword("group_right")) {
             let card = if self.at_keyword("group_left") {
                 Cardinality::ManyToOne
             } else {

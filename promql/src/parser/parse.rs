@@ -128,6 +128,27 @@ fn can_name_metric(w: &str) -> bool {
     !w.eq_ignore_ascii_case(keyword)
 }
 
+/// Whether Prometheus's lexer makes `w` a keyword rather than an identifier (aggregation
+/// names aside; `start` and `end` are functions in Prometheus 3).
+fn is_keyword(w: &str) -> bool {
+    [
+        "and",
+        "or",
+        "unless",
+        "atan2",
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "bool",
+        "offset",
+    ]
+    .iter()
+    .any(|k| w.eq_ignore_ascii_case(k))
+}
+
 /// How Prometheus names a token in "unexpected ..." messages: operators as `<op:+>`,
 /// aggregations as `<aggr:sum>`, keywords as `<by>`, punctuation quoted, and words and
 /// literals by kind and Go-quoted text (literals cut to 10 characters).
@@ -160,10 +181,13 @@ fn describe(kind: TokenKind, text: &str) -> String {
                 quoted(text)
             } else if matches!(lower.as_str(), "inf" | "nan") {
                 format!("number {}", quoted(text))
+            } else if text.contains(':') {
+                format!("metric identifier {}", quoted(text))
             } else {
                 format!("identifier {}", quoted(text))
             }
         }
+        TokenKind::LabelName => format!("identifier {}", quoted(text)),
         TokenKind::Number | TokenKind::Duration | TokenKind::String => {
             let short: String = text.chars().take(10).collect();
             let more = if short.len() < text.len() { "..." } else { "" };
@@ -551,6 +575,11 @@ impl<'a> Parser<'a> {
             return Err(self.unexpected(t, "", ""));
         }
         if next.kind == TokenKind::LParen {
+            // Only plain identifiers name functions: a keyword used as a metric name
+            // (`by`, `offset`...) cannot be called.
+            if is_keyword(w) {
+                return Err(self.unexpected(next, "", ""));
+            }
             return self.call(t);
         }
         self.next();

@@ -51,7 +51,7 @@ impl Parser<'_> {
                         }
                         metric = Some(n);
                     }
-                    TokenKind::Ident | TokenKind::String => {
+                    TokenKind::LabelName | TokenKind::String => {
                         // A second metric name is reported by the type checks, as in
                         // Prometheus.
                         let m = self.matcher()?;

@@ -130,7 +130,7 @@ impl Lexer<'_> {
 
     /// After a number that runs into a letter: the rest of a duration (`m`, `ms`, `h30m`...).
     /// False if it is not one; the position is then where Prometheus's lexer stops.
-    fn rest_of_duration(&mut self) -> bool {
+    pub(super) fn rest_of_duration(&mut self) -> bool {
         let accept = |l: &mut Self, set: &[u8]| {
             if l.peek(0).is_some_and(|c| set.contains(&c)) {
                 l.pos += 1;

@@ -18,6 +18,8 @@ use super::error::{ParseError, ParseErrorKind};
 pub(crate) enum TokenKind {
     /// A word: `[a-zA-Z_:][a-zA-Z0-9_:]*` (no `:` inside brackets or braces).
     Ident,
+    /// A word between `{` and `}`: always a label name, never a keyword.
+    LabelName,
     /// A number: decimal, float with exponent, or hexadecimal.
     Number,
     /// A duration such as `5m` or `1h30m`.
@@ -68,7 +70,7 @@ impl TokenKind {
     /// as `<op:+>`, punctuation quoted, words and literals described by the parser).
     pub(crate) fn describe(self) -> &'static str {
         match self {
-            TokenKind::Ident => "identifier",
+            TokenKind::Ident | TokenKind::LabelName => "identifier",
             TokenKind::Number => "number",
             TokenKind::Duration => "duration",
             TokenKind::String => "string",
@@ -327,10 +329,7 @@ impl Lexer<'_> {
                 while self.peek(0).is_some_and(is_space) {
                     self.pos += 1;
                 }
-                // An empty range has no unit (signs and parentheses start duration expressions).
-                if matches!(self.peek(0), None | Some(b']' | b'[')) {
-                    return Err(self.err(self.pos, ParseErrorKind::MissingUnit));
-                }
+                self.range_start_checks()?;
                 self.range_start = true;
             }
             b']' => {
@@ -368,6 +367,35 @@ impl Lexer<'_> {
         Ok(true)
     }
 
+    /// What may follow `[`: a number or duration, or (duration expressions) a sign, a
+    /// parenthesis or a duration function. Anything else fails as Prometheus's duration
+    /// lexer fails on it.
+    fn range_start_checks(&mut self) -> Result<(), ParseError> {
+        let at = self.pos;
+        match self.peek(0) {
+            Some(c) if c.is_ascii_digit() || matches!(c, b'.' | b'(' | b'-' | b'+') => Ok(()),
+            Some(c) if c.is_ascii_alphabetic() => {
+                let rest = self.query.get(at..).unwrap_or_default();
+                let word_len = rest.bytes().take_while(|&b| is_alnum(b)).count();
+                let word = rest.get(..word_len).unwrap_or_default();
+                if ["step", "range", "min_of", "max_of"]
+                    .iter()
+                    .any(|f| word.eq_ignore_ascii_case(f))
+                {
+                    return Ok(());
+                }
+                self.rest_of_duration();
+                let text = self.query.get(at..self.pos).unwrap_or_default().to_string();
+                Err(ParseError::new(
+                    at..self.pos,
+                    ParseErrorKind::BadDurationSyntax(text),
+                    self.query,
+                ))
+            }
+            _ => Err(self.err(at, ParseErrorKind::MissingUnit)),
+        }
+    }
+
     fn op(&mut self, kind: TokenKind, len: usize) {
         let start = self.pos;
         self.pos += len;
@@ -388,7 +416,7 @@ impl Lexer<'_> {
                 while self.peek(0).is_some_and(is_alnum) {
                     self.pos += 1;
                 }
-                self.push(TokenKind::Ident, start);
+                self.push(TokenKind::LabelName, start);
             }
             b',' => self.op(TokenKind::Comma, 1),
             b'"' | b'\'' | b'`' => self.quoted(c)?,
@@ -442,7 +470,7 @@ mod tests {
         assert_eq!(
             kinds("foo:bar{a=~\"x\"}[5m:1m] offset -1h30m"),
             [
-                Ident, LBrace, Ident, EqlRegex, String, RBrace, LBracket, Duration, Colon,
+                Ident, LBrace, LabelName, EqlRegex, String, RBrace, LBracket, Duration, Colon,
                 Duration, RBracket, Ident, Sub, Duration, Eof
             ]
         );
