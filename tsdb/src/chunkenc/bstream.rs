@@ -32,34 +32,26 @@ impl BitWriter {
     /// Writes the `n` low bits of `v` (n ≤ 64), highest of them first.
     #[inline]
     pub(crate) fn write_bits(&mut self, v: u64, n: u8) {
-        let mut n = n.min(64);
+        let n = u32::from(n.min(64));
         if n == 0 {
             return;
         }
-        let mut v = if n == 64 { v } else { v & ((1u64 << n) - 1) };
-        // Fill the free low bits of the last byte first.
-        if self.free > 0 {
-            let take = self.free.min(n);
-            let bits = (v >> (n - take)) as u8 & (((1u16 << take) - 1) as u8);
-            if let Some(last) = self.bytes.last_mut() {
-                *last |= bits << (self.free - take);
-            }
-            self.free -= take;
-            n -= take;
-            if n == 0 {
-                return;
-            }
-            v &= (1u64 << n) - 1; // n < 64 here
-        }
-        // Byte-aligned now: append the remaining n bits left-aligned, whole bytes at a time.
-        let aligned = v << (64 - u32::from(n));
-        let nbytes = usize::from(n.div_ceil(8));
-        // A fixed 8-byte copy (one store) and a truncate are cheaper than a copy of
-        // `nbytes` bytes, which goes through `memcpy`.
-        let len = self.bytes.len();
-        self.bytes.extend_from_slice(&aligned.to_be_bytes());
-        self.bytes.truncate(len + nbytes);
-        self.free = (nbytes * 8) as u8 - n;
+        // The used high bits of the last byte (if it has free bits) and the new bits, as one
+        // left-aligned 128-bit window that replaces the last byte: at most 7 + 64 bits.
+        let (start, used, head) = match self.bytes.last() {
+            Some(&last) if self.free > 0 => (self.bytes.len() - 1, 8 - u32::from(self.free), last),
+            _ => (self.bytes.len(), 0, 0),
+        };
+        let v = if n == 64 { v } else { v & ((1u64 << n) - 1) };
+        let window = (u128::from(head) << 120) | (u128::from(v) << (128 - used - n));
+        let total = used + n;
+        let nbytes = total.div_ceil(8);
+        // A fixed 16-byte copy and a truncate are cheaper than a copy of `nbytes` bytes, which
+        // goes through `memcpy`.
+        self.bytes.truncate(start);
+        self.bytes.extend_from_slice(&window.to_be_bytes());
+        self.bytes.truncate(start + nbytes as usize);
+        self.free = (nbytes * 8 - total) as u8;
     }
 
     /// Writes a whole byte bit by bit (byte-aligned only if the stream is).

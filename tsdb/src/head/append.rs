@@ -20,7 +20,8 @@ use crate::record::{encode_series, RefSeries, SamplesEncoder};
 /// transactions allocates nothing.
 #[derive(Debug, Default)]
 pub(crate) struct TxBuffers {
-    /// The series of the transaction, pinned (their `pending` count raised).
+    /// The series of the transaction; holding their `Arc`s pins them against garbage
+    /// collection (see `Head::truncate`).
     series: Vec<Arc<MemSeries>>,
     /// Per series (same index): the newest `(t, value bits)` accepted so far, committed or
     /// in this transaction.
@@ -52,7 +53,6 @@ impl TxBuffers {
                     st.tx = TxSlot::default();
                 }
             }
-            s.pending.fetch_sub(1, Ordering::AcqRel);
         }
         self.newest.clear();
         self.seen.clear();
@@ -63,20 +63,13 @@ impl TxBuffers {
         self.samples.capacity() <= POOL_MAX_SAMPLES && self.series.capacity() <= POOL_MAX_SAMPLES
     }
 
-    /// Adds a sample of `s` to transaction `id`, pinning `s` the first time (`pinned`: the
-    /// caller pinned it already).
+    /// Adds a sample of `s` to transaction `id`, pinning `s` (keeping a clone) the first time.
+    /// `s` must have been found under a stripe lock, or be a clone taken under one.
     ///
     /// The first open transaction to add a series owns its slot ([`TxSlot`]) until it
     /// commits or rolls back, so the usual case needs no map; a transaction that finds the
     /// slot owned by another one records the series in `seen` instead.
-    fn add(
-        &mut self,
-        id: u64,
-        s: &Arc<MemSeries>,
-        pinned: bool,
-        t: i64,
-        v: f64,
-    ) -> Result<SeriesRef> {
+    fn add(&mut self, id: u64, s: &Arc<MemSeries>, t: i64, v: f64) -> Result<SeriesRef> {
         let r = s.series_ref;
         let mut st = s.state.lock();
         let known = if st.tx.id == id {
@@ -87,25 +80,14 @@ impl TxBuffers {
             self.seen.get(&r).copied()
         };
         let idx = match known {
-            Some(idx) => {
-                if pinned {
-                    s.pending.fetch_sub(1, Ordering::AcqRel); // pinned by an earlier append
-                }
-                idx
-            }
+            Some(idx) => idx,
             None => {
                 let Ok(idx) = u32::try_from(self.series.len()) else {
-                    if pinned {
-                        s.pending.fetch_sub(1, Ordering::AcqRel);
-                    }
                     return Err(Error::InvalidInput {
                         writer: "head appender",
                         reason: "too many series in one transaction".into(),
                     });
                 };
-                if !pinned {
-                    s.pending.fetch_add(1, Ordering::AcqRel);
-                }
                 self.series.push(s.clone());
                 self.newest.push((st.max_t, st.last_bits));
                 if st.tx.id == 0 {
@@ -230,7 +212,7 @@ impl<H: Deref<Target = Head>> Transaction<H> {
             // The series stripe stays read-locked while the sample is added, so truncation
             // cannot remove the series before it is pinned.
             let (head, tx, id): (&Head, _, _) = (&self.head, &mut self.tx, self.id);
-            if let Some(res) = head.with_series(r, |s| tx.add(id, s, false, t, v)) {
+            if let Some(res) = head.with_series(r, |s| tx.add(id, s, t, v)) {
                 return res;
             }
         }
@@ -240,8 +222,8 @@ impl<H: Deref<Target = Head>> Transaction<H> {
                 reason: "series with an empty label set".into(),
             });
         }
-        let (s, _) = self.head.get_or_create(labels, None, true);
-        self.tx.add(self.id, &s, true, t, v)
+        let (s, _) = self.head.get_or_create(labels, None);
+        self.tx.add(self.id, &s, t, v)
     }
 
     /// Number of samples waiting for commit.
@@ -551,6 +533,26 @@ mod tests {
         d.commit().unwrap();
         assert_eq!(head.max_time(), 60);
         assert_eq!(head.stats().samples_appended(), 5);
+    }
+
+    #[test]
+    fn truncation_keeps_series_held_by_an_open_transaction() {
+        let head = Head::default();
+        let (a, b) = (lbl("a"), lbl("b"));
+        let mut app = head.appender();
+        let ra = app.append(None, &a, 10, 1.0).unwrap();
+        app.append(None, &b, 10, 1.0).unwrap();
+        app.commit().unwrap();
+        // Both series are empty after truncation; only `a` is held by a transaction.
+        let mut open = head.appender();
+        open.append(Some(ra), &a, 20, 1.0).unwrap();
+        assert_eq!(head.truncate(i64::MAX), 1);
+        assert_eq!(head.num_series(), 1);
+        assert_eq!(head.series_ref(&a), Some(ra));
+        assert_eq!(head.series_ref(&b), None);
+        open.rollback();
+        assert_eq!(head.truncate(i64::MAX), 1);
+        assert_eq!(head.num_series(), 0);
     }
 
     #[test]

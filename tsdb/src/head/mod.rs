@@ -15,6 +15,7 @@ mod append;
 mod chunks_disk;
 mod hash;
 mod postings;
+mod ref_table;
 mod replay;
 pub(crate) mod series;
 
@@ -36,11 +37,16 @@ use crate::tombstones::Interval;
 use crate::wlog::WalWriter;
 use hash::{Bucket, U64Map};
 use postings::MemPostings;
+use ref_table::RefSlots;
 use series::{ClosedChunk, MemSeries};
 
 const STRIPES: usize = 256;
+/// `Arc` clones of a series that no appender holds, while `truncate` looks at it: one in
+/// each of the two maps and one in `truncate`'s own list. More means an open transaction
+/// (or a reader, briefly) holds it, and it is not garbage-collected.
+const UNPINNED_REFS: usize = 3;
 
-type RefStripe = RwLock<U64Map<Arc<MemSeries>>>;
+type RefStripe = RwLock<RefSlots<Arc<MemSeries>>>;
 type HashStripe = RwLock<U64Map<Bucket<Arc<MemSeries>>>>;
 /// Samples of one series, for writing a block.
 pub(crate) type SeriesSamples = (Labels, Vec<(i64, f64)>);
@@ -111,7 +117,7 @@ pub(crate) struct AppendState {
 #[derive(Debug)]
 pub struct Head {
     opts: HeadOptions,
-    /// Series by ref, striped by `ref % STRIPES`.
+    /// Series by ref, striped by `ref % STRIPES`, each stripe a dense array (see `ref_table`).
     by_ref: Box<[RefStripe]>,
     /// Series by `Labels::stable_hash`, striped by hash; collisions hold several series.
     by_hash: Box<[HashStripe]>,
@@ -146,7 +152,7 @@ impl Head {
     pub fn new(opts: HeadOptions) -> Self {
         Head {
             opts,
-            by_ref: (0..STRIPES).map(|_| RwLock::default()).collect(),
+            by_ref: (0..STRIPES).map(|_| RwLock::new(RefSlots::new())).collect(),
             by_hash: (0..STRIPES).map(|_| RwLock::default()).collect(),
             postings: RwLock::new(MemPostings::default()),
             next_ref: AtomicU64::new(1),
@@ -279,20 +285,15 @@ impl Head {
     }
 
     /// Returns the series with `labels`, creating it (with ref `want_ref` when given, for
-    /// replay; else the next free ref). The bool tells whether it was created. With `pin`,
-    /// the series' `pending` count is raised under the stripe lock (see [`Self::with_series`]).
+    /// replay; else the next free ref). The bool tells whether it was created. The returned
+    /// `Arc` is cloned under the stripe lock, so it pins the series against garbage
+    /// collection (see [`Self::truncate`]) for as long as it is held.
     pub(crate) fn get_or_create(
         &self,
         labels: &Labels,
         want_ref: Option<SeriesRef>,
-        pin: bool,
     ) -> (Arc<MemSeries>, bool) {
-        let pinned = |s: &Arc<MemSeries>| {
-            if pin {
-                s.pending.fetch_add(1, Ordering::AcqRel);
-            }
-            s.clone()
-        };
+        let pinned = |s: &Arc<MemSeries>| s.clone();
         let hash = labels.stable_hash();
         let Some(stripe) = self.by_hash.get(Self::stripe(hash)) else {
             unreachable!("stripe index is reduced modulo the stripe count")
@@ -466,15 +467,16 @@ impl Head {
                 match st.min_time() {
                     Some(t) => new_min = new_min.min(t),
                     None => {
-                        if s.pending.load(Ordering::Acquire) == 0 {
+                        if Arc::strong_count(&s) <= UNPINNED_REFS {
                             removed.push(s.clone());
                         }
                     }
                 }
             }
         }
-        // Re-check under both stripe locks: appenders pin series under these locks, so a
-        // series is either pinned before this check or no longer findable after it.
+        // Re-check under both stripe locks: appenders pin series (hold a clone of the `Arc`,
+        // taken under one of these locks) so a series is either pinned before this check or
+        // no longer findable after it. Unpinned: the two maps' clones and `removed`'s.
         removed.retain(|s| {
             let hash = s.labels.stable_hash();
             let (Some(hs), Some(rs)) = (
@@ -485,7 +487,7 @@ impl Head {
             };
             let mut hw = hs.write();
             let mut rw = rs.write();
-            if s.pending.load(Ordering::Acquire) != 0 || !s.state.lock().is_empty() {
+            if Arc::strong_count(s) > UNPINNED_REFS || !s.state.lock().is_empty() {
                 return false;
             }
             if let Some(b) = hw.remove(&hash) {

@@ -74,7 +74,7 @@ pub(crate) fn replay(
                 record::decode_series(rec, &mut series)?;
                 for s in series.drain(..) {
                     stats.series += 1;
-                    let (m, created) = head.get_or_create(&s.labels, Some(s.series_ref), false);
+                    let (m, created) = head.get_or_create(&s.labels, Some(s.series_ref));
                     m.logged.store(true, Ordering::Release);
                     if let Some(chunks) = mmapped.remove(&s.series_ref).filter(|_| created) {
                         head.attach_mmapped(&m, chunks);

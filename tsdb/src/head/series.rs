@@ -1,6 +1,6 @@
 //! One in-memory series: its labels, closed XOR chunks and the open chunk being appended to.
 
-use std::sync::atomic::{AtomicBool, AtomicU32};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use kagari_model::Labels;
@@ -125,8 +125,6 @@ pub(crate) struct MemSeries {
     pub(crate) state: Mutex<SeriesState>,
     /// Whether its series record is in the WAL.
     pub(crate) logged: AtomicBool,
-    /// Open appenders holding samples for this series (it must not be garbage-collected).
-    pub(crate) pending: AtomicU32,
 }
 
 impl MemSeries {
@@ -142,7 +140,6 @@ impl MemSeries {
                 tx: TxSlot::default(),
             }),
             logged: AtomicBool::new(logged),
-            pending: AtomicU32::new(0),
         }
     }
 }

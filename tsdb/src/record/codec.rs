@@ -28,6 +28,24 @@ pub fn encode_samples(samples: &[RefSample], buf: &mut Vec<u8>) {
     }
 }
 
+/// Writes the zigzag varint of `v` into `tmp` at `at` (two varints fit in 20 bytes); returns
+/// the position after it.
+#[inline]
+fn put_varint_into(tmp: &mut [u8; 28], mut at: usize, v: i64) -> usize {
+    let mut x = ((v << 1) ^ (v >> 63)) as u64;
+    while x >= 0x80 {
+        if let Some(b) = tmp.get_mut(at) {
+            *b = (x as u8) | 0x80;
+        }
+        at += 1;
+        x >>= 7;
+    }
+    if let Some(b) = tmp.get_mut(at) {
+        *b = x as u8;
+    }
+    at + 1
+}
+
 /// Writes a Samples record sample by sample (the bytes of [`encode_samples`]), so a caller
 /// need not collect [`RefSample`]s first.
 ///
@@ -69,12 +87,20 @@ impl<'a> SamplesEncoder<'a> {
                 (series_ref, t)
             }
         };
-        self.buf.reserve(28);
-        put_varint(self.buf, (series_ref as i64).wrapping_sub(base_ref as i64));
-        put_varint(self.buf, t.wrapping_sub(base_t));
-        put_be64(self.buf, v.to_bits());
+        // Both varints and the value go out in one copy from a stack buffer.
+        let mut tmp = [0u8; 28];
+        let mut n = put_varint_into(
+            &mut tmp,
+            0,
+            (series_ref as i64).wrapping_sub(base_ref as i64),
+        );
+        n = put_varint_into(&mut tmp, n, t.wrapping_sub(base_t));
+        if let Some(dst) = tmp.get_mut(n..n + 8) {
+            dst.copy_from_slice(&v.to_bits().to_be_bytes());
+        }
+        self.buf
+            .extend_from_slice(tmp.get(..n + 8).unwrap_or_default());
     }
-
     /// Whether no sample was pushed.
     pub fn is_empty(&self) -> bool {
         self.base.is_none()
