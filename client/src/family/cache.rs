@@ -92,6 +92,14 @@ impl<M> ThreadCache<M> {
         }
     }
 
+    /// If the slots are cold (take nothing), counts a slot miss and returns `true`.
+    #[inline]
+    pub(super) fn cold_miss(&self) -> bool {
+        let cold = self.cold.get();
+        self.cold.set(cold.saturating_sub(1));
+        cold > 0
+    }
+
     /// Counts a slot miss for `key`; returns whether the series, found during `generation`,
     /// should fill its slot ([`Self::fill`]): not while cold, and an occupied slot only once
     /// in [`REPLACE_EVERY`] misses.

@@ -317,8 +317,18 @@ impl<M: Series> Family<M> {
         let cell = self.inner.caches.get();
         if let Some(cache) = cell.and_then(|c| c.try_borrow().ok()) {
             let generation = self.inner.generation.load(Ordering::Relaxed);
-            if let Ok(metric) = Ref::filter_map(cache, |c| c.get(&key, generation)) {
-                return f(Found::Cached(&metric));
+            match Ref::filter_map(cache, |c| c.get(&key, generation)) {
+                Ok(metric) => return f(Found::Cached(&metric)),
+                // Long keys (already in memory): while the slots are cold, the snapshot
+                // under the same borrow.
+                Err(cache) if pass_key => {
+                    if let Ok(metric) =
+                        Ref::filter_map(cache, |c| self.cold_from_snapshot(c, &key, generation))
+                    {
+                        return f(Found::Cached(&metric));
+                    }
+                }
+                Err(_) => {}
             }
             // The shared borrow ends here: the miss may fill the cache.
         }
@@ -364,6 +374,21 @@ impl<M: Series> Family<M> {
     #[inline(never)]
     fn uncached<S: AsRef<str>>(&self, values: &[S]) -> M {
         self.get_or_create(self.hash(values), None, values).0
+    }
+
+    /// While the slots are cold (they would take no series), the series of `key` from this
+    /// thread's snapshot.
+    #[inline(never)]
+    fn cold_from_snapshot<'c>(
+        &self,
+        cache: &'c ThreadCache<M>,
+        key: &Packed,
+        generation: u64,
+    ) -> Option<&'c M> {
+        if !cache.cold_miss() {
+            return None;
+        }
+        cache.snapshot_get(self.key_hash(key), key, generation)
     }
 
     /// The thread cache's slots missed: the series from this thread's snapshot, else from the
