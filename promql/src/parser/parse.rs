@@ -576,8 +576,8 @@ impl<'a> Parser<'a> {
         }
         if next.kind == TokenKind::LParen {
             // Only plain identifiers name functions: a keyword used as a metric name
-            // (`by`, `offset`...) cannot be called.
-            if is_keyword(w) {
+            // (`by`, `offset`...) or a recording-rule style name (`a:b`) cannot be called.
+            if is_keyword(w) || w.contains(':') {
                 return Err(self.unexpected(next, "", ""));
             }
             return self.call(t);
