@@ -73,26 +73,48 @@ fn chunk_samples(data: &[u8]) -> u64 {
     }
 }
 
-/// Decodes the chunks `run` (indexes into `chunks`, each with its source priority), merges
-/// them by time with one sample per timestamp (lowest priority number wins) into `buf`.
-fn merge_run(chunks: &[(QueryChunk<'_>, usize)], run: &[usize], buf: &mut Vec<(i64, f64)>) {
-    let mut tagged: Vec<(i64, usize, f64)> = Vec::new();
-    let mut it = XorIterator::new(&[]);
-    for &i in run {
-        let Some((c, prio)) = chunks.get(i) else {
-            continue;
-        };
-        it.reset(c.data);
-        while it.next() == ValueType::Float {
-            let (t, v) = it.at();
-            tagged.push((t, *prio, v));
-        }
+/// Decodes the chunks `run` (each with its source priority) and merges them by time into
+/// `buf`, one sample per timestamp (the lowest priority number wins): a k-way merge of the
+/// chunks' iterators, k being the few chunks of one overlapping run.
+fn merge_run(run: &[(QueryChunk<'_>, usize)], buf: &mut Vec<(i64, f64)>) {
+    struct Head<'a> {
+        it: XorIterator<'a>,
+        prio: usize,
+        cur: Option<(i64, f64)>,
     }
-    tagged.sort_by_key(|x| (x.0, x.1));
+    let advance = |h: &mut Head<'_>| {
+        h.cur = (h.it.next() == ValueType::Float).then(|| h.it.at());
+    };
+    let mut heads: Vec<Head<'_>> = run
+        .iter()
+        .map(|(c, prio)| {
+            let mut h = Head {
+                it: XorIterator::new(c.data),
+                prio: *prio,
+                cur: None,
+            };
+            advance(&mut h);
+            h
+        })
+        .collect();
     buf.clear();
-    for (t, _, v) in tagged {
-        if buf.last().is_none_or(|l| l.0 != t) {
-            buf.push((t, v));
+    loop {
+        let mut best: Option<(i64, usize, f64)> = None;
+        for h in &heads {
+            if let Some((t, v)) = h.cur {
+                if best.is_none_or(|(bt, bp, _)| (t, h.prio) < (bt, bp)) {
+                    best = Some((t, h.prio, v));
+                }
+            }
+        }
+        let Some((t, _, v)) = best else {
+            return;
+        };
+        buf.push((t, v));
+        for h in &mut heads {
+            while h.cur.is_some_and(|(ht, _)| ht <= t) {
+                advance(h);
+            }
         }
     }
 }
@@ -119,8 +141,7 @@ fn write_series(out: &mut SeriesOut<'_>, chunks: Vec<QueryChunk<'_>>) -> Result<
             )?;
             out.stats.copied += 1;
         } else {
-            let run: Vec<usize> = (i..j).collect();
-            merge_run(&chunks, &run, &mut buf);
+            merge_run(chunks.get(i..j).unwrap_or_default(), &mut buf);
             out.encode(&buf)?;
         }
         i = j;
