@@ -24,6 +24,7 @@
 //! ```
 
 use kagari_model::{Labels, Matcher, Timestamp};
+use kagari_promql::engine::FPoint;
 use kagari_promql::storage::{
     Querier as PromQuerier, Queryable, SampleIterator, SelectHints, Series, SeriesSet,
     StorageError, ValueType,
@@ -146,6 +147,11 @@ impl SampleIterator for IterAdapter<'_> {
 
     fn take_err(&mut self) -> Option<StorageError> {
         self.it.take_err().map(backend)
+    }
+
+    fn next_floats(&mut self, maxt: Timestamp, out: &mut Vec<FPoint>) -> ValueType {
+        self.last = self.it.next_floats(maxt, |t, f| out.push(FPoint { t, f }));
+        value_type(self.last)
     }
 }
 

@@ -161,30 +161,27 @@ impl<'a> Evaluator<'a> {
             };
             let mut set = querier.select(false, &hints, matchers)?;
             let mut out = Vec::new();
+            // Series of one selector usually hold about as many samples as each other: size
+            // each buffer like the previous one's to skip the growth reallocations.
+            let mut size_hint = 0;
             while let Some(series) = set.next_series() {
                 self.check("query preparation")?;
                 let mut it = series.iterator(None);
-                let mut points = Vec::new();
+                let mut points = Vec::with_capacity(size_hint);
                 let mut vt = it.seek(w.mint);
-                loop {
-                    match vt {
-                        ValueType::None => break,
-                        ValueType::Float => {
-                            let (t, f) = it.at();
-                            if t > w.maxt {
-                                break;
-                            }
-                            points.push(FPoint { t, f });
-                        }
-                        ValueType::Histogram | ValueType::FloatHistogram => {
-                            if it.at_t() > w.maxt {
-                                break;
-                            }
-                            return Err(EngineError::NativeHistogramsNotSupported);
-                        }
+                if vt == ValueType::Float {
+                    let (t, f) = it.at();
+                    if t <= w.maxt {
+                        points.push(FPoint { t, f });
+                        vt = it.next_floats(w.maxt, &mut points);
                     }
-                    vt = it.next();
                 }
+                if matches!(vt, ValueType::Histogram | ValueType::FloatHistogram)
+                    && it.at_t() <= w.maxt
+                {
+                    return Err(EngineError::NativeHistogramsNotSupported);
+                }
+                size_hint = points.len();
                 if let Some(e) = it.take_err() {
                     return Err(e.into());
                 }

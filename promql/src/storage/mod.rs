@@ -14,6 +14,8 @@ pub use memory::{MemStorage, MemStorageError};
 
 use kagari_model::{Labels, Matcher, Timestamp};
 
+use crate::engine::FPoint;
+
 /// Errors a storage backend reports to the engine.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -130,4 +132,25 @@ pub trait SampleIterator {
 
     /// Takes the error that ended iteration, if any (call after [`ValueType::None`]).
     fn take_err(&mut self) -> Option<StorageError>;
+
+    /// Bulk [`next`](Self::next): advances sample by sample, appending every float sample
+    /// with a timestamp `<= maxt` to `out`, and stops on the first sample it does not append
+    /// (a float after `maxt`, a histogram) or at the end. The iterator is left positioned on
+    /// that sample, as if `next` had returned it, and its kind is returned.
+    ///
+    /// The default calls `next` and `at` per sample; backends override it to decode without
+    /// a virtual call per sample. `out` is only appended to (its earlier contents are kept).
+    fn next_floats(&mut self, maxt: Timestamp, out: &mut Vec<FPoint>) -> ValueType {
+        loop {
+            let vt = self.next();
+            if vt != ValueType::Float {
+                return vt;
+            }
+            let (t, f) = self.at();
+            if t > maxt {
+                return vt;
+            }
+            out.push(FPoint { t, f });
+        }
+    }
 }

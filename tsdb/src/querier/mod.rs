@@ -5,6 +5,7 @@
 //! returns [`QuerySeries`] sorted by labels; a series present in several blocks and the head
 //! is one `QuerySeries` whose [`SeriesIterator`] merges them by time.
 
+mod decode;
 mod iter;
 
 use std::collections::BTreeSet;
