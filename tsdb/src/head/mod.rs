@@ -37,7 +37,7 @@ use crate::tombstones::Interval;
 use crate::wlog::WalWriter;
 use hash::{Bucket, U64Map};
 use postings::MemPostings;
-use ref_table::RefSlots;
+use ref_table::{stripe_of, RefSlots};
 use series::{ClosedChunk, MemSeries};
 
 const STRIPES: usize = 256;
@@ -117,7 +117,7 @@ pub(crate) struct AppendState {
 #[derive(Debug)]
 pub struct Head {
     opts: HeadOptions,
-    /// Series by ref, striped by `ref % STRIPES`, each stripe a dense array (see `ref_table`).
+    /// Series by ref, striped by blocks of refs, each stripe a dense array (see `ref_table`).
     by_ref: Box<[RefStripe]>,
     /// Series by `Labels::stable_hash`, striped by hash; collisions hold several series.
     by_hash: Box<[HashStripe]>,
@@ -249,7 +249,7 @@ impl Head {
 
     /// The series with ref `r`.
     pub(crate) fn series(&self, r: SeriesRef) -> Option<Arc<MemSeries>> {
-        self.by_ref.get(Self::stripe(r))?.read().get(&r).cloned()
+        self.by_ref.get(stripe_of(r))?.read().get(&r).cloned()
     }
 
     /// Runs `f` on the series with ref `r` under its stripe's read lock (so a concurrent
@@ -259,7 +259,7 @@ impl Head {
         r: SeriesRef,
         f: impl FnOnce(&Arc<MemSeries>) -> T,
     ) -> Option<T> {
-        let stripe = self.by_ref.get(Self::stripe(r))?.read();
+        let stripe = self.by_ref.get(stripe_of(r))?.read();
         stripe.get(&r).map(f)
     }
 
@@ -328,7 +328,7 @@ impl Head {
                 w.insert(hash, Bucket::One(s.clone()));
             }
         }
-        if let Some(st) = self.by_ref.get(Self::stripe(r)) {
+        if let Some(st) = self.by_ref.get(stripe_of(r)) {
             st.write().insert(r, s.clone());
         }
         self.postings.write().add(r, labels);
@@ -481,7 +481,7 @@ impl Head {
             let hash = s.labels.stable_hash();
             let (Some(hs), Some(rs)) = (
                 self.by_hash.get(Self::stripe(hash)),
-                self.by_ref.get(Self::stripe(s.series_ref)),
+                self.by_ref.get(stripe_of(s.series_ref)),
             ) else {
                 return false;
             };

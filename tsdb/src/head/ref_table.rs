@@ -1,9 +1,12 @@
 //! [`RefSlots`]: one stripe of the head's series-by-ref table, a dense array indexed by
 //! `ref / STRIPES`.
 //!
-//! Refs come from a counter, so the refs of one stripe are `stripe, stripe + STRIPES, …`: a
-//! lookup is an index into an array instead of a hash probe (which cost a cache miss on the
-//! control bytes and another on the bucket for every appended sample). The array covers the
+//! Refs come from a counter and go to stripes in blocks of [`BLOCK`] consecutive refs
+//! ([`stripe_of`]), so one stripe holds blocks `stripe, stripe + STRIPES, …` and a lookup is an
+//! index into an array instead of a hash probe (which cost a cache miss on the control bytes
+//! and another on the bucket for every appended sample). Blocks rather than single refs keep
+//! the series one writer created together (a scrape target's, a bench worker's) on few stripe
+//! locks, so writers on different cores rarely take the same lock's cache line. The array covers the
 //! live refs only: empty slots at either end are dropped as series are removed, so memory
 //! follows the range of live refs (8 bytes per ref in that range). A ref far outside the
 //! range (a replayed WAL with an odd ref) goes to a small map instead of growing the array.
@@ -15,16 +18,30 @@ use super::STRIPES;
 
 /// The stripe count as a `u64` (a power of two: the divisions below are shifts).
 const N: u64 = STRIPES as u64;
+/// Consecutive refs that share a stripe (a power of two).
+pub(crate) const BLOCK: u64 = 64;
+
+/// The stripe of ref `r`.
+#[inline]
+pub(crate) fn stripe_of(r: u64) -> usize {
+    ((r / BLOCK) % N) as usize
+}
+
+/// The position of ref `r` within its stripe.
+#[inline]
+fn key(r: u64) -> u64 {
+    (r / (BLOCK * N)) * BLOCK + r % BLOCK
+}
 
 /// How far (in slots) past either end of the array a ref may land and still be stored
 /// densely; farther ones go to the overflow map.
 const MAX_GAP: u64 = 1 << 16;
 
-/// One stripe: values by ref, for refs `r` with `r % STRIPES == stripe` (the caller picks the
-/// stripe; a ref of another stripe must not be passed).
+/// One stripe: values by ref, for refs `r` with `stripe_of(r) == stripe` (the caller picks
+/// the stripe; a ref of another stripe must not be passed).
 #[derive(Debug)]
 pub(crate) struct RefSlots<T> {
-    /// `ref / STRIPES` of `slots[0]`.
+    /// `key(ref)` of `slots[0]`.
     base: u64,
     slots: VecDeque<Option<T>>,
     /// Values whose ref was too far from the dense range.
@@ -52,7 +69,7 @@ impl<T> RefSlots<T> {
     /// The array index of ref `r`, if it falls in the dense range.
     #[inline]
     fn index(&self, r: u64) -> Option<usize> {
-        let k = r / N;
+        let k = key(r);
         let i = k.checked_sub(self.base)?;
         (i < self.slots.len() as u64).then_some(i as usize)
     }
@@ -74,7 +91,7 @@ impl<T> RefSlots<T> {
 
     /// Stores `v` for ref `r`, returning the previous value.
     pub(crate) fn insert(&mut self, r: u64, v: T) -> Option<T> {
-        let k = r / N;
+        let k = key(r);
         if self.slots.is_empty() {
             self.base = k;
         }
@@ -141,8 +158,11 @@ mod tests {
     #[test]
     fn dense_range_follows_live_refs() {
         let mut t = RefSlots::new();
-        let r = |k: u64| 1 + k * N; // refs of stripe 1
+        // Refs of stripe 1: blocks 1, 1 + N, 1 + 2N, ...
+        let r = |k: u64| (1 + (k / BLOCK) * N) * BLOCK + k % BLOCK;
+        assert!((0..500).all(|k| stripe_of(r(k)) == 1));
         for k in 0..100 {
+            assert_eq!(key(r(k)), k);
             assert!(t.insert(r(k), k * 10).is_none());
         }
         assert_eq!(t.len(), 100);

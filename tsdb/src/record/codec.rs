@@ -31,7 +31,7 @@ pub fn encode_samples(samples: &[RefSample], buf: &mut Vec<u8>) {
 /// Writes the zigzag varint of `v` into `tmp` at `at` (two varints fit in 20 bytes); returns
 /// the position after it.
 #[inline]
-fn put_varint_into(tmp: &mut [u8; 28], mut at: usize, v: i64) -> usize {
+fn put_varint_into(tmp: &mut [u8; 32], mut at: usize, v: i64) -> usize {
     let mut x = ((v << 1) ^ (v >> 63)) as u64;
     while x >= 0x80 {
         if let Some(b) = tmp.get_mut(at) {
@@ -88,7 +88,7 @@ impl<'a> SamplesEncoder<'a> {
             }
         };
         // Both varints and the value go out in one copy from a stack buffer.
-        let mut tmp = [0u8; 28];
+        let mut tmp = [0u8; 32];
         let mut n = put_varint_into(
             &mut tmp,
             0,
