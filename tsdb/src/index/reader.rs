@@ -1,7 +1,9 @@
 //! Reads a memory-mapped index file (versions 2 and 3).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+
+use parking_lot::RwLock;
 
 use kagari_model::{Label, Labels, MatchType, Matcher};
 
@@ -40,7 +42,15 @@ pub struct IndexReader {
     symbols: Vec<(usize, usize)>,
     /// label name -> (value, postings list offset), values in ascending order.
     postings: BTreeMap<String, Vec<(String, u64)>>,
+    /// Label sets decoded by [`IndexReader::series`], so that querying a series again shares
+    /// its `Labels` instead of allocating every name and value anew. Bounded: once it holds
+    /// [`LABELS_CACHE_MAX`] series, further series are decoded each time.
+    labels_cache: RwLock<HashMap<SeriesRef, Labels>>,
 }
+
+/// Series whose label sets one block index keeps decoded (a few MiB at most for typical
+/// label sets).
+const LABELS_CACHE_MAX: usize = 1 << 14;
 
 fn section(map: &[u8], offset: u64) -> Result<&[u8]> {
     map.get(offset as usize..)
@@ -144,6 +154,7 @@ impl IndexReader {
             toc,
             symbols,
             postings,
+            labels_cache: RwLock::new(HashMap::new()),
         })
     }
 
@@ -302,6 +313,30 @@ impl IndexReader {
         check_crc(FILE, body_off, body, d.be32()?)?;
         let mut d = Decbuf::new(FILE, body, body_off);
         let nlabels = d.uvarint()?;
+        let cached = self.labels_cache.read().get(&r).cloned();
+        let labels = match cached {
+            Some(l) => {
+                for _ in 0..nlabels {
+                    d.uvarint()?;
+                    d.uvarint()?;
+                }
+                l
+            }
+            None => {
+                let l = self.decode_labels(&mut d, nlabels)?;
+                let mut cache = self.labels_cache.write();
+                if cache.len() < LABELS_CACHE_MAX {
+                    cache.insert(r, l.clone());
+                }
+                l
+            }
+        };
+        self.chunk_metas(&mut d, chunks)?;
+        Ok(labels)
+    }
+
+    /// Decodes `n` label symbol-reference pairs.
+    fn decode_labels(&self, d: &mut Decbuf<'_>, nlabels: u64) -> Result<Labels> {
         let mut labels: Vec<Label> = Vec::with_capacity(nlabels.min(64) as usize);
         for _ in 0..nlabels {
             let at = d.offset();
@@ -326,6 +361,11 @@ impl IndexReader {
                 value: v.into(),
             });
         }
+        Ok(Labels::from_sorted_unchecked(labels))
+    }
+
+    /// Decodes a series entry's chunk metas into `chunks`.
+    fn chunk_metas(&self, d: &mut Decbuf<'_>, chunks: &mut Vec<ChunkMeta>) -> Result<()> {
         let nchunks = d.uvarint()?;
         let mut prev: Option<ChunkMeta> = None;
         for _ in 0..nchunks {
@@ -353,6 +393,6 @@ impl IndexReader {
             chunks.push(c);
             prev = Some(c);
         }
-        Ok(Labels::from_sorted_unchecked(labels))
+        Ok(())
     }
 }
