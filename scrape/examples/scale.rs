@@ -24,10 +24,7 @@ use kagari_model::Labels;
 use kagari_scrape::{
     AppendError, Appendable, Appender, Config, ManagerOptions, ScrapeManager, SeriesRef,
 };
-use kagari_tsdb::{Db, Error as TsdbError, Options};
-
-/// Returned for series the head does not know yet; resolved by labels on the next append.
-const UNRESOLVED: u64 = u64::MAX;
+use kagari_tsdb::{Db, Error as TsdbError, Options, OwnedAppender};
 
 /// What the harness observes on the append path.
 #[derive(Default)]
@@ -58,34 +55,33 @@ struct PerTarget {
 struct DbAppendable {
     db: Arc<Db>,
     seen: Arc<Observed>,
-    /// Largest transaction so far: new buffers start at this capacity instead of growing.
-    size_hint: Arc<AtomicU64>,
     /// `--storage null`: count, but store nothing (isolates the scrape side's cost).
     null: bool,
 }
 
-struct Pending {
-    sref: Option<u64>,
+/// A sample kept for the scrape-regularity figures.
+struct Kept {
     labels: Labels,
     t: i64,
     v: f64,
 }
 
-/// Buffers one scrape and replays it into one head transaction on commit (the
-/// `HeadAppender` borrows the `Db`; the scrape loop needs an owned appender).
+/// One scrape's head transaction, as the server's `storage.rs` wires it: an owned head
+/// appender, appended to directly (by the refs the scrape cache keeps).
 struct DbAppender {
-    db: Arc<Db>,
+    app: OwnedAppender,
     seen: Arc<Observed>,
-    size_hint: Arc<AtomicU64>,
-    pending: Vec<Pending>,
+    rejected: u64,
+    /// The first two samples (a report transaction starts with `up` and
+    /// `scrape_duration_seconds`).
+    head: Vec<Kept>,
 }
 
-/// `--storage null`: counts samples and keeps the first two (a report transaction starts
-/// with `up` and `scrape_duration_seconds`) for the scrape-regularity figures.
+/// `--storage null`: counts samples and keeps the first two.
 struct NullAppender {
     seen: Arc<Observed>,
     n: u64,
-    head: Vec<Pending>,
+    head: Vec<Kept>,
 }
 
 impl Appendable for DbAppendable {
@@ -97,13 +93,22 @@ impl Appendable for DbAppendable {
                 head: Vec::new(),
             });
         }
-        let hint = usize::try_from(self.size_hint.load(Ordering::Relaxed)).unwrap_or(0);
         Box::new(DbAppender {
-            db: self.db.clone(),
+            app: self.db.appender_owned(),
             seen: self.seen.clone(),
-            size_hint: self.size_hint.clone(),
-            pending: Vec::with_capacity(hint),
+            rejected: 0,
+            head: Vec::new(),
         })
+    }
+}
+
+fn keep(head: &mut Vec<Kept>, labels: &Labels, t: i64, v: f64) {
+    if head.len() < 2 {
+        head.push(Kept {
+            labels: labels.clone(),
+            t,
+            v,
+        });
     }
 }
 
@@ -115,14 +120,7 @@ impl Appender for NullAppender {
         t: i64,
         v: f64,
     ) -> Result<SeriesRef, AppendError> {
-        if self.n < 2 {
-            self.head.push(Pending {
-                sref: None,
-                labels: labels.clone(),
-                t,
-                v,
-            });
-        }
+        keep(&mut self.head, labels, t, v);
         self.n += 1;
         Ok(SeriesRef(0))
     }
@@ -148,56 +146,44 @@ impl Appender for DbAppender {
         t: i64,
         v: f64,
     ) -> Result<SeriesRef, AppendError> {
-        let known = sref
-            .map(|r| r.0)
-            .filter(|r| *r != UNRESOLVED)
-            .or_else(|| self.db.head().series_ref(labels));
-        self.pending.push(Pending {
-            sref: known,
-            labels: labels.clone(),
-            t,
-            v,
-        });
-        Ok(SeriesRef(known.unwrap_or(UNRESOLVED)))
+        keep(&mut self.head, labels, t, v);
+        let err = match self.app.append(sref.map(|r| r.0), labels, t, v) {
+            Ok(r) => return Ok(SeriesRef(r)),
+            Err(TsdbError::OutOfOrderSample { .. }) => AppendError::OutOfOrder,
+            Err(TsdbError::DuplicateSampleForTimestamp { .. }) => AppendError::Duplicate,
+            Err(TsdbError::OutOfBounds { .. }) => AppendError::OutOfBounds,
+            Err(e) => return Err(AppendError::Storage(Box::new(e))),
+        };
+        self.rejected += 1;
+        Err(err)
     }
 
     fn commit(self: Box<Self>) -> Result<(), AppendError> {
-        self.size_hint
-            .fetch_max(self.pending.len() as u64, Ordering::Relaxed);
-        let mut app = self.db.appender();
-        let mut rejected = 0u64;
-        for p in &self.pending {
-            match app.append(p.sref, &p.labels, p.t, p.v) {
-                Ok(_) => {}
-                Err(
-                    TsdbError::OutOfOrderSample { .. }
-                    | TsdbError::DuplicateSampleForTimestamp { .. }
-                    | TsdbError::OutOfBounds { .. },
-                ) => rejected += 1,
-                Err(e) => {
-                    app.rollback();
-                    return Err(AppendError::Storage(Box::new(e)));
-                }
-            }
-        }
+        let DbAppender {
+            app,
+            seen,
+            rejected,
+            head,
+        } = *self;
         let n = app.len() as u64;
         app.commit()
             .map_err(|e| AppendError::Storage(Box::new(e)))?;
-        if self.seen.measuring.load(Ordering::Relaxed) {
-            self.seen.committed.fetch_add(n, Ordering::Relaxed);
-            self.seen.rejected.fetch_add(rejected, Ordering::Relaxed);
-            observe_report(&self.seen, &self.pending);
+        if seen.measuring.load(Ordering::Relaxed) {
+            seen.committed.fetch_add(n, Ordering::Relaxed);
+            seen.rejected.fetch_add(rejected, Ordering::Relaxed);
+            observe_report(&seen, &head);
         }
         Ok(())
     }
 
     fn rollback(self: Box<Self>) -> Result<(), AppendError> {
+        self.app.rollback();
         Ok(())
     }
 }
 
 /// Report series come in their own transaction, which starts with `up`.
-fn observe_report(seen: &Observed, pending: &[Pending]) {
+fn observe_report(seen: &Observed, pending: &[Kept]) {
     let Some(first) = pending.first() else {
         return;
     };
@@ -317,7 +303,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let appendable = DbAppendable {
             db: db.clone(),
             seen: seen.clone(),
-            size_hint: Arc::default(),
             null: storage == "null",
         };
         let mut manager = ScrapeManager::new(Arc::new(appendable), ManagerOptions::default());

@@ -2,22 +2,18 @@
 //! [`Appendable`]/[`Appender`] seam (queries use the `Db` directly through the `promql`
 //! feature's `Queryable` implementation).
 //!
-//! The TSDB's `HeadAppender` borrows the `Db`, while the scrape loop needs an owned
-//! `Box<dyn Appender>`; [`DbAppender`] therefore buffers a scrape's samples (a label `Arc`
-//! clone each, no allocation per sample beyond the buffer's growth) and replays them into one
-//! `HeadAppender` transaction on commit. Per-sample rejections (out of order, duplicate, out
-//! of bounds) are counted and skipped, as Prometheus does.
+//! Each scrape transaction is a [`kagari_tsdb::OwnedAppender`] (an owned head transaction):
+//! samples go straight into it, and the series refs it returns are what the scrape cache
+//! keeps, so a steady-state scrape appends by ref. Per-sample rejections (out of order,
+//! duplicate, out of bounds) are counted and reported to the scrape loop as such, which
+//! skips the sample, as Prometheus does.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use kagari_model::Labels;
 use kagari_scrape::{AppendError, Appendable, Appender, SeriesRef};
-use kagari_tsdb::{Db, Error as TsdbError};
-
-/// Returned for series that do not exist yet: the scrape loop caches it and passes it back,
-/// and it is then resolved by labels.
-const UNRESOLVED: u64 = u64::MAX;
+use kagari_tsdb::{Db, Error as TsdbError, OwnedAppender};
 
 /// Counters of the append path, for `/metrics`.
 #[derive(Debug, Default)]
@@ -55,25 +51,18 @@ impl DbAppendable {
 impl Appendable for DbAppendable {
     fn appender(&self) -> Box<dyn Appender> {
         Box::new(DbAppender {
-            db: self.db.clone(),
+            app: self.db.appender_owned(),
             stats: self.stats.clone(),
-            pending: Vec::new(),
+            rejected: 0,
         })
     }
 }
 
-struct Pending {
-    sref: Option<u64>,
-    labels: Labels,
-    t: i64,
-    v: f64,
-}
-
-/// One buffered transaction; see the module docs.
+/// One head transaction; see the module docs.
 struct DbAppender {
-    db: Arc<Db>,
+    app: OwnedAppender,
     stats: Arc<AppendStats>,
-    pending: Vec<Pending>,
+    rejected: u64,
 }
 
 impl Appender for DbAppender {
@@ -89,48 +78,35 @@ impl Appender for DbAppender {
                 "series with an empty label set".into(),
             ));
         }
-        let known = sref
-            .map(|r| r.0)
-            .filter(|r| *r != UNRESOLVED)
-            .or_else(|| self.db.head().series_ref(labels));
-        self.pending.push(Pending {
-            sref: known,
-            labels: labels.clone(),
-            t,
-            v,
-        });
-        Ok(SeriesRef(known.unwrap_or(UNRESOLVED)))
+        let err = match self.app.append(sref.map(|r| r.0), labels, t, v) {
+            Ok(r) => return Ok(SeriesRef(r)),
+            Err(TsdbError::OutOfOrderSample { .. }) => AppendError::OutOfOrder,
+            Err(TsdbError::DuplicateSampleForTimestamp { .. }) => AppendError::Duplicate,
+            Err(TsdbError::OutOfBounds { .. }) => AppendError::OutOfBounds,
+            Err(e) => return Err(AppendError::Storage(Box::new(e))),
+        };
+        self.rejected += 1;
+        Err(err)
     }
 
     fn commit(self: Box<Self>) -> Result<(), AppendError> {
-        let mut app = self.db.appender();
-        let mut rejected = 0u64;
-        for p in &self.pending {
-            match app.append(p.sref, &p.labels, p.t, p.v) {
-                Ok(_) => {}
-                Err(
-                    TsdbError::OutOfOrderSample { .. }
-                    | TsdbError::DuplicateSampleForTimestamp { .. }
-                    | TsdbError::OutOfBounds { .. },
-                ) => rejected += 1,
-                Err(e) => {
-                    self.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
-                    app.rollback();
-                    return Err(AppendError::Storage(Box::new(e)));
-                }
-            }
-        }
+        let DbAppender {
+            app,
+            stats,
+            rejected,
+        } = *self;
         let n = app.len() as u64;
-        self.stats.rejected.fetch_add(rejected, Ordering::Relaxed);
+        stats.rejected.fetch_add(rejected, Ordering::Relaxed);
         app.commit().map_err(|e| {
-            self.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+            stats.failed_commits.fetch_add(1, Ordering::Relaxed);
             AppendError::Storage(Box::new(e))
         })?;
-        self.stats.appended.fetch_add(n, Ordering::Relaxed);
+        stats.appended.fetch_add(n, Ordering::Relaxed);
         Ok(())
     }
 
     fn rollback(self: Box<Self>) -> Result<(), AppendError> {
+        self.app.rollback();
         Ok(())
     }
 }
@@ -142,31 +118,45 @@ mod tests {
     use kagari_tsdb::Options;
 
     #[test]
-    fn buffered_appends_land_in_the_db_on_commit_only() {
+    fn appends_land_in_the_db_on_commit_only() {
         let dir = tempfile::tempdir().unwrap();
         let db = Arc::new(Db::open(dir.path(), Options::default()).unwrap());
         let a = DbAppendable::new(db.clone());
         let up = Labels::from_pairs([("__name__", "up"), ("job", "x")]).unwrap();
+        let m = Matcher::new(MatchType::Equal, "job", "x").unwrap();
+        let stored = || {
+            let s = db.querier(0, 10_000).select(std::slice::from_ref(&m)).unwrap();
+            s.first().map(|s| s.samples().unwrap()).unwrap_or_default()
+        };
 
+        // A rolled-back ref (the scrape cache may still hold one) is only a hint.
         let mut app = a.appender();
         let r = app.append(None, &up, 1_000, 1.0).unwrap();
-        assert_eq!(r, SeriesRef(UNRESOLVED));
         app.rollback().unwrap();
-        assert_eq!(db.head().num_series(), 0);
+        assert_eq!(stored(), vec![]);
 
         let mut app = a.appender();
-        app.append(Some(r), &up, 1_000, 1.0).unwrap();
+        let r = app.append(Some(r), &up, 1_000, 1.0).unwrap();
         app.commit().unwrap();
         let mut app = a.appender();
         let r2 = app.append(Some(r), &up, 2_000, 0.0).unwrap();
-        assert_ne!(r2, SeriesRef(UNRESOLVED));
-        app.append(Some(r2), &up, 500, 7.0).unwrap(); // out of order: skipped at commit
+        assert_eq!(r2, r, "steady state: same ref");
+        assert!(matches!(
+            app.append(Some(r2), &up, 500, 7.0),
+            Err(AppendError::OutOfOrder)
+        ));
+        assert!(matches!(
+            app.append(Some(r2), &up, 2_000, 7.0),
+            Err(AppendError::Duplicate)
+        ));
+        assert!(matches!(
+            app.append(None, &Labels::default(), 2_000, 7.0),
+            Err(AppendError::Storage(_))
+        ));
         app.commit().unwrap();
 
-        let m = Matcher::new(MatchType::Equal, "job", "x").unwrap();
-        let s = db.querier(0, 10_000).select(&[m]).unwrap();
-        assert_eq!(s[0].samples().unwrap(), vec![(1_000, 1.0), (2_000, 0.0)]);
+        assert_eq!(stored(), vec![(1_000, 1.0), (2_000, 0.0)]);
         assert_eq!(a.stats().appended.load(Ordering::Relaxed), 2);
-        assert_eq!(a.stats().rejected.load(Ordering::Relaxed), 1);
+        assert_eq!(a.stats().rejected.load(Ordering::Relaxed), 2);
     }
 }
