@@ -124,6 +124,9 @@ impl<'a> PartIter<'a> {
         match self.src.bytes(i) {
             Ok(Some(data)) => {
                 self.cur_max = self.src.range(i).map_or(i64::MAX, |r| r.1);
+                if let Some(&[a, b]) = data.get(..2) {
+                    self.buf.reserve(usize::from(u16::from_be_bytes([a, b])));
+                }
                 let buf = &mut self.buf;
                 if let Err(e) = decode_xor(data, &mut |t, v| buf.push((t, v))) {
                     *err = Some(e);
