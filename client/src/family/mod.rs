@@ -317,18 +317,15 @@ impl<M: Series> Family<M> {
         let cell = self.inner.caches.get();
         if let Some(cache) = cell.and_then(|c| c.try_borrow().ok()) {
             let generation = self.inner.generation.load(Ordering::Relaxed);
-            match Ref::filter_map(cache, |c| c.get(&key, generation)) {
-                Ok(metric) => return f(Found::Cached(&metric)),
-                // Long keys (already in memory): while the slots are cold, the snapshot
-                // under the same borrow.
-                Err(cache) if pass_key => {
-                    if let Ok(metric) =
-                        Ref::filter_map(cache, |c| self.cold_from_snapshot(c, &key, generation))
-                    {
-                        return f(Found::Cached(&metric));
-                    }
-                }
-                Err(_) => {}
+            // Long keys (already in memory): while the slots are cold, straight to the
+            // snapshot under the same borrow.
+            let found = if pass_key {
+                Ref::filter_map(cache, |c| self.cold_from_snapshot(c, &key, generation))
+            } else {
+                Ref::filter_map(cache, |c| c.get(&key, generation))
+            };
+            if let Ok(metric) = found {
+                return f(Found::Cached(&metric));
             }
             // The shared borrow ends here: the miss may fill the cache.
         }
@@ -376,8 +373,8 @@ impl<M: Series> Family<M> {
         self.get_or_create(self.hash(values), None, values).0
     }
 
-    /// While the slots are cold (they would take no series), the series of `key` from this
-    /// thread's snapshot.
+    /// The series of `key` from the slots, or while they are cold (they would take no series)
+    /// from this thread's snapshot.
     #[inline(never)]
     fn cold_from_snapshot<'c>(
         &self,
@@ -385,10 +382,11 @@ impl<M: Series> Family<M> {
         key: &Packed,
         generation: u64,
     ) -> Option<&'c M> {
-        if !cache.cold_miss() {
-            return None;
+        if cache.cold_miss() {
+            cache.snapshot_get(self.key_hash(key), key, generation)
+        } else {
+            cache.get(key, generation)
         }
-        cache.snapshot_get(self.key_hash(key), key, generation)
     }
 
     /// The thread cache's slots missed: the series from this thread's snapshot, else from the
