@@ -1,8 +1,9 @@
 //! `tsdb dump`: every sample of the selected series in the blocks and the head.
 //!
-//! The head is rebuilt from copies of `DIR/chunks_head` and `DIR/wal` in a temporary directory
-//! (memory-mapped head chunks first, then the WAL, as an open does), so the database directory
-//! is never written to (kagari-tsdb has no read-only open).
+//! The head is rebuilt from copies of `DIR/chunks_head`, `DIR/wal` and `DIR/wbl` in a temporary
+//! directory (memory-mapped head chunks first, then the WAL, as an open does; out-of-order
+//! chunks and the WBL become blocks of the copy), so the database directory is never written
+//! to (kagari-tsdb has no read-only open).
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -29,15 +30,21 @@ pub(super) fn run(dir: &Path, mint: i64, maxt: i64, selectors: &[String]) -> Res
             dir.display()
         )));
     }
-    let blocks = open_blocks(dir)?.into_iter().map(Arc::new).collect();
+    let mut blocks: Vec<_> = open_blocks(dir)?.into_iter().map(Arc::new).collect();
     // Keeps the temporary WAL copy alive while the querier reads the head.
     let (_tmp, _db, head) = match open_head(dir)? {
         Some((tmp, db)) => {
+            // A Prometheus's out-of-order data (0x81 chunks in `chunks_head/`, `wbl/`) becomes
+            // blocks of the temporary copy, as its own compaction would make them.
+            blocks.extend(db.blocks());
             let head = Arc::clone(db.head());
             (Some(tmp), Some(db), Some(head))
         }
         None => (None, None, None),
     };
+    blocks.sort_by(|a, b| {
+        (a.meta().min_time, &a.meta().ulid).cmp(&(b.meta().min_time, &b.meta().ulid))
+    });
     let querier = Querier::new(head, blocks, mint, maxt);
 
     let mut series = Vec::new();
@@ -102,8 +109,8 @@ fn parse_selectors(selectors: &[String]) -> Result<Vec<Vec<Matcher>>, ToolError>
         .collect()
 }
 
-/// Loads copies of `dir/chunks_head` and `dir/wal` (if the WAL has any file) into a head in a
-/// temporary directory.
+/// Loads copies of `dir/chunks_head`, `dir/wal` and `dir/wbl` (if the WAL has any file) into a
+/// database in a temporary directory; its out-of-order data is imported into blocks there.
 fn open_head(dir: &Path) -> Result<Option<(tempfile::TempDir, Db)>, ToolError> {
     let wal = dir.join("wal");
     let has_files = match fs::read_dir(&wal) {
@@ -118,11 +125,14 @@ fn open_head(dir: &Path) -> Result<Option<(tempfile::TempDir, Db)>, ToolError> {
         .tempdir()
         .map_err(|e| ToolError::io("create temp dir", std::env::temp_dir(), e))?;
     copy_dir(&wal, &tmp.path().join("wal"))?;
-    let chunks_head = dir.join("chunks_head");
-    if chunks_head.is_dir() {
-        copy_dir(&chunks_head, &tmp.path().join("chunks_head"))?;
+    for sub in ["chunks_head", "wbl"] {
+        let from = dir.join(sub);
+        if from.is_dir() {
+            copy_dir(&from, &tmp.path().join(sub))?;
+        }
     }
     let db = Db::open(tmp.path(), Options::default())?;
+    db.import_out_of_order()?;
     Ok(Some((tmp, db)))
 }
 
