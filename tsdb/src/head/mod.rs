@@ -2,7 +2,9 @@
 //!
 //! * `series`: one series' XOR chunks and upstream's chunk cutting and ordering rules.
 //! * `postings`: the inverted index (label name → value → refs).
-//! * `append`: the [`HeadAppender`] transaction (validate, log to the WAL, apply).
+//! * `ref_table`: one stripe of the series-by-ref table, a dense array indexed by ref.
+//! * `append`: the append transaction (validate, log to the WAL, apply): [`HeadAppender`]
+//!   borrows the head, [`OwnedAppender`] holds an `Arc` of it.
 //! * `replay`: rebuilding the head from a checkpoint and WAL segments.
 //!
 //! **Architecture Invariant**: a sample is in memory only after it is in the WAL (when the
