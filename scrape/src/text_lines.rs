@@ -81,20 +81,24 @@ fn fast_line(
         return None;
     }
     let after = rest.get(token.len()..)?;
-    // The line ends within a short distance of the series part (else: the parser).
-    let nl = after.iter().take(MAX_TAIL).position(|&c| c == b'\n')?;
-    let after = after.get(..nl)?;
-    let len = token.len() + nl;
-    let closed = token.last() == Some(&b'}');
-    if !closed && !after.first().copied().is_some_and(is_blank) {
+    let first = after.iter().take(MAX_TAIL).position(|&c| !is_blank(c))?;
+    if first == 0 && token.last() != Some(&b'}') {
+        // A bare name must be followed by a blank, or the name goes on.
         return None;
     }
-    let first = after.iter().position(|&c| !is_blank(c))?;
     let tail = after.get(first..)?;
-    if tail.first() == Some(&b'{') {
+    if matches!(tail.first(), Some(b'{' | b'\n') | None) {
         return None;
     }
-    if let Some(v) = plain_value(tail) {
+    // The common case in one pass: a plain decimal up to the newline.
+    if let Some((v, n)) = plain_value(tail) {
+        return Some((token.len() + first + n, slot, v, None));
+    }
+    // The line ends within a short distance of the series part (else: the parser).
+    let nl = tail.iter().take(MAX_TAIL).position(|&c| c == b'\n')?;
+    let len = token.len() + first + nl;
+    let tail = tail.get(..nl)?;
+    if let Some(v) = general_value(tail) {
         return Some((len, slot, v, None));
     }
     scratch.tail.clear();
@@ -115,27 +119,19 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// The value of a line rest that is only a plain decimal number (digits, `.`, exponent,
-/// sign; no timestamp), the common case, without building the one-line input. It accepts
-/// a subset of what `TextParser` accepts, with the same result (checked against it by
-/// `plain_values_agree_with_the_parser`):
-/// - at most 15 digits with an optional `.`: the digits as an integer (exact) divided by a
-///   power of ten (exact), one correctly rounded division, which is the correctly rounded
-///   value of the decimal, as Go's `ParseFloat` gives;
-/// - other plain decimals (exponents, more digits): Rust's correctly rounded parse, finite
-///   values only;
-/// - anything else (`NaN`, `+Inf`, hex, underscores, a timestamp) returns `None` and goes
-///   through the parser.
+/// The value of a line rest that is only a plain decimal number and the index of the
+/// newline that ends it, in one pass, for the common case: `[-]digits[.digits]` with at
+/// most 15 digits, then `\n`. The digits as an integer (exact) divided by a power of ten
+/// (exact) is one correctly rounded division, so the result is the correctly rounded value
+/// of the decimal, which is what `TextParser` gives (Go's `ParseFloat`); checked against it
+/// by `plain_values_agree_with_the_parser`. Anything else returns `None`.
 #[inline]
-fn plain_value(tail: &[u8]) -> Option<f64> {
-    let (neg, digits) = match tail.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, tail),
-    };
+fn plain_value(rest: &[u8]) -> Option<(f64, usize)> {
+    let neg = rest.first() == Some(&b'-');
     let mut mantissa = 0u64;
     let mut n = 0usize;
     let mut frac: Option<usize> = None;
-    for &c in digits {
+    for (i, &c) in rest.iter().enumerate().skip(usize::from(neg)) {
         match c {
             b'0'..=b'9' if n < 15 => {
                 mantissa = mantissa * 10 + u64::from(c - b'0');
@@ -145,17 +141,20 @@ fn plain_value(tail: &[u8]) -> Option<f64> {
                 }
             }
             b'.' if frac.is_none() => frac = Some(0),
-            _ => return general_value(tail),
+            b'\n' if n > 0 => {
+                let v = mantissa as f64 / POW10.get(frac.unwrap_or(0)).copied()?;
+                return Some((if neg { -v } else { v }, i));
+            }
+            _ => return None,
         }
     }
-    if n == 0 {
-        return general_value(tail);
-    }
-    let v = mantissa as f64 / POW10.get(frac.unwrap_or(0)).copied()?;
-    Some(if neg { -v } else { v })
+    None
 }
 
-/// The slower half of [`plain_value`].
+/// The value of a line rest (without the newline) that is a decimal [`plain_value`] does
+/// not take (an exponent, more digits): Rust's correctly rounded parse, finite values only;
+/// `None` for anything else (`NaN`, `+Inf`, hex, underscores, a timestamp), which the
+/// parser then reads. Also checked by `plain_values_agree_with_the_parser`.
 #[cold]
 fn general_value(tail: &[u8]) -> Option<f64> {
     let plain = |c: &u8| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-');
@@ -239,7 +238,16 @@ mod tests {
                     }]
                 })
                 .collect();
-            let Some(v) = plain_value(&tok) else {
+            let mut with_nl = tok.clone();
+            with_nl.push(b'\n');
+            let got = match plain_value(&with_nl) {
+                Some((v, n)) => {
+                    assert_eq!(n, tok.len(), "{:?}", String::from_utf8_lossy(&tok));
+                    Some(v)
+                }
+                None => general_value(&tok),
+            };
+            let Some(v) = got else {
                 continue;
             };
             plain += 1;
@@ -258,7 +266,8 @@ mod tests {
         }
         assert!(plain > 50_000, "only {plain} plain values");
         for tok in ["1e500", "-1e400", "NaN", "+Inf", "0x1p3", "1_0", "1 2", ""] {
-            assert_eq!(plain_value(tok.as_bytes()), None, "{tok:?}");
+            assert_eq!(general_value(tok.as_bytes()), None, "{tok:?}");
+            assert_eq!(plain_value(format!("{tok}\n").as_bytes()), None, "{tok:?}");
         }
     }
 
