@@ -325,3 +325,41 @@ impl Drop for Db {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kagari_model::Labels;
+
+    #[test]
+    fn replayed_series_reject_old_samples_at_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let up = Labels::from_pairs([("__name__", "up")]).unwrap();
+        let db = Db::open(dir.path(), Options::default()).unwrap();
+        let mut app = db.appender_owned();
+        app.append(None, &up, 1_000, 1.0).unwrap();
+        app.commit().unwrap();
+        db.close().unwrap();
+        drop(db);
+
+        let db = Db::open(dir.path(), Options::default()).unwrap();
+        let mut app = db.appender_owned();
+        assert!(matches!(
+            app.append(None, &up, 500, 1.0),
+            Err(Error::OutOfOrderSample {
+                t: 500,
+                max_t: 1_000,
+                ..
+            })
+        ));
+        assert!(matches!(
+            app.append(None, &up, 1_000, 2.0),
+            Err(Error::DuplicateSampleForTimestamp { t: 1_000, .. })
+        ));
+        app.append(None, &up, 1_000, 1.0).unwrap(); // same value: dropped silently
+        app.append(None, &up, 2_000, 3.0).unwrap();
+        assert_eq!(app.len(), 1);
+        app.commit().unwrap();
+        assert_eq!(db.head().max_time(), 2_000);
+    }
+}
