@@ -38,17 +38,22 @@ pub(crate) struct Loaded {
 }
 
 /// The embedded configuration used without `--config.file`: scrape this server every 5s.
-pub(crate) fn embedded_yaml(self_target: &str) -> String {
+pub(crate) fn embedded_yaml(self_target: &str, metrics_path: &str) -> String {
+    let path = if metrics_path == "/metrics" {
+        String::new()
+    } else {
+        format!("    metrics_path: '{metrics_path}'\n")
+    };
     format!(
         "# Embedded default configuration of the kagari server.\n\
          global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\n\
-         scrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['{self_target}']\n"
+         scrape_configs:\n  - job_name: prometheus\n{path}    static_configs:\n      - targets: ['{self_target}']\n"
     )
 }
 
 /// Decodes the embedded configuration.
-pub(crate) fn load_embedded(self_target: &str) -> Result<Loaded, LoadError> {
-    let yaml = embedded_yaml(self_target);
+pub(crate) fn load_embedded(self_target: &str, metrics_path: &str) -> Result<Loaded, LoadError> {
+    let yaml = embedded_yaml(self_target, metrics_path);
     let config = Config::from_yaml(&yaml).map_err(|source| LoadError::Invalid {
         path: PathBuf::from("<embedded>"),
         source,
@@ -152,7 +157,7 @@ mod tests {
 
     #[test]
     fn embedded_config_scrapes_itself_every_5s() {
-        let l = load_embedded("localhost:9090").unwrap();
+        let l = load_embedded("localhost:9090", "/metrics").unwrap();
         assert_eq!(l.config.scrape_configs.len(), 1);
         let sc = &l.config.scrape_configs[0];
         assert_eq!(sc.job_name, "prometheus");

@@ -39,6 +39,18 @@ pub(crate) struct Flags {
     #[arg(long = "web.config.file")]
     pub(crate) web_config_file: Option<PathBuf>,
 
+    /// The URL under which Prometheus is externally reachable (for example, if it is served
+    /// via a reverse proxy). Used for generating relative and absolute links back to the
+    /// server itself. If the URL has a path portion, it is used to prefix all HTTP endpoints
+    /// served, unless --web.route-prefix says otherwise. Default `http://<hostname>:<port>/`.
+    #[arg(long = "web.external-url")]
+    pub(crate) external_url: Option<String>,
+
+    /// Prefix for the internal routes of web endpoints. Defaults to the path of
+    /// --web.external-url.
+    #[arg(long = "web.route-prefix")]
+    pub(crate) route_prefix: Option<String>,
+
     /// Enable shutdown and reload via HTTP request.
     #[arg(long = "web.enable-lifecycle")]
     pub(crate) enable_lifecycle: bool,
@@ -117,7 +129,15 @@ impl Flags {
             ),
             ("web.enable-admin-api", self.enable_admin_api.to_string()),
             ("web.enable-lifecycle", self.enable_lifecycle.to_string()),
+            (
+                "web.external-url",
+                self.external_url.clone().unwrap_or_default(),
+            ),
             ("web.listen-address", self.listen_address.clone()),
+            (
+                "web.route-prefix",
+                self.route_prefix.clone().unwrap_or_default(),
+            ),
         ]
     }
 }

@@ -18,6 +18,7 @@ mod storage;
 mod ui;
 mod web;
 mod webconfig;
+mod weburl;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -103,10 +104,23 @@ async fn run(flags: Flags) -> Result<(), String> {
         .map_err(|e| format!("listening on {}: {e}", flags.listen_address))?;
     let addr = std_listener.local_addr().map_err(|e| e.to_string())?;
     let self_target = self_target(addr);
+    let urls = weburl::WebUrls::resolve(
+        flags.external_url.as_deref(),
+        flags.route_prefix.as_deref(),
+        &weburl::hostname(),
+        addr.port(),
+    )
+    .map_err(|e| {
+        format!(
+            "parse external URL {:?}: {e}",
+            flags.external_url.as_deref().unwrap_or("")
+        )
+    })?;
+    tracing::info!(external_url = %urls.external_url, route_prefix = %urls.route_prefix, "web URLs");
 
     let loaded = match &flags.config_file {
         Some(p) => config::load_file(p),
-        None => config::load_embedded(&self_target),
+        None => config::load_embedded(&self_target, &urls.route("/metrics")),
     }
     .map_err(|e| format!("error loading config: {e}"))?;
     if flags.config_file.is_none() {
@@ -118,7 +132,7 @@ async fn run(flags: Flags) -> Result<(), String> {
         tokio::net::TcpListener::from_std(std_listener.try_clone().map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
     let early = web_cfg.listener(early).map_err(|e| e.to_string())?;
-    let early_app = web_cfg.protect(web::starting_router());
+    let early_app = web_cfg.protect(web::starting_router(&urls));
     let (opened_tx, opened_rx) = tokio::sync::oneshot::channel::<()>();
     let starting = tokio::spawn(async move {
         axum::serve(early, early_app)
@@ -162,7 +176,7 @@ async fn run(flags: Flags) -> Result<(), String> {
             db.clone(),
             &flags.rules,
             engine.clone(),
-            format!("http://{self_target}"),
+            urls.external_url.clone(),
             &loaded.config,
             flags.config_file.as_deref(),
         )
@@ -177,6 +191,7 @@ async fn run(flags: Flags) -> Result<(), String> {
         engine,
         query_slots: Semaphore::new(flags.query_max_concurrency.max(1)),
         flags,
+        web: urls,
         config: RwLock::new(loaded),
         scrape: Mutex::new(Some(manager)),
         metrics,

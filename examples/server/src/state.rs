@@ -25,6 +25,8 @@ pub(crate) struct AppState {
     pub(crate) query_slots: Semaphore,
     /// The command line.
     pub(crate) flags: Flags,
+    /// The external URL and the route prefix.
+    pub(crate) web: crate::weburl::WebUrls,
     /// The current configuration.
     pub(crate) config: RwLock<Loaded>,
     /// The scrape manager (`None` once stopped).
@@ -63,7 +65,7 @@ impl AppState {
     pub(crate) fn reload(&self) -> Result<(), String> {
         let loaded = match &self.flags.config_file {
             Some(p) => config::load_file(p),
-            None => config::load_embedded(&self.self_target),
+            None => config::load_embedded(&self.self_target, &self.web.route("/metrics")),
         }
         .map_err(|e| e.to_string())?;
         self.rules

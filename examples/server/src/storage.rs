@@ -125,7 +125,10 @@ mod tests {
         let up = Labels::from_pairs([("__name__", "up"), ("job", "x")]).unwrap();
         let m = Matcher::new(MatchType::Equal, "job", "x").unwrap();
         let stored = || {
-            let s = db.querier(0, 10_000).select(std::slice::from_ref(&m)).unwrap();
+            let s = db
+                .querier(0, 10_000)
+                .select(std::slice::from_ref(&m))
+                .unwrap();
             s.first().map(|s| s.samples().unwrap()).unwrap_or_default()
         };
 

@@ -138,9 +138,20 @@ async fn compress(resp: Response, encoding: &'static str) -> Response {
 /// Counts and times every request under its route pattern (upstream's `handler` label) and
 /// adds the CORS headers to API answers.
 async fn track(State(st): St, req: Request, next: Next) -> Response {
+    // Upstream's handler label is the route without the prefix.
     let handler = req.extensions().get::<MatchedPath>().map_or_else(
         || "other".to_string(),
-        |m| m.as_str().replace("{name}", ":name"),
+        |m| {
+            let p = m.as_str();
+            let p = match st.web.route_prefix.as_str() {
+                "/" => p,
+                prefix => p
+                    .strip_prefix(prefix)
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or("/"),
+            };
+            p.replace("{name}", ":name")
+        },
     );
     let has_origin = req.headers().contains_key(header::ORIGIN);
     let encoding = pick_encoding(req.headers());
@@ -172,9 +183,9 @@ async fn not_ready() -> Response {
 ///
 /// Every answer carries `Connection: close`: this responder stops once storage is open, and a
 /// client that kept its connection for reuse would then find it closed under its next request.
-pub(crate) fn starting_router() -> Router {
+pub(crate) fn starting_router(urls: &crate::weburl::WebUrls) -> Router {
     Router::new()
-        .route("/-/healthy", get(healthy))
+        .route(&urls.route("/-/healthy"), get(healthy))
         .fallback(not_ready)
         .layer(middleware::map_response(close_connection))
 }
@@ -185,8 +196,42 @@ async fn close_connection(mut r: Response) -> Response {
     r
 }
 
-/// The whole application.
+/// The whole application, under the route prefix.
+///
+/// With a prefix other than `/`, as Prometheus: `/` answers 302 to the prefix, the prefix
+/// (with or without a slash) 302 to the UI's home page, and everything else outside the
+/// prefix 404.
 pub(crate) fn router(st: Arc<AppState>) -> Router {
+    let app = routes(&st);
+    let prefix = st.web.route_prefix.clone();
+    if prefix == "/" {
+        return app.with_state(st);
+    }
+    let home = format!("{}/graph", st.web.external_path);
+    Router::new()
+        .route(
+            "/",
+            get(move || redirect(StatusCode::FOUND, prefix.clone())),
+        )
+        .route(
+            &format!("{}/", st.web.route_prefix),
+            get(move || redirect(StatusCode::FOUND, home.clone())),
+        )
+        .nest(&st.web.route_prefix, app)
+        .fallback(not_found)
+        .with_state(st)
+}
+
+async fn redirect(status: StatusCode, to: String) -> Response {
+    let mut r = status.into_response();
+    if let Ok(v) = HeaderValue::from_str(&to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// Every route, relative to the route prefix.
+fn routes(st: &Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .merge(api::routes(st.flags.enable_admin_api))
         .route("/-/healthy", get(healthy))
@@ -195,10 +240,9 @@ pub(crate) fn router(st: Arc<AppState>) -> Router {
         .route("/-/quit", get(post_only).post(quit).put(quit))
         .route("/metrics", get(metrics))
         .route("/federate", get(crate::federate::federate))
-        .merge(crate::ui::routes())
+        .merge(crate::ui::routes(&st.web))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(st.clone(), track))
-        .with_state(st)
 }
 
 #[cfg(test)]
@@ -209,13 +253,14 @@ mod tests {
     async fn starting_router_is_healthy_but_not_ready() {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();
-        let server = tokio::spawn(async move { axum::serve(l, starting_router()).await });
+        let urls = crate::weburl::WebUrls::resolve(None, Some("/pre/"), "h", 1).unwrap();
+        let server = tokio::spawn(async move { axum::serve(l, starting_router(&urls)).await });
         let answers = tokio::task::spawn_blocking(move || {
             let agent: ureq::Agent = ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .build()
                 .into();
-            ["/-/healthy", "/-/ready", "/api/v1/query?query=1"].map(|p| {
+            ["/pre/-/healthy", "/pre/-/ready", "/api/v1/query?query=1"].map(|p| {
                 let r = agent.get(&format!("http://{addr}{p}")).call().unwrap();
                 let header = |name: &str| {
                     r.headers()

@@ -3,6 +3,9 @@
 "use strict";
 
 const K = (() => {
+  /** The external URL's path ("" at the root): every link and API call starts with it. */
+  const PREFIX = (document.body && document.body.dataset.prefix) || "";
+
   /** Builds an element: el("td", {class: "num"}, "text", childNode, ...). */
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
@@ -41,8 +44,8 @@ const K = (() => {
     let r;
     try {
       r = post
-        ? await fetch("/api/v1/" + path, { method: "POST", body: qs, signal: opts.signal })
-        : await fetch("/api/v1/" + path + (qs.toString() ? "?" + qs : ""), { signal: opts && opts.signal });
+        ? await fetch(PREFIX + "/api/v1/" + path, { method: "POST", body: qs, signal: opts.signal })
+        : await fetch(PREFIX + "/api/v1/" + path + (qs.toString() ? "?" + qs : ""), { signal: opts && opts.signal });
     } catch (e) {
       if (e.name === "AbortError") throw e;
       throw new ApiError("network", String(e.message || e), 0);
@@ -194,7 +197,7 @@ const K = (() => {
   }
   markNav();
 
-  return { el, api, ApiError, metricText, labelBadges, parseDuration, formatDuration, parseTime, formatTime,
+  return { prefix: PREFIX, el, api, ApiError, metricText, labelBadges, parseDuration, formatDuration, parseTime, formatTime,
     localTime, setLocalTime, zoneOffset,
     ago, humanDuration, fill, errorBox };
 })();

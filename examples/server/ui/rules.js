@@ -14,7 +14,7 @@
   /** A link to the expression browser's Table tab for `query`. */
   function graphLink(query) {
     const p = new URLSearchParams({ "g0.expr": query, "g0.tab": "1" });
-    return K.el("a", { href: "/graph?" + p, class: "expr" }, query);
+    return K.el("a", { href: K.prefix + "/graph?" + p, class: "expr" }, query);
   }
 
   /** The rule as YAML, its expression linked to the expression browser. */

@@ -151,12 +151,17 @@ pub(crate) async fn config(st: Arc<AppState>) -> Result<Success, ApiError> {
 
 /// `/api/v1/status/flags`.
 pub(crate) async fn flags(st: Arc<AppState>) -> Result<Success, ApiError> {
-    let map: Map<String, Value> = st
+    let mut map: Map<String, Value> = st
         .flags
         .as_map()
         .into_iter()
         .map(|(k, v)| (k.to_string(), Value::String(v)))
         .collect();
+    // As upstream: the external URL as given, the route prefix as resolved.
+    map.insert(
+        "web.route-prefix".to_string(),
+        Value::String(st.web.route_prefix.clone()),
+    );
     to_success(&Value::Object(map))
 }
 

@@ -20,6 +20,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::state::AppState;
+use crate::weburl::WebUrls;
 
 const LAYOUT: &str = include_str!("../../ui/layout.html");
 
@@ -184,18 +185,29 @@ const ASSETS: &[Asset] = &[
     },
 ];
 
-/// The page's HTML: the layout with the title, path, body and script tags filled in.
-fn render(page: &Page) -> String {
+/// The page's HTML: the layout with the title, path, body and script tags filled in, every
+/// link and asset URL under `prefix` (the external URL's path, `""` at the root; the scripts
+/// read it from `data-prefix` for their API calls and links).
+fn render(page: &Page, prefix: &str) -> String {
     let scripts: String = page
         .scripts
         .iter()
-        .map(|s| format!("<script src=\"/assets/{s}\"></script>\n"))
+        .map(|s| format!("<script src=\"{{{{PREFIX}}}}/assets/{s}\"></script>\n"))
         .collect();
     LAYOUT
         .replace("{{TITLE}}", page.title)
         .replace("{{PATH}}", page.path)
         .replace("{{SCRIPTS}}", &scripts)
         .replace("{{BODY}}", page.body)
+        .replace("{{PREFIX}}", &html_attr(prefix))
+}
+
+/// `s` escaped for a double-quoted HTML attribute.
+fn html_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn html(body: Bytes) -> Response {
@@ -264,16 +276,19 @@ fn asset(served: &[Served], name: &str, headers: &HeaderMap) -> Response {
     r
 }
 
-/// `/` → `/graph` with 302 Found, as Prometheus 2.x answers.
-async fn root() -> Response {
+/// `/` → `<external path>/graph` with 302 Found, as Prometheus 2.x answers.
+fn root(to: &HeaderValue) -> Response {
     let mut r = StatusCode::FOUND.into_response();
-    r.headers_mut()
-        .insert(header::LOCATION, HeaderValue::from_static("/graph"));
+    r.headers_mut().insert(header::LOCATION, to.clone());
     r
 }
 
-/// The UI routes: every page, its aliases, `/` and `/assets/{file}`.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
+/// The UI routes: every page, its aliases, `/` and `/assets/{file}`; links and asset URLs
+/// in the pages start with the external URL's path.
+pub(crate) fn routes(urls: &WebUrls) -> Router<Arc<AppState>> {
+    let prefix = urls.external_path.as_str();
+    let home = HeaderValue::from_str(&format!("{prefix}/graph"))
+        .unwrap_or_else(|_| HeaderValue::from_static("/graph"));
     let served: Arc<[Served]> = ASSETS
         .iter()
         .map(|asset| Served {
@@ -281,14 +296,16 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
             gzip: gzip(asset.body.as_bytes()),
         })
         .collect();
-    let mut router = Router::new().route("/", get(root)).route(
-        "/assets/{file}",
-        get(move |Path(name): Path<String>, headers: HeaderMap| {
-            std::future::ready(asset(&served, &name, &headers))
-        }),
-    );
+    let mut router = Router::new()
+        .route("/", get(move || std::future::ready(root(&home))))
+        .route(
+            "/assets/{file}",
+            get(move |Path(name): Path<String>, headers: HeaderMap| {
+                std::future::ready(asset(&served, &name, &headers))
+            }),
+        );
     for page in PAGES {
-        let body = Bytes::from(render(page));
+        let body = Bytes::from(render(page, prefix));
         let paths = std::iter::once(page.path).chain(
             ALIASES
                 .iter()
@@ -320,7 +337,7 @@ mod tests {
     #[test]
     fn every_page_renders_completely_and_its_assets_exist() {
         for page in PAGES {
-            let html = render(page);
+            let html = render(page, "");
             assert!(!html.contains("{{"), "{}: unfilled placeholder", page.path);
             assert!(
                 html.contains(&format!("<main id=\"main\" data-page=\"{}\">", page.path)),
@@ -341,7 +358,7 @@ mod tests {
 
     #[test]
     fn nav_links_every_page_and_only_pages() {
-        let html = render(&PAGES[0]);
+        let html = render(&PAGES[0], "");
         for page in PAGES {
             assert!(
                 html.contains(&format!("data-page=\"{}\"", page.path)),

@@ -17,6 +17,8 @@ pub(crate) struct Server {
     pub(crate) port: u16,
     pub(crate) dir: tempfile::TempDir,
     agent: ureq::Agent,
+    /// The route prefix every path is requested under (`""` at the root).
+    pub(crate) prefix: String,
 }
 
 pub(crate) use kagari_testkit::free_port;
@@ -55,18 +57,35 @@ impl Server {
         config: impl Fn(u16) -> String,
         args: &[&str],
     ) -> Server {
+        Server::start_prefixed(dir, config, args, "")
+    }
+
+    /// Like [`Server::start_custom`] for a server whose routes are under `prefix` (given by
+    /// `args`); [`Server::url`] and the requests then prepend it.
+    pub(crate) fn start_prefixed(
+        dir: tempfile::TempDir,
+        config: impl Fn(u16) -> String,
+        args: &[&str],
+        prefix: &str,
+    ) -> Server {
         let mut dir = Some(dir);
         for _attempt in 0..3 {
             let port = free_port();
             let d = dir.take().unwrap();
             let cfg = d.path().join("prometheus.yml");
-            std::fs::write(&cfg, config(port)).unwrap();
-            let child = spawn(d.path(), &cfg, port, args);
+            let text = config(port);
+            // An empty config: no --config.file, the server's embedded one.
+            let cfg = (!text.is_empty()).then(|| {
+                std::fs::write(&cfg, text).unwrap();
+                cfg
+            });
+            let child = spawn(d.path(), cfg.as_deref(), port, args);
             let mut s = Server {
                 child: Some(child),
                 port,
                 dir: d,
                 agent: agent(),
+                prefix: prefix.to_string(),
             };
             if s.wait_ready() {
                 return s;
@@ -110,7 +129,7 @@ impl Server {
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://127.0.0.1:{}{}{path}", self.port, self.prefix)
     }
 
     fn try_get(&self, path: &str) -> Result<(u16, String), ureq::Error> {
@@ -242,10 +261,10 @@ impl Server {
     }
 }
 
-fn spawn(dir: &Path, cfg: &Path, port: u16, args: &[&str]) -> Child {
+fn spawn(dir: &Path, cfg: Option<&Path>, port: u16, args: &[&str]) -> Child {
     let log = std::fs::File::create(dir.join("kagari.log")).unwrap();
     Command::new(env!("CARGO_BIN_EXE_kagari"))
-        .arg(format!("--config.file={}", cfg.display()))
+        .args(cfg.map(|c| format!("--config.file={}", c.display())))
         .arg(format!(
             "--storage.tsdb.path={}",
             dir.join("data").display()
