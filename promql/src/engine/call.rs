@@ -331,16 +331,31 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Val
             let repl = ev.string_arg(arg(c, 2)?, ts)?;
             let src = ev.string_arg(arg(c, 3)?, ts)?;
             let re = ev.string_arg(arg(c, 4)?, ts)?;
-            let rule = LabelReplace::new(&dst, &repl, &src, &re).map_err(|e| match e {
-                LabelFnError::InvalidRegex(_) => EngineError::InvalidRegex {
-                    func: "label_replace",
-                    regex: re.clone(),
-                },
-                other => label_err("label_replace", other),
-            })?;
+            // The arguments are string literals, the same at every step: compile the rule
+            // once per query, and rewrite each input label set once (cached by allocation,
+            // as grouping keys are).
+            let node = c as *const Call as usize;
+            let rule = match ev.label_rules.get(&node) {
+                Some(r) if r.is_for(&dst, &repl, &src, &re) => r.clone(),
+                _ => {
+                    let r = LabelReplace::new(&dst, &repl, &src, &re).map_err(|e| match e {
+                        LabelFnError::InvalidRegex(_) => EngineError::InvalidRegex {
+                            func: "label_replace",
+                            regex: re.clone(),
+                        },
+                        other => label_err("label_replace", other),
+                    })?;
+                    ev.label_rules.insert(node, r.clone());
+                    ev.derived(node).clear();
+                    r
+                }
+            };
+            let cache = ev.derived(node);
             v.into_iter()
                 .map(|mut s| {
-                    s.metric = rule.apply(&s.metric);
+                    if let Some((l, _)) = cache.get(&s.metric, |l| Some((rule.apply(l), 0.0))) {
+                        s.metric = l;
+                    }
                     s.t = ts;
                     if dst == METRIC_NAME {
                         s.drop_name = false;

@@ -14,6 +14,7 @@ use crate::parser::ast::{
 use crate::storage::{Querier, SelectHints, ValueType};
 
 use super::functions::extended;
+use super::functions::label::LabelReplace;
 use super::index::{DerivedCache, IntHasher, IntMap};
 use super::prepare::{info_key, key, Plan};
 use super::value::{Annotations, FPoint, Matrix, Sample, Series, Value, Vector};
@@ -43,6 +44,8 @@ pub(crate) struct Evaluator<'a> {
     derived: IntMap<usize, DerivedCache>,
     /// Per range selector (by node address): window positions kept across steps.
     cursors: IntMap<usize, Cursors>,
+    /// Compiled `label_replace` rules, by call node address.
+    pub(crate) label_rules: IntMap<usize, LabelReplace>,
     /// Evaluated inner steps of subqueries, by (node address, step time).
     pub(super) subquery_cache: HashMap<(usize, i64), Value, BuildHasherDefault<IntHasher>>,
     /// Samples held by `subquery_cache`.
@@ -95,6 +98,7 @@ impl<'a> Evaluator<'a> {
             window_buf: Vec::new(),
             derived: IntMap::default(),
             cursors: IntMap::default(),
+            label_rules: IntMap::default(),
             subquery_cache: HashMap::default(),
             subquery_cached: 0,
             annotations: Annotations::default(),
@@ -655,6 +659,7 @@ mod tests {
             "min_over_time((time() - avg_over_time(m_bucket[1m:15s] offset 10s))[2m:45s])",
             "sum_over_time(vector(scalar(sum(m_bucket)))[100s:30s])",
             "avg_over_time(m_bucket[45s]) + on (i, a, le) rate(m_bucket[1m])",
+            "label_replace(sum by (a, le) (rate(m_bucket[1m])), \"x\", \"v$1\", \"a\", \"(1|2)\")",
         ] {
             let expr = crate::parse(q).unwrap();
             let (start, end, step) = (60_000, 2_900_000, 35_000);

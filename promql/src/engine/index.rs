@@ -190,6 +190,12 @@ pub(crate) struct DerivedCache {
 const DERIVED_CACHE_LIMIT: usize = 1 << 20;
 
 impl DerivedCache {
+    /// Forgets everything.
+    pub(crate) fn clear(&mut self) {
+        self.by_ptr.clear();
+        self.intern.clear();
+    }
+
     /// The derived label set (interned) and number for `input`, computing them with `f` the
     /// first time; `None` if `f` says the input has none.
     pub(crate) fn get(

@@ -31,13 +31,15 @@ pub struct LabelReplace {
     dst: String,
     replacement: String,
     src: String,
+    /// The regex as written (before anchoring).
+    regex_src: String,
     regex: Regex,
 }
 
 impl LabelReplace {
     /// Validates the destination name and compiles the fully anchored regex.
     pub fn new(dst: &str, replacement: &str, src: &str, regex: &str) -> Result<Self, LabelFnError> {
-        let regex = Regex::new(&format!("^(?s:{regex})$"))
+        let compiled = Regex::new(&format!("^(?s:{regex})$"))
             .map_err(|e| LabelFnError::InvalidRegex(e.to_string()))?;
         if !is_valid_utf8_label_name(dst) {
             return Err(LabelFnError::InvalidLabelName(dst.to_string()));
@@ -46,8 +48,17 @@ impl LabelReplace {
             dst: dst.into(),
             replacement: replacement.into(),
             src: src.into(),
-            regex,
+            regex_src: regex.into(),
+            regex: compiled,
         })
+    }
+
+    /// Whether this rule was built from these arguments.
+    pub(crate) fn is_for(&self, dst: &str, replacement: &str, src: &str, regex: &str) -> bool {
+        self.dst == dst
+            && self.replacement == replacement
+            && self.src == src
+            && self.regex_src == regex
     }
 
     /// Applies the rule; returns the labels unchanged when the regex does not match.
