@@ -75,6 +75,11 @@ pub(crate) struct Flags {
     #[arg(long = "query.lookback-delta", default_value = "5m")]
     pub(crate) query_lookback_delta: PromDuration,
 
+    /// Comma-separated feature names to enable (repeatable), as Prometheus's
+    /// `--enable-feature`; `promql-duration-expr` allows `foo[5m+1m]` and `offset (1h*2)`.
+    #[arg(long = "enable-feature", action = clap::ArgAction::Append)]
+    pub(crate) enable_feature: Vec<String>,
+
     /// Only log messages with the given severity or above.
     #[arg(long = "log.level", default_value = "info", value_parser = ["debug", "info", "warn", "error"])]
     pub(crate) log_level: String,
@@ -103,6 +108,7 @@ impl Flags {
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
         vec![
             ("config.file", path(&self.config_file).unwrap_or_default()),
+            ("enable-feature", self.enable_feature.join(",")),
             ("log.level", self.log_level.clone()),
             (
                 "query.lookback-delta",

@@ -9,6 +9,7 @@
 
 mod api;
 mod config;
+mod features;
 mod federate;
 mod flags;
 mod metrics;
@@ -88,6 +89,8 @@ async fn run(flags: Flags) -> Result<(), String> {
         version = env!("CARGO_PKG_VERSION"),
         "starting kagari (Prometheus-compatible server)"
     );
+    let features = features::Features::from_flags(&flags.enable_feature);
+    features.log();
     let db_opts = kagari_tsdb::Options {
         retention_time: i64::try_from(flags.retention().as_duration().as_millis())
             .unwrap_or(i64::MAX),
@@ -192,6 +195,7 @@ async fn run(flags: Flags) -> Result<(), String> {
         query_slots: Semaphore::new(flags.query_max_concurrency.max(1)),
         flags,
         web: urls,
+        parser: features.parser,
         config: RwLock::new(loaded),
         scrape: Mutex::new(Some(manager)),
         metrics,

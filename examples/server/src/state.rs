@@ -25,6 +25,8 @@ pub(crate) struct AppState {
     pub(crate) query_slots: Semaphore,
     /// The command line.
     pub(crate) flags: Flags,
+    /// Parser options from `--enable-feature`.
+    pub(crate) parser: kagari_promql::ParserOptions,
     /// The external URL and the route prefix.
     pub(crate) web: crate::weburl::WebUrls,
     /// The current configuration.

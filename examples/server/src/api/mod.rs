@@ -83,16 +83,16 @@ async fn query_range(State(st): St, p: Params) -> Result<Success, ApiError> {
     query::range(st, p).await
 }
 
-async fn format_query(p: Params) -> Result<Success, ApiError> {
-    query::format(p).await
+async fn format_query(State(st): St, p: Params) -> Result<Success, ApiError> {
+    query::format(&st, p).await
 }
 
-async fn parse_query(p: Params) -> Result<Success, ApiError> {
-    query::parse_tree(p).await
+async fn parse_query(State(st): St, p: Params) -> Result<Success, ApiError> {
+    query::parse_tree(&st, p).await
 }
 
-async fn query_exemplars(p: Params) -> Result<Success, ApiError> {
-    query::exemplars(p).await
+async fn query_exemplars(State(st): St, p: Params) -> Result<Success, ApiError> {
+    query::exemplars(&st, p).await
 }
 
 async fn series(State(st): St, p: Params) -> Result<Success, ApiError> {

@@ -17,8 +17,9 @@ use crate::state::AppState;
 /// Upstream's resolution guard for range queries.
 const MAX_POINTS: i64 = 11_000;
 
-fn parse_query(p: &Params) -> Result<Expr, ApiError> {
-    kagari_promql::parse(p.value("query"))
+/// Parses `query` with the parser features of `--enable-feature`.
+fn parse_query(st: &AppState, p: &Params) -> Result<Expr, ApiError> {
+    kagari_promql::parse_with_options(p.value("query"), &st.parser)
         .map_err(|e| ApiError::bad_data(format!("invalid parameter \"query\": {e}")))
 }
 
@@ -141,7 +142,7 @@ fn answer(mut res: QueryResult, limit: usize, stats: bool) -> Success {
 
 /// `/api/v1/query`.
 pub(crate) async fn instant(st: Arc<AppState>, p: Params) -> Result<Success, ApiError> {
-    let expr = parse_query(&p)?;
+    let expr = parse_query(&st, &p)?;
     let t = params::time_or(&p, "time", now_ms())?;
     let limit = params::limit(&p)?;
     let opts = request_options(&st, &p)?;
@@ -170,7 +171,7 @@ pub(crate) async fn range(st: Arc<AppState>, p: Params) -> Result<Success, ApiEr
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
         ));
     }
-    let expr = parse_query(&p)?;
+    let expr = parse_query(&st, &p)?;
     let limit = params::limit(&p)?;
     let opts = request_options(&st, &p)?;
     let res = run(&st, opts, expr, QueryTime::Range { start, end, step }).await?;
@@ -178,16 +179,16 @@ pub(crate) async fn range(st: Arc<AppState>, p: Params) -> Result<Success, ApiEr
 }
 
 /// `/api/v1/format_query`.
-pub(crate) async fn format(p: Params) -> Result<Success, ApiError> {
-    let expr = parse_query(&p)?;
+pub(crate) async fn format(st: &AppState, p: Params) -> Result<Success, ApiError> {
+    let expr = parse_query(st, &p)?;
     let mut data = String::new();
     super::json::push_str(&mut data, &kagari_promql::prettify(&expr));
     Ok(Success::data(data))
 }
 
 /// `/api/v1/parse_query`: the syntax tree as JSON (see `parse.rs` for the shape).
-pub(crate) async fn parse_tree(p: Params) -> Result<Success, ApiError> {
-    let expr = parse_query(&p)?;
+pub(crate) async fn parse_tree(st: &AppState, p: Params) -> Result<Success, ApiError> {
+    let expr = parse_query(st, &p)?;
     let mut data = String::new();
     super::parse::push_node(&mut data, &expr, p.value("query"));
     Ok(Success::data(data))
@@ -195,8 +196,8 @@ pub(crate) async fn parse_tree(p: Params) -> Result<Success, ApiError> {
 
 /// `/api/v1/query_exemplars`: no exemplar storage yet, so always empty (after checking the
 /// parameters like upstream).
-pub(crate) async fn exemplars(p: Params) -> Result<Success, ApiError> {
-    parse_query(&p)?;
+pub(crate) async fn exemplars(st: &AppState, p: Params) -> Result<Success, ApiError> {
+    parse_query(st, &p)?;
     params::time_or(&p, "start", super::time::MIN_TIME)?;
     params::time_or(&p, "end", super::time::MAX_TIME)?;
     Ok(Success::data("[]".into()))
