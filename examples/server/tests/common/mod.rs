@@ -87,15 +87,18 @@ impl Server {
                 agent: agent(),
                 prefix: prefix.to_string(),
             };
-            if s.wait_ready() {
+            let ready = s.wait_ready();
+            if ready == Readiness::Ready {
                 return s;
             }
             let log = s.log();
             let d = s.take_dir();
-            if !log.contains("listening on") {
+            if ready != Readiness::Foreign && !log.contains("listening on") {
                 panic!("server did not become ready:\n{log}");
             }
-            dir = Some(d); // port taken meanwhile: try another
+            // The port was taken meanwhile (our bind failed, or another test's server answers
+            // on it): try another.
+            dir = Some(d);
         }
         panic!("could not start the server");
     }
@@ -109,18 +112,33 @@ impl Server {
         std::mem::replace(&mut self.dir, placeholder)
     }
 
-    fn wait_ready(&mut self) -> bool {
+    fn wait_ready(&mut self) -> Readiness {
         let deadline = Instant::now() + PATIENCE;
         while Instant::now() < deadline {
             if let Some(Ok(Some(_))) = self.child.as_mut().map(|c| c.try_wait()) {
-                return false;
+                return Readiness::NotReady;
             }
             if let Ok((200, _)) = self.try_get("/-/ready") {
-                return true;
+                return if self.is_ours() {
+                    Readiness::Ready
+                } else {
+                    Readiness::Foreign
+                };
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        false
+        Readiness::NotReady
+    }
+
+    /// Whether the server answering on our port is our child (another test's server may have
+    /// bound the port between `free_port` and our bind): its storage path is ours.
+    fn is_ours(&self) -> bool {
+        let want = self.dir.path().join("data").display().to_string();
+        match self.try_get("/api/v1/status/flags") {
+            Ok((200, body)) => serde_json::from_str::<Value>(&body)
+                .is_ok_and(|v| v["data"]["storage.tsdb.path"].as_str() == Some(want.as_str())),
+            _ => false,
+        }
     }
 
     /// The server's log so far.
@@ -289,3 +307,14 @@ impl Drop for Server {
 
 /// Percent-encodes a query parameter value.
 pub(crate) use kagari_testkit::encode_param as encode;
+
+/// What [`Server::wait_ready`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readiness {
+    /// Our server answers ready.
+    Ready,
+    /// Our server exited or never became ready.
+    NotReady,
+    /// A server that is not ours answers on the port.
+    Foreign,
+}
