@@ -1,7 +1,6 @@
 //! The evaluator: loads selector data once, then evaluates the tree step by step.
 
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -15,8 +14,9 @@ use crate::storage::{Querier, SelectHints, ValueType};
 
 use super::functions::extended;
 use super::functions::label::LabelReplace;
-use super::index::{DerivedCache, IntHasher, IntMap};
+use super::index::{DerivedCache, IntMap};
 use super::prepare::{info_key, key, Plan};
+use super::steps::SubqueryPoints;
 use super::value::{Annotations, FPoint, Matrix, Sample, Series, Value, Vector};
 use super::{aggregate, binop, call, EngineError, EngineOptions};
 
@@ -46,10 +46,10 @@ pub(crate) struct Evaluator<'a> {
     cursors: IntMap<usize, Cursors>,
     /// Compiled `label_replace` rules, by call node address.
     pub(crate) label_rules: IntMap<usize, LabelReplace>,
-    /// Evaluated inner steps of subqueries, by (node address, step time).
-    pub(super) subquery_cache: HashMap<(usize, i64), Value, BuildHasherDefault<IntHasher>>,
-    /// Samples held by `subquery_cache`.
-    pub(super) subquery_cached: usize,
+    /// Evaluated inner steps of subqueries, by node address.
+    pub(super) subqueries: IntMap<usize, SubqueryPoints>,
+    /// Reused by [`Evaluator::for_each_subquery_window`].
+    pub(super) subquery_ranges_buf: Vec<(usize, usize, usize)>,
     pub(crate) annotations: Annotations,
     pub(crate) samples_loaded: usize,
     pub(crate) series_loaded: usize,
@@ -99,8 +99,8 @@ impl<'a> Evaluator<'a> {
             derived: IntMap::default(),
             cursors: IntMap::default(),
             label_rules: IntMap::default(),
-            subquery_cache: HashMap::default(),
-            subquery_cached: 0,
+            subqueries: IntMap::default(),
+            subquery_ranges_buf: Vec::new(),
             annotations: Annotations::default(),
             samples_loaded: 0,
             series_loaded: 0,
@@ -658,6 +658,12 @@ mod tests {
             "max_over_time(rate(m_bucket[1m])[3m:20s])",
             "min_over_time((time() - avg_over_time(m_bucket[1m:15s] offset 10s))[2m:45s])",
             "sum_over_time(vector(scalar(sum(m_bucket)))[100s:30s])",
+            "max_over_time(max_over_time(rate(m_bucket[1m])[2m:10s])[5m:1m])",
+            "last_over_time(gauge[1m:10s] @ 600)",
+            "rate(gauge[2m:15s] offset -1m)",
+            "count_over_time(m_bucket[20s:2m])",
+            "absent_over_time(nonexistent[1m:10s]) or absent_over_time(gauge[30s:5s])",
+            "quantile_over_time(0.5, sum by (a) (m_bucket)[3m:30s])",
             "avg_over_time(m_bucket[45s]) + on (i, a, le) rate(m_bucket[1m])",
             "label_replace(sum by (a, le) (rate(m_bucket[1m])), \"x\", \"v$1\", \"a\", \"(1|2)\")",
         ] {

@@ -170,6 +170,11 @@ impl MatrixBuilder {
     }
 
     /// The series built so far, in order of first appearance.
+    pub(crate) fn series(&self) -> &[Series] {
+        &self.out
+    }
+
+    /// The series built so far, in order of first appearance.
     pub(crate) fn finish(self) -> Matrix {
         self.out
     }

@@ -1,7 +1,8 @@
 //! The PromQL evaluation engine: instant and range queries over a [`Queryable`].
 //!
 //! Evaluation is step-wise: the expression is evaluated as an instant query at every step of
-//! the range, subqueries re-evaluate their inner expression on their own aligned steps. Raw
+//! the range; a subquery evaluates its inner expression once per aligned inner step per query
+//! and each outer step slides its window over those points. Raw
 //! samples are loaded once per selector for the whole time window the query needs (computed
 //! up front), so the storage is asked exactly once per selector.
 //!

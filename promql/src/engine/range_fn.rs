@@ -4,7 +4,7 @@
 
 use kagari_model::{Labels, METRIC_NAME};
 
-use crate::parser::ast::{Call, Expr, MatrixSelector};
+use crate::parser::ast::{Call, Expr, MatrixSelector, SubqueryExpr};
 use crate::parser::functions::FunctionId as F;
 
 use super::aggregate::format_float;
@@ -42,6 +42,10 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
             let (m, lo, hi) = ev.matrix_selector_ext(ms, ts, id != F::Delta)?;
             (Input::Matrix(m), lo, hi)
         }
+        (Expr::Subquery(sq), _) => {
+            let (lo, hi, _, _) = ev.subquery_window(sq, ts);
+            (Input::Subquery(sq), lo, hi)
+        }
         _ => {
             let (m, lo, hi) = ev.range_arg(m_arg, ts)?;
             (Input::Matrix(m), lo, hi)
@@ -51,7 +55,7 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
         let secs = (id == F::Rate).then_some((hi - lo) as f64 / 1000.0);
         let v = apply(ev, input, ts, false, |_, pts| {
             extended::simple_increase(pts, id != F::Delta, secs)
-        });
+        })?;
         return Ok(Value::Vector(v));
     }
     // The values of one window, for the kernels that take plain floats; reused across series.
@@ -77,13 +81,13 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
                     }
                 }
                 rate::extrapolated_rate(pts, lo, hi, counter, is_rate)
-            });
+            })?;
             for name in not_counters {
                 ev.annotations.info(format!(
                     "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {name:?}"
                 ));
             }
-            v
+            Ok(v)
         }
         F::Irate => apply(ev, input, ts, false, |_, pts| {
             rate::instant_value(pts, true)
@@ -174,7 +178,7 @@ pub(crate) fn range_call(ev: &mut Evaluator<'_>, c: &Call, ts: i64) -> Result<Va
             )))
         }
     };
-    Ok(Value::Vector(v))
+    Ok(Value::Vector(v?))
 }
 
 /// `buf` refilled with the values of `pts`.
@@ -188,6 +192,8 @@ fn fill<'b>(buf: &'b mut Vec<f64>, pts: &[FPoint]) -> &'b mut [f64] {
 enum Input<'e> {
     /// A plain range selector: its windows are borrowed from the loaded series.
     Selector(&'e MatrixSelector),
+    /// A subquery: its windows are borrowed from the inner steps evaluated so far.
+    Subquery(&'e SubqueryExpr),
     /// Anything else, evaluated into a matrix.
     Matrix(Matrix),
 }
@@ -200,8 +206,8 @@ fn apply(
     ts: i64,
     keep_name: bool,
     mut f: impl FnMut(&Labels, &[FPoint]) -> Option<f64>,
-) -> Vector {
-    match input {
+) -> Result<Vector, EngineError> {
+    Ok(match input {
         Input::Matrix(m) => {
             let mut out = Vec::with_capacity(m.len());
             for s in m {
@@ -230,7 +236,21 @@ fn apply(
             });
             out
         }
-    }
+        Input::Subquery(sq) => {
+            let mut out = Vec::new();
+            ev.for_each_subquery_window(sq, ts, |metric, drop_name, pts| {
+                if let Some(v) = f(metric, pts) {
+                    out.push(Sample {
+                        metric: metric.clone(),
+                        t: ts,
+                        f: v,
+                        drop_name: if keep_name { drop_name } else { true },
+                    });
+                }
+            })?;
+            out
+        }
+    })
 }
 
 fn double_exponential_smoothing(pts: &[FPoint], sf: f64, tf: f64) -> Option<f64> {

@@ -1,5 +1,5 @@
-//! Evaluation over a grid of steps: subqueries (each inner step evaluated once per query and
-//! cached), the top-level range query, and the check of what they hold in memory against
+//! Evaluation over a grid of steps: subqueries (each inner step evaluated once per query into
+//! one matrix that outer steps slide their windows over), the top-level range query, and the check of what they hold in memory against
 //! `max_samples`.
 
 use kagari_model::Labels;
@@ -8,16 +8,43 @@ use crate::parser::ast::{Expr, SubqueryExpr};
 
 use super::eval::{finalize_matrix, Evaluator};
 use super::index::MatrixBuilder;
-use super::value::{Matrix, Value};
+use super::value::{FPoint, Matrix, Series, Value};
 use super::EngineError;
 
+/// The inner steps of one subquery evaluated so far in this query: every aligned step from
+/// `first` to `last`, as one matrix. Outer steps slide their window over it, as Prometheus
+/// evaluates a subquery's inner expression once as a range query over all outer windows.
+#[derive(Debug)]
+pub(crate) struct SubqueryPoints {
+    points: MatrixBuilder,
+    step: i64,
+    first: i64,
+    last: i64,
+}
+
+impl SubqueryPoints {
+    /// No steps covered yet, starting at `first`.
+    fn new(first: i64, step: i64) -> Self {
+        SubqueryPoints {
+            points: MatrixBuilder::with_points_hint(usize::MAX),
+            step,
+            first,
+            last: first.saturating_sub(step),
+        }
+    }
+
+    /// Whether the steps `first..` can be had by evaluating only steps after `last`.
+    fn extends_to(&self, first: i64, step: i64) -> bool {
+        step == self.step && first >= self.first && first <= self.last.saturating_add(step)
+    }
+}
+
+/// The window of one series: `(series index, range of its points)`.
+type WindowRange = (usize, usize, usize);
+
 impl Evaluator<'_> {
-    /// A subquery at `ts`: the matrix and the window `(start, end]` it covers.
-    pub(crate) fn subquery(
-        &mut self,
-        sq: &SubqueryExpr,
-        ts: i64,
-    ) -> Result<(Matrix, i64, i64), EngineError> {
+    /// The window `(lo_t, ref_t]` of a subquery at `ts`, its step and its first aligned step.
+    pub(crate) fn subquery_window(&self, sq: &SubqueryExpr, ts: i64) -> (i64, i64, i64, i64) {
         let ref_t = self
             .at_time(sq.at)
             .unwrap_or(ts)
@@ -37,42 +64,105 @@ impl Evaluator<'_> {
         if t <= lo_t {
             t = t.saturating_add(step);
         }
-        // Inner steps are aligned to absolute multiples of `step`, so the windows of
-        // consecutive outer steps share most of them: each inner step is evaluated once per
-        // query and kept (up to SUBQUERY_CACHE_LIMIT samples).
+        (lo_t, ref_t, step, t)
+    }
+
+    /// Evaluates the inner steps of `sq` the window `(lo_t, ref_t]` at `ts` needs and have
+    /// not been evaluated yet in this query, and lists the window of every series with points
+    /// in it (into `ranges`). Inner steps are aligned to absolute multiples of the step, so
+    /// consecutive outer windows share most of them: each is evaluated once per query, as long
+    /// as outer steps move forward (otherwise the subquery starts over at this window).
+    fn subquery_ranges(
+        &mut self,
+        sq: &SubqueryExpr,
+        ts: i64,
+        ranges: &mut Vec<WindowRange>,
+    ) -> Result<(SubqueryPoints, i64, i64), EngineError> {
+        let (lo_t, ref_t, step, first) = self.subquery_window(sq, ts);
         let node = sq as *const SubqueryExpr as usize;
-        let mut out = MatrixBuilder::with_points_hint(steps_between(t, ref_t, step));
+        let mut sp = match self.subqueries.remove(&node) {
+            Some(sp) if sp.extends_to(first, step) => sp,
+            _ => SubqueryPoints::new(first, step),
+        };
         let empty = Labels::empty();
-        while t <= ref_t {
-            if let Some(v) = self.subquery_cache.get(&(node, t)) {
-                push_value(&mut out, &empty, v, t)?;
-            } else {
-                let v = self.eval(&sq.expr, t)?;
-                push_value(&mut out, &empty, &v, t)?;
-                let n = match &v {
-                    Value::Vector(v) => v.len(),
-                    _ => 1,
-                };
-                if self.subquery_cached + n <= SUBQUERY_CACHE_LIMIT {
-                    self.subquery_cached += n;
-                    self.subquery_cache.insert((node, t), v);
-                }
-            }
-            match t.checked_add(step) {
-                Some(n) => t = n,
-                None => break,
+        while let Some(t) = sp.last.checked_add(step).filter(|&t| t <= ref_t) {
+            let v = self.eval(&sq.expr, t)?;
+            push_value(&mut sp.points, &empty, &v, t)?;
+            sp.last = t;
+        }
+        ranges.clear();
+        let mut points = 0_usize;
+        for (i, s) in sp.points.series().iter().enumerate() {
+            let lo = s.floats.partition_point(|p| p.t <= lo_t);
+            let hi = s.floats.partition_point(|p| p.t <= ref_t);
+            if hi > lo {
+                points += hi - lo;
+                ranges.push((i, lo, hi));
             }
         }
-        let m = out.finish();
-        self.check_in_memory(&m)?;
+        self.check_in_memory(points)?;
+        Ok((sp, lo_t, ref_t))
+    }
+
+    /// A subquery at `ts`: the matrix and the window `(start, end]` it covers.
+    pub(crate) fn subquery(
+        &mut self,
+        sq: &SubqueryExpr,
+        ts: i64,
+    ) -> Result<(Matrix, i64, i64), EngineError> {
+        let mut ranges = Vec::new();
+        let (sp, lo_t, ref_t) = self.subquery_ranges(sq, ts, &mut ranges)?;
+        let series = sp.points.series();
+        let m = ranges
+            .iter()
+            .filter_map(|&(i, lo, hi)| {
+                let s = series.get(i)?;
+                Some(Series {
+                    metric: s.metric.clone(),
+                    floats: s.floats.get(lo..hi)?.to_vec(),
+                    drop_name: s.drop_name,
+                })
+            })
+            .collect();
+        self.subqueries
+            .insert(sq as *const SubqueryExpr as usize, sp);
         Ok((m, lo_t, ref_t))
+    }
+
+    /// Calls `f` with every series' window of the subquery `sq` at `ts` (skipping empty
+    /// windows): the matrix [`Evaluator::subquery`] returns, but borrowed instead of copied.
+    /// Returns the window bounds.
+    pub(crate) fn for_each_subquery_window(
+        &mut self,
+        sq: &SubqueryExpr,
+        ts: i64,
+        mut f: impl FnMut(&Labels, bool, &[FPoint]),
+    ) -> Result<(i64, i64), EngineError> {
+        let mut ranges = std::mem::take(&mut self.subquery_ranges_buf);
+        let res = self.subquery_ranges(sq, ts, &mut ranges);
+        let (sp, lo_t, ref_t) = match res {
+            Ok(x) => x,
+            Err(e) => {
+                self.subquery_ranges_buf = ranges;
+                return Err(e);
+            }
+        };
+        let series = sp.points.series();
+        for &(i, lo, hi) in &ranges {
+            if let Some((s, pts)) = series.get(i).and_then(|s| Some((s, s.floats.get(lo..hi)?))) {
+                f(&s.metric, s.drop_name, pts);
+            }
+        }
+        self.subqueries
+            .insert(sq as *const SubqueryExpr as usize, sp);
+        self.subquery_ranges_buf = ranges;
+        Ok((lo_t, ref_t))
     }
 
     /// Fails when the samples loaded from storage and the points of `m` (a subquery's matrix
     /// or a range query's result, both held in memory at once) exceed `max_samples`, as
     /// Prometheus counts such points too.
-    fn check_in_memory(&self, m: &Matrix) -> Result<(), EngineError> {
-        let points: usize = m.iter().map(|s| s.floats.len()).sum();
+    fn check_in_memory(&self, points: usize) -> Result<(), EngineError> {
         if self.samples_loaded.saturating_add(points) > self.opts.max_samples {
             return Err(EngineError::TooManySamples {
                 limit: self.opts.max_samples,
@@ -112,14 +202,11 @@ impl Evaluator<'_> {
             }
         }
         let mut m = finalize_matrix(out.finish())?;
-        self.check_in_memory(&m)?;
+        self.check_in_memory(m.iter().map(|s| s.floats.len()).sum())?;
         m.sort_by(|a, b| a.metric.cmp(&b.metric));
         Ok(Value::Matrix(m))
     }
 }
-
-/// Samples of inner subquery steps kept for reuse by later outer steps (~40 bytes each).
-const SUBQUERY_CACHE_LIMIT: usize = 4_000_000;
 
 /// The number of steps from `from` to `to` (inclusive) every `step` ms.
 fn steps_between(from: i64, to: i64, step: i64) -> usize {
