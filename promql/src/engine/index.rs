@@ -174,6 +174,11 @@ impl MatrixBuilder {
         &self.out
     }
 
+    /// The series built so far, to drop old points from (pushing still checks the last one).
+    pub(crate) fn series_mut(&mut self) -> &mut [Series] {
+        &mut self.out
+    }
+
     /// The series built so far, in order of first appearance.
     pub(crate) fn finish(self) -> Matrix {
         self.out

@@ -39,6 +39,9 @@ impl SubqueryPoints {
     }
 }
 
+/// Points before the current window a subquery series keeps at least before they are dropped.
+const TRIM_MIN: usize = 256;
+
 /// The window of one series: `(series index, range of its points)`.
 type WindowRange = (usize, usize, usize);
 
@@ -89,6 +92,16 @@ impl Evaluator<'_> {
             let v = self.eval(&sq.expr, t)?;
             push_value(&mut sp.points, &empty, &v, t)?;
             sp.last = t;
+        }
+        // Outer steps move forward, so points before this window are not needed again (a
+        // window starting earlier starts the subquery over): drop them once they are the
+        // larger part of a series.
+        sp.first = first;
+        for s in sp.points.series_mut() {
+            let lo = s.floats.partition_point(|p| p.t <= lo_t);
+            if lo >= TRIM_MIN && lo * 2 >= s.floats.len() {
+                s.floats.drain(..lo);
+            }
         }
         ranges.clear();
         let mut points = 0_usize;
@@ -235,5 +248,63 @@ fn push_value(
             "subquery over {}",
             other.type_name()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kagari_model::Labels;
+
+    use crate::engine::{Engine, Value};
+    use crate::storage::MemStorage;
+
+    /// Windows of more than `TRIM_MIN` inner steps, so old points are dropped while the outer
+    /// steps advance: every range step still equals the instant query at that time.
+    #[test]
+    fn long_subquery_windows_equal_instant_queries() {
+        let mut st = MemStorage::new();
+        for i in 0..3_i64 {
+            let l = Labels::from_pairs([("__name__", "m"), ("i", &format!("{i}"))]).unwrap();
+            for k in 0..500_i64 {
+                let f = ((k * 13 + i * 7) % 29) as f64;
+                st.append(&l, k * 15_000 + i * 1_000, f).unwrap();
+            }
+        }
+        let engine = Engine::default();
+        for q in [
+            "max_over_time(m[10m:1s])",
+            "sum_over_time(m[10m:2s])",
+            "count_over_time((m > 10)[15m:1s])",
+        ] {
+            let expr = crate::parse(q).unwrap();
+            let (start, end, step) = (300_000, 7_000_000, 97_000);
+            let Value::Matrix(m) = engine
+                .range_query(&st, &expr, start, end, step)
+                .unwrap()
+                .value
+            else {
+                panic!("{q}: not a matrix");
+            };
+            let mut points = 0;
+            let mut ts = start;
+            while ts <= end {
+                let Value::Vector(v) = engine.instant_query(&st, &expr, ts).unwrap().value else {
+                    panic!("{q}: not a vector");
+                };
+                for s in &v {
+                    let series = m.iter().find(|x| x.metric == s.metric).unwrap();
+                    let p = series.floats.iter().find(|p| p.t == ts).unwrap();
+                    assert_eq!(p.f, s.f, "{q} at {ts}");
+                    points += 1;
+                }
+                let here = m
+                    .iter()
+                    .filter(|x| x.floats.iter().any(|p| p.t == ts))
+                    .count();
+                assert_eq!(here, v.len(), "{q} at {ts}");
+                ts += step;
+            }
+            assert!(points > 100, "{q}: only {points} points");
+        }
     }
 }
