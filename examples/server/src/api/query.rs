@@ -73,9 +73,15 @@ async fn run(
     // to the blocking pool and back (`spawn_blocking` cost two more context switches and
     // 10-20 us of CPU per request). The price: the handler future cannot be dropped while the
     // query runs, so a client that goes away no longer cancels it; `timeout` still bounds it.
-    let res =
-        tokio::task::block_in_place(|| Engine::new(opts).query(st.db.as_ref(), &expr, time, None))
-            .map_err(|e| ApiError::from_engine(&e))?;
+    // A panic in the engine (a bug) answers 500 and leaves the connection usable, as the
+    // blocking-pool task's JoinError did.
+    let res = tokio::task::block_in_place(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Engine::new(opts).query(st.db.as_ref(), &expr, time, None)
+        }))
+    })
+    .map_err(|_| ApiError::internal("query task failed: the query evaluation panicked"))?
+    .map_err(|e| ApiError::from_engine(&e))?;
     st.metrics.observe_query(
         res.stats.prepare_time.as_secs_f64(),
         res.stats.eval_time.as_secs_f64(),
