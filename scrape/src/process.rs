@@ -86,31 +86,18 @@ pub(crate) fn append_body(
     ts: i64,
     stats: &mut Stats,
 ) -> Result<(), ScrapeError> {
-    // A 200 with an empty body is a successful scrape with no samples.
-    if body.is_empty() {
-        return Ok(());
-    }
-    let mut run = Run {
-        iter: cache.iter,
-        prev_ok: cache.prev_ok,
+    let run = RunSetup {
         app,
         cache,
         cfg,
-        target: target_labels,
+        target_labels,
         ts,
         stats,
-        limit_exceeded: false,
     };
-    match format {
-        BodyFormat::Text => crate::text_lines::append_text(&mut run, scratch, body)?,
-        BodyFormat::OpenMetrics => {
-            append_entries(&mut run, scratch, &mut OpenMetricsParser::new(body))?;
-        }
-    }
-    if run.limit_exceeded {
-        return Err(ScrapeError::SampleLimit);
-    }
-    Ok(())
+    run.drive(body, |run| match format {
+        BodyFormat::Text => crate::text_lines::append_text(run, scratch, body),
+        BodyFormat::OpenMetrics => append_entries(run, scratch, &mut OpenMetricsParser::new(body)),
+    })
 }
 
 /// [`append_body`] for a text body through the generic loop (no line fast path): the
@@ -127,25 +114,57 @@ pub(crate) fn append_body_generic(
     ts: i64,
     stats: &mut Stats,
 ) -> Result<(), ScrapeError> {
-    if body.is_empty() {
-        return Ok(());
-    }
-    let mut run = Run {
-        iter: cache.iter,
-        prev_ok: cache.prev_ok,
+    let run = RunSetup {
         app,
         cache,
         cfg,
-        target: target_labels,
+        target_labels,
         ts,
         stats,
-        limit_exceeded: false,
     };
-    append_entries(&mut run, scratch, &mut TextParser::new(body))?;
-    if run.limit_exceeded {
-        return Err(ScrapeError::SampleLimit);
+    run.drive(body, |run| {
+        append_entries(run, scratch, &mut TextParser::new(body))
+    })
+}
+
+/// What one body's [`Run`] is made of.
+struct RunSetup<'r> {
+    app: &'r mut dyn Appender,
+    cache: &'r mut ScrapeCache,
+    cfg: &'r SampleCfg,
+    target_labels: &'r Labels,
+    ts: i64,
+    stats: &'r mut Stats,
+}
+
+impl<'r> RunSetup<'r> {
+    /// Runs `parse` over a non-empty `body` (a 200 with an empty body is a successful scrape
+    /// with no samples), then fails the scrape if the sample limit was exceeded.
+    fn drive(
+        self,
+        body: &[u8],
+        parse: impl FnOnce(&mut Run<'r>) -> Result<(), ScrapeError>,
+    ) -> Result<(), ScrapeError> {
+        if body.is_empty() {
+            return Ok(());
+        }
+        let mut run = Run {
+            iter: self.cache.iter,
+            prev_ok: self.cache.prev_ok,
+            app: self.app,
+            cache: self.cache,
+            cfg: self.cfg,
+            target: self.target_labels,
+            ts: self.ts,
+            stats: self.stats,
+            limit_exceeded: false,
+        };
+        parse(&mut run)?;
+        if run.limit_exceeded {
+            return Err(ScrapeError::SampleLimit);
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A pull parser the generic loop can drive.
