@@ -598,7 +598,7 @@ pub(crate) fn finalize_matrix(m: Matrix) -> Result<Matrix, EngineError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -667,41 +667,56 @@ mod tests {
             "avg_over_time(m_bucket[45s]) + on (i, a, le) rate(m_bucket[1m])",
             "label_replace(sum by (a, le) (rate(m_bucket[1m])), \"x\", \"v$1\", \"a\", \"(1|2)\")",
         ] {
-            let expr = crate::parse(q).unwrap();
-            let (start, end, step) = (60_000, 2_900_000, 35_000);
-            let Value::Matrix(m) = engine
-                .range_query(&st, &expr, start, end, step)
-                .unwrap()
-                .value
-            else {
-                panic!("{q}: not a matrix");
-            };
-            let mut points = 0;
-            let mut ts = start;
-            while ts <= end {
-                let Value::Vector(v) = engine.instant_query(&st, &expr, ts).unwrap().value else {
-                    panic!("{q}: not a vector");
-                };
-                for s in &v {
-                    let series = m.iter().find(|x| x.metric == s.metric).unwrap();
-                    let p = series.floats.iter().find(|p| p.t == ts).unwrap();
-                    assert!(
-                        p.f == s.f || (p.f.is_nan() && s.f.is_nan()),
-                        "{q} at {ts}: {} vs {}",
-                        p.f,
-                        s.f
-                    );
-                    points += 1;
-                }
-                // No extra points at this step.
-                let here = m
-                    .iter()
-                    .filter(|x| x.floats.iter().any(|p| p.t == ts))
-                    .count();
-                assert_eq!(here, v.len(), "{q} at {ts}");
-                ts += step;
-            }
+            let points = assert_range_equals_instant(
+                &engine,
+                &st,
+                q,
+                (60_000, 2_900_000, 35_000),
+                |a, b| a == b || (a.is_nan() && b.is_nan()),
+            );
             assert!(points > 50, "{q}: only {points} points");
         }
+    }
+
+    /// Runs `q` as a range query over `(start, end, step)` and as an instant query at every
+    /// step; asserts each instant sample has a range point at that step with `same` values
+    /// and that the range has no extra points there. Returns the number of points compared.
+    pub(crate) fn assert_range_equals_instant(
+        engine: &crate::engine::Engine,
+        st: &crate::storage::MemStorage,
+        q: &str,
+        (start, end, step): (i64, i64, i64),
+        same: impl Fn(f64, f64) -> bool,
+    ) -> usize {
+        use crate::engine::Value;
+        let expr = crate::parse(q).unwrap();
+        let Value::Matrix(m) = engine
+            .range_query(st, &expr, start, end, step)
+            .unwrap()
+            .value
+        else {
+            panic!("{q}: not a matrix");
+        };
+        let mut points = 0;
+        let mut ts = start;
+        while ts <= end {
+            let Value::Vector(v) = engine.instant_query(st, &expr, ts).unwrap().value else {
+                panic!("{q}: not a vector");
+            };
+            for s in &v {
+                let series = m.iter().find(|x| x.metric == s.metric).unwrap();
+                let p = series.floats.iter().find(|p| p.t == ts).unwrap();
+                assert!(same(p.f, s.f), "{q} at {ts}: {} vs {}", p.f, s.f);
+                points += 1;
+            }
+            // No extra points at this step.
+            let here = m
+                .iter()
+                .filter(|x| x.floats.iter().any(|p| p.t == ts))
+                .count();
+            assert_eq!(here, v.len(), "{q} at {ts}");
+            ts += step;
+        }
+        points
     }
 }

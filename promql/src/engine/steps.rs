@@ -255,7 +255,8 @@ fn push_value(
 mod tests {
     use kagari_model::Labels;
 
-    use crate::engine::{Engine, Value};
+    use crate::engine::eval::tests::assert_range_equals_instant;
+    use crate::engine::Engine;
     use crate::storage::MemStorage;
 
     /// Windows of more than `TRIM_MIN` inner steps, so old points are dropped while the outer
@@ -276,34 +277,13 @@ mod tests {
             "sum_over_time(m[10m:2s])",
             "count_over_time((m > 10)[15m:1s])",
         ] {
-            let expr = crate::parse(q).unwrap();
-            let (start, end, step) = (300_000, 7_000_000, 97_000);
-            let Value::Matrix(m) = engine
-                .range_query(&st, &expr, start, end, step)
-                .unwrap()
-                .value
-            else {
-                panic!("{q}: not a matrix");
-            };
-            let mut points = 0;
-            let mut ts = start;
-            while ts <= end {
-                let Value::Vector(v) = engine.instant_query(&st, &expr, ts).unwrap().value else {
-                    panic!("{q}: not a vector");
-                };
-                for s in &v {
-                    let series = m.iter().find(|x| x.metric == s.metric).unwrap();
-                    let p = series.floats.iter().find(|p| p.t == ts).unwrap();
-                    assert_eq!(p.f, s.f, "{q} at {ts}");
-                    points += 1;
-                }
-                let here = m
-                    .iter()
-                    .filter(|x| x.floats.iter().any(|p| p.t == ts))
-                    .count();
-                assert_eq!(here, v.len(), "{q} at {ts}");
-                ts += step;
-            }
+            let points = assert_range_equals_instant(
+                &engine,
+                &st,
+                q,
+                (300_000, 7_000_000, 97_000),
+                |a, b| a == b,
+            );
             assert!(points > 100, "{q}: only {points} points");
         }
     }
