@@ -1,7 +1,7 @@
 //! The write benchmark of `promtool tsdb bench write`, on the same schedule, for Kagari's `Db`.
 //!
 //! ```sh
-//! cargo bench -p kagari-tsdb --bench bench_write -- [--metrics 10000] [--scrapes 3000] [--out DIR] LABELS.json
+//! cargo bench -p kagari-tsdb --bench bench_write -- [--metrics 10000] [--scrapes 3000] [--threads N] [--out DIR] LABELS.json
 //! ```
 //!
 //! The label sets come from a file with one JSON object of labels per line (promtool's
@@ -10,7 +10,9 @@
 //! database in `DIR/storage` (`DIR` is removed first, as promtool does):
 //!
 //! * scrapes go in rounds of 100; in each round the series are split into workers of 1,000
-//!   series, each on its own thread, appending its 100 scrapes with one commit per scrape;
+//!   series, each appending its 100 scrapes with one commit per scrape; the workers run on
+//!   `--threads` OS threads (default: one per core, as Go runs promtool's goroutines on
+//!   GOMAXPROCS threads);
 //! * a worker starts without series refs (its first append of a round goes by labels) and
 //!   with every value at 123456789, adding 1000 per scrape;
 //! * compaction does not run (Kagari's `Db` only compacts when asked; promtool disables it).
@@ -33,8 +35,6 @@ const TIME_DELTA: i64 = 30_000;
 const SCRAPES_PER_ROUND: usize = 100;
 /// Series per worker.
 const SERIES_PER_WORKER: usize = 1_000;
-/// Most worker threads at once.
-const MAX_THREADS: usize = 16;
 /// First value of every series in a worker.
 const START_VALUE: i64 = 123_456_789;
 
@@ -45,6 +45,8 @@ fn main() -> Result<(), BenchError> {
     let mut args = std::env::args().skip(1);
     let (mut metrics, mut scrapes, mut out, mut file, mut bench) =
         (10_000, 3_000, None, None, false);
+    // Like GOMAXPROCS: one thread per core.
+    let mut threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     while let Some(a) = args.next() {
         let (flag, inline) = match a.split_once('=') {
             Some((f, v)) => (f.to_string(), Some(v.to_string())),
@@ -60,6 +62,7 @@ fn main() -> Result<(), BenchError> {
             "--bench" => bench = true,
             "--metrics" => metrics = value("--metrics")?.parse()?,
             "--scrapes" => scrapes = value("--scrapes")?.parse()?,
+            "--threads" => threads = value("--threads")?.parse()?,
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             f if f.starts_with('-') => return Err(format!("unknown flag {f}").into()),
             _ => file = Some(PathBuf::from(a)),
@@ -68,11 +71,12 @@ fn main() -> Result<(), BenchError> {
     match (bench, file) {
         (true, Some(file)) => {
             let out = out.unwrap_or_else(|| PathBuf::from("benchout"));
-            run_write(&file, &out, metrics, scrapes).map(|_| ())
+            run_write(&file, &out, metrics, scrapes, threads).map(|_| ())
         }
-        (true, None) => {
-            Err("usage: bench_write [--metrics N] [--scrapes N] [--out DIR] LABELS.json".into())
-        }
+        (true, None) => Err(
+            "usage: bench_write [--metrics N] [--scrapes N] [--threads N] [--out DIR] LABELS.json"
+                .into(),
+        ),
         (false, _) => self_check(),
     }
 }
@@ -87,7 +91,8 @@ fn self_check() -> Result<(), BenchError> {
         .collect();
     fs::write(&file, lines)?;
     let out = dir.path().join("out");
-    let total = run_write(&file, &out, 2_100, 200)?;
+    // Three threads for three workers: commits of different workers interleave.
+    let total = run_write(&file, &out, 2_100, 200, 3)?;
     let db = Db::open(out.join("storage"), Options::default())?;
     let want = 2_100 * 200;
     // Every sample is back after reopening (from the WAL and `chunks_head/`).
@@ -121,6 +126,7 @@ fn run_write(
     out: &Path,
     metrics: usize,
     scrapes: usize,
+    threads: usize,
 ) -> Result<u64, BenchError> {
     if out.exists() {
         fs::remove_dir_all(out).map_err(|e| format!("remove {}: {e}", out.display()))?;
@@ -132,13 +138,24 @@ fn run_write(
     let (labels, took) = timed(|| read_labels(labels_file, metrics));
     let labels = labels?;
     println!(">> completed stage=readData duration={took:?}");
+    println!(" > threads: {threads}");
 
     let rss_before = rss_kb("VmRSS:");
-    let (total, took) = timed(|| ingest(&db, &labels, scrapes));
+    let cpu_before = cpu_seconds();
+    let (total, took) = timed(|| ingest(&db, &labels, scrapes, threads));
+    let cpu_after = cpu_seconds();
     let total = total?;
     println!(">> completed stage=ingestScrapes duration={took:?}");
     println!(" > total samples: {total}");
     println!(" > samples/sec: {:.0}", total as f64 / took.as_secs_f64());
+    if let (Some(b), Some(a)) = (cpu_before, cpu_after) {
+        println!(
+            " > ingest CPU: {:.2} s user+sys, {:.0} ns per sample, {:.2} cores busy",
+            a - b,
+            (a - b) * 1e9 / total.max(1) as f64,
+            (a - b) / took.as_secs_f64()
+        );
+    }
     let rss_after = rss_kb("VmRSS:");
     if let (Some(b), Some(a), Some(peak)) = (rss_before, rss_after, rss_kb("VmHWM:")) {
         println!(
@@ -160,10 +177,11 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 }
 
 /// Appends `scrapes` scrapes of every series, in rounds of 100 with one worker per 1,000
-/// series; returns the number of samples appended. Workers run on at most [`MAX_THREADS`]
-/// threads (promtool's goroutines run on GOMAXPROCS threads); with 10,000 series that is one
-/// thread per worker.
-fn ingest(db: &Db, labels: &[Labels], scrapes: usize) -> Result<u64, BenchError> {
+/// series; returns the number of samples appended. The workers of a round run on `threads`
+/// OS threads that take them from a queue, as promtool's goroutines run on GOMAXPROCS
+/// threads (one per core by default); the samples, commits and WAL records are the same
+/// whatever the number of threads.
+fn ingest(db: &Db, labels: &[Labels], scrapes: usize, threads: usize) -> Result<u64, BenchError> {
     let mut total = 0u64;
     let batches: Vec<&[Labels]> = labels.chunks(SERIES_PER_WORKER).collect();
     for round in (0..scrapes).step_by(SCRAPES_PER_ROUND) {
@@ -171,7 +189,7 @@ fn ingest(db: &Db, labels: &[Labels], scrapes: usize) -> Result<u64, BenchError>
         // promtool always runs 100 scrapes per round; this runs `scrapes` in total.
         let n = SCRAPES_PER_ROUND.min(scrapes - round);
         let next = AtomicUsize::new(0);
-        let threads = batches.len().min(MAX_THREADS);
+        let threads = batches.len().min(threads).max(1);
         let results: Vec<Result<u64, BenchError>> = std::thread::scope(|s| {
             let workers: Vec<_> = (0..threads)
                 .map(|_| {
@@ -258,6 +276,18 @@ fn read_labels(path: &Path, n: usize) -> Result<Vec<Labels>, BenchError> {
         .into());
     }
     Ok(out)
+}
+
+/// User plus system CPU seconds of this process so far, from `/proc/self/stat` (clock ticks
+/// of 10 ms; Linux only, `None` elsewhere).
+fn cpu_seconds() -> Option<f64> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// A field of `/proc/self/status` in KB (Linux only; `None` elsewhere).

@@ -35,6 +35,12 @@ pub(crate) struct TxBuffers {
     verdicts: Vec<bool>,
     /// Per series at commit: the newest accepted `(t, value bits)`.
     shadow: Vec<(i64, u64)>,
+    /// Indices of `series` in ref order, when a commit must lock them that way.
+    order: Vec<u32>,
+    /// The commit's series record (series not logged yet) and samples record.
+    rec_series: Vec<u8>,
+    rec_samples: Vec<u8>,
+    new_series: Vec<RefSeries>,
 }
 
 /// Buffers that grew past this many samples are not kept in the pool.
@@ -111,6 +117,72 @@ impl TxBuffers {
         }
         Ok(r)
     }
+}
+
+/// Locks the state of every series of a commit, returned in `series` order. It first tries
+/// them in that order without blocking; if one is busy (another commit, or an appender for a
+/// moment), it releases them all and locks them in ascending ref order, blocking. Waiting
+/// only ever happens in ref order, so commits sharing series cannot deadlock.
+fn lock_series<'s>(
+    series: &'s [Arc<MemSeries>],
+    order: &mut Vec<u32>,
+) -> Vec<MutexGuard<'s, SeriesState>> {
+    let mut locked = Vec::with_capacity(series.len());
+    for s in series {
+        match s.state.try_lock() {
+            Some(g) => locked.push(g),
+            None => break,
+        }
+    }
+    if locked.len() == series.len() {
+        return locked;
+    }
+    drop(locked);
+    order.clear();
+    order.extend((0..series.len()).filter_map(|i| u32::try_from(i).ok()));
+    order.sort_unstable_by_key(|&i| series.get(i as usize).map_or(0, |s| s.series_ref));
+    let mut slots: Vec<Option<MutexGuard<'s, SeriesState>>> =
+        std::iter::repeat_with(|| None).take(series.len()).collect();
+    for &i in order.iter() {
+        if let (Some(s), Some(slot)) = (series.get(i as usize), slots.get_mut(i as usize)) {
+            *slot = Some(s.state.lock());
+        }
+    }
+    slots.into_iter().flatten().collect()
+}
+
+/// Logs the series and valid samples of a commit that found a WAL it did not expect (one
+/// attached while it was validating): encodes them under the append lock.
+fn log_unencoded(
+    wal: &mut crate::wlog::WalWriter,
+    series: &[Arc<MemSeries>],
+    samples: &[Pending],
+    verdicts: &[bool],
+) -> Result<()> {
+    let new: Vec<RefSeries> = series
+        .iter()
+        .filter(|s| !s.logged.load(Ordering::Acquire))
+        .map(|s| RefSeries {
+            series_ref: s.series_ref,
+            labels: s.labels.clone(),
+        })
+        .collect();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let mut records: Vec<&[u8]> = Vec::new();
+    if !new.is_empty() {
+        encode_series(&new, &mut a);
+        records.push(&a);
+    }
+    let mut enc = SamplesEncoder::new(&mut b);
+    for (p, _) in samples.iter().zip(verdicts).filter(|(_, ok)| **ok) {
+        if let Some(s) = series.get(p.idx as usize) {
+            enc.push(s.series_ref, p.t, p.v);
+        }
+    }
+    if !enc.is_empty() {
+        records.push(&b);
+    }
+    wal.log(&records)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -254,6 +326,8 @@ impl<H: Deref<Target = Head>> Transaction<H> {
         }
         let head: &Head = &self.head;
         let chunk_range = head.options().chunk_range;
+        // Truncation waits for commits in flight (and keeps new ones out while it runs).
+        let gate = head.commit_gate.read();
         let TxBuffers {
             series,
             samples,
@@ -261,35 +335,32 @@ impl<H: Deref<Target = Head>> Transaction<H> {
             seen: _,
             verdicts,
             shadow,
+            order,
+            rec_series,
+            rec_samples,
+            new_series,
         } = &mut self.tx;
 
-        // Under the append lock: lock every series of the transaction (in transaction order),
-        // re-validate the samples against the series' current state (other commits may have
-        // happened since `append`), and log the valid ones. The series stay locked until
-        // their samples are applied, after the append lock is released, so another commit
-        // touching one of them waits and the WAL order stays the order samples are applied in.
-        let mut guard = head.append_lock.lock();
-        let st = &mut *guard;
+        // Lock every series of the transaction and keep them locked until their samples are
+        // applied: another commit touching one of them waits, so each series' samples reach
+        // the WAL in the order they are applied in. Validation and record encoding happen
+        // here, outside the append lock, which only covers the WAL write.
         let min_valid = head.min_valid_time();
         let id = self.id;
-        let mut locked: Vec<MutexGuard<'_, SeriesState>> = series
-            .iter()
-            .map(|s| {
-                let mut g = s.state.lock();
-                if g.tx.id == id {
-                    g.tx = TxSlot::default();
-                }
-                g
-            })
-            .collect();
+        let mut locked = lock_series(series, order);
+        for g in locked.iter_mut() {
+            if g.tx.id == id {
+                g.tx = TxSlot::default();
+            }
+        }
         self.slots_freed = true;
         shadow.clear();
         shadow.extend(locked.iter().map(|g| (g.max_t, g.last_bits)));
         verdicts.clear();
         // One pass: re-validate each sample and encode the valid ones into the samples record.
-        let logging = st.wal.is_some();
-        st.buf2.clear();
-        let mut enc = SamplesEncoder::new(&mut st.buf2);
+        let logging = head.wal_attached.load(Ordering::Acquire);
+        rec_samples.clear();
+        let mut enc = SamplesEncoder::new(rec_samples);
         let mut dropped = 0u64;
         for p in samples.iter() {
             let (Some(s), Some(slot)) =
@@ -314,39 +385,68 @@ impl<H: Deref<Target = Head>> Transaction<H> {
             verdicts.push(ok);
         }
         let any_sample = !enc.is_empty();
-
-        if let Some(wal) = st.wal.as_mut() {
-            st.ref_series.clear();
+        // Series records for series not logged yet; `logged` only changes under the series
+        // lock held here, so two commits never both log (or both skip) a series.
+        new_series.clear();
+        rec_series.clear();
+        if logging {
             for s in series.iter() {
                 if !s.logged.load(Ordering::Acquire) {
-                    st.ref_series.push(RefSeries {
+                    new_series.push(RefSeries {
                         series_ref: s.series_ref,
                         labels: s.labels.clone(),
                     });
                 }
             }
-            st.buf.clear();
-            let mut records: [&[u8]; 2] = [&[], &[]];
-            let mut n = 0;
-            if !st.ref_series.is_empty() {
-                encode_series(&st.ref_series, &mut st.buf);
-                records[0] = &st.buf;
-                n = 1;
+            if !new_series.is_empty() {
+                encode_series(new_series, rec_series);
             }
-            if any_sample {
-                if let Some(slot) = records.get_mut(n) {
-                    *slot = &st.buf2;
-                }
-                n += 1;
-            }
-            wal.log(records.get(..n).unwrap_or_default())?;
-            if !st.ref_series.is_empty() {
-                for s in series.iter() {
-                    s.logged.store(true, Ordering::Release);
+        }
+
+        let mut deferred = None;
+        {
+            let mut st = head.append_lock.lock();
+            if let Some(wal) = st.wal.as_mut() {
+                if !logging {
+                    // A WAL attached since the check above: encode under the lock.
+                    log_unencoded(wal, series, samples, verdicts)?;
+                    for s in series.iter() {
+                        s.logged.store(true, Ordering::Release);
+                    }
+                } else {
+                    let mut records: [&[u8]; 2] = [&[], &[]];
+                    let mut n = 0;
+                    if !rec_series.is_empty() {
+                        records[0] = rec_series;
+                        n = 1;
+                    }
+                    if any_sample {
+                        if let Some(slot) = records.get_mut(n) {
+                            *slot = rec_samples;
+                        }
+                        n += 1;
+                    }
+                    wal.log(records.get(..n).unwrap_or_default())?;
+                    deferred = wal.take_deferred();
+                    if !new_series.is_empty() {
+                        for s in series.iter() {
+                            s.logged.store(true, Ordering::Release);
+                        }
+                    }
                 }
             }
         }
-        drop(guard);
+        new_series.clear();
+        // Off the append lock: map in WAL pages allocated ahead, fsync a segment cut by
+        // this commit. A failed fsync of a finished segment is not this commit's failure
+        // (its records are in the page cache, as after any `log`), so it is only counted.
+        if let Some(d) = deferred {
+            if d.run().is_err() {
+                head.head_stats()
+                    .wal_sync_failures
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
 
         // Apply, with only the series locks held.
         let (mut mint, mut maxt, mut applied, mut cut) = (i64::MAX, i64::MIN, 0u64, 0u64);
@@ -379,6 +479,7 @@ impl<H: Deref<Target = Head>> Transaction<H> {
         if applied > 0 {
             head.observe_time(mint, maxt);
         }
+        drop(gate);
         let stats = head.head_stats();
         stats.samples_appended.fetch_add(applied, Ordering::Relaxed);
         stats.chunks_created.fetch_add(cut, Ordering::Relaxed);
@@ -564,5 +665,45 @@ mod tests {
         assert!(app.append(Some(777), &Labels::empty(), 1, 1.0).is_err());
         app.commit().unwrap();
         assert_eq!(head.series_ref(&lbl("a")), Some(r));
+    }
+
+    #[test]
+    fn commits_sharing_series_in_opposite_orders_do_not_deadlock() {
+        // Two transactions hold the same two series in opposite orders and commit at the
+        // same moment, over and over: the first lock attempt of one of them fails, it backs
+        // off and locks in ref order. Every sample is either applied or dropped as overtaken.
+        let head = Head::default();
+        let (a, b) = (lbl("a"), lbl("b"));
+        let mut app = head.appender();
+        let ra = app.append(None, &a, 0, 0.0).unwrap();
+        let rb = app.append(None, &b, 0, 0.0).unwrap();
+        app.commit().unwrap();
+        let rounds = 300i64;
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            for (first, second) in [((ra, &a), (rb, &b)), ((rb, &b), (ra, &a))] {
+                let (head, barrier) = (&head, &barrier);
+                s.spawn(move || {
+                    for i in 1..=rounds {
+                        let mut app = head.appender();
+                        // Both threads use the same timestamps: one wins, one is dropped.
+                        app.append(Some(first.0), first.1, i * 10, 1.0).unwrap_or(0);
+                        app.append(Some(second.0), second.1, i * 10, 1.0)
+                            .unwrap_or(0);
+                        barrier.wait();
+                        app.commit().unwrap();
+                    }
+                });
+            }
+        });
+        let stats = head.stats();
+        assert_eq!(
+            stats.samples_appended() - 2 + stats.samples_dropped_on_commit(),
+            4 * rounds as u64
+        );
+        assert_eq!(head.max_time(), rounds * 10);
+        for r in [ra, rb] {
+            assert_eq!(head.series(r).unwrap().state.lock().max_t, rounds * 10);
+        }
     }
 }

@@ -8,10 +8,12 @@
 //! * `replay`: rebuilding the head from a checkpoint and WAL segments.
 //!
 //! **Architecture Invariant**: a sample is in memory only after it is in the WAL (when the
-//! head has one); commits validate and log under the append lock while holding the locks of
-//! their series, and apply the samples after releasing the append lock but before releasing
-//! the series locks, so the WAL order of each series' samples equals the order they were
-//! applied in. Truncation takes the append lock and then series locks (never the reverse).
+//! head has one). A commit locks its series (see `append::lock_series`), validates and
+//! encodes its records, writes them to the WAL under the append lock (which covers only the
+//! WAL write), and applies the samples before releasing the series locks, so the WAL order
+//! of each series' samples equals the order they were applied in. Commits hold the commit
+//! gate shared throughout; truncation holds it exclusively, then takes the append lock and
+//! series locks (never the reverse).
 
 mod append;
 mod chunks_disk;
@@ -22,7 +24,7 @@ mod replay;
 pub(crate) mod series;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use kagari_model::{Labels, Matcher};
@@ -78,6 +80,7 @@ pub struct HeadStats {
     pub(crate) chunks_removed: AtomicU64,
     pub(crate) samples_appended: AtomicU64,
     pub(crate) samples_dropped_on_commit: AtomicU64,
+    pub(crate) wal_sync_failures: AtomicU64,
 }
 
 impl HeadStats {
@@ -104,15 +107,17 @@ impl HeadStats {
     pub fn samples_dropped_on_commit(&self) -> u64 {
         self.samples_dropped_on_commit.load(Ordering::Relaxed)
     }
+    /// Failed fsyncs of WAL segments that commits cut and synced after releasing the append
+    /// lock (their records were in the page cache; only a machine crash could lose them).
+    pub fn wal_sync_failures(&self) -> u64 {
+        self.wal_sync_failures.load(Ordering::Relaxed)
+    }
 }
 
-/// State guarded by the append lock: the WAL writer and reusable encode buffers.
+/// State guarded by the append lock: the WAL writer.
 #[derive(Debug, Default)]
 pub(crate) struct AppendState {
     pub(crate) wal: Option<WalWriter>,
-    pub(crate) buf: Vec<u8>,
-    pub(crate) buf2: Vec<u8>,
-    pub(crate) ref_series: Vec<crate::record::RefSeries>,
 }
 
 /// The in-memory head: series registry, postings, time bounds and deletions.
@@ -131,6 +136,11 @@ pub struct Head {
     min_valid_time: AtomicI64,
     tombstones: RwLock<HashMap<SeriesRef, Vec<Interval>>>,
     pub(crate) append_lock: Mutex<AppendState>,
+    /// Whether a WAL is attached (commits encode their records before taking the append lock).
+    wal_attached: AtomicBool,
+    /// Commits hold it shared from locking their series until they are applied; truncation
+    /// holds it exclusively, so it never sees a commit half done.
+    commit_gate: RwLock<()>,
     /// Idle transaction buffers (see `append::TxBuffers`).
     tx_pool: Mutex<Vec<append::TxBuffers>>,
     /// Next append transaction id.
@@ -163,6 +173,8 @@ impl Head {
             min_valid_time: AtomicI64::new(i64::MIN),
             tombstones: RwLock::new(HashMap::new()),
             append_lock: Mutex::new(AppendState::default()),
+            wal_attached: AtomicBool::new(false),
+            commit_gate: RwLock::new(()),
             tx_pool: Mutex::new(Vec::new()),
             next_tx: AtomicU64::new(1),
             stats: HeadStats::default(),
@@ -171,13 +183,25 @@ impl Head {
     }
 
     /// Attaches a WAL writer: from now on commits are logged before they are applied.
-    pub fn set_wal(&self, wal: WalWriter) {
-        self.append_lock.lock().wal = Some(wal);
+    pub fn set_wal(&self, mut wal: WalWriter) {
+        wal.set_deferred(true);
+        let mut st = self.append_lock.lock();
+        st.wal = Some(wal);
+        self.wal_attached.store(true, Ordering::Release);
     }
 
     /// Detaches and returns the WAL writer.
     pub fn take_wal(&self) -> Option<WalWriter> {
-        self.append_lock.lock().wal.take()
+        let mut st = self.append_lock.lock();
+        self.wal_attached.store(false, Ordering::Release);
+        let mut wal = st.wal.take()?;
+        drop(st);
+        if let Some(d) = wal.take_deferred() {
+            // Segments cut by commits and not synced yet (only if a commit failed between).
+            let _ = d.run();
+        }
+        wal.set_deferred(false);
+        Some(wal)
     }
 
     /// Runs `f` on the WAL writer under the append lock (no commit runs meanwhile).
@@ -456,6 +480,7 @@ impl Head {
     /// not held by an open appender), raises the minimum valid time to `mint` and recomputes
     /// the head's min time. Runs under the append lock.
     pub(crate) fn truncate(&self, mint: i64) -> usize {
+        let _gate = self.commit_gate.write();
         let _guard = self.append_lock.lock();
         self.set_min_valid_time(mint);
         let mut removed = Vec::new();

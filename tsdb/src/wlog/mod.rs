@@ -7,6 +7,7 @@
 //! - [`checkpoint`] folds old segments into a `checkpoint.NNNNNNNN` directory.
 
 mod checkpoint;
+mod mapped;
 mod reader;
 mod repair;
 mod segment;
@@ -16,10 +17,11 @@ pub use checkpoint::{
     checkpoint, checkpoint_range, checkpoint_with, delete_checkpoints_before, last_checkpoint,
     CheckpointStats,
 };
+pub use mapped::Prefault;
 pub use reader::WalReader;
 pub use repair::{repair, RepairStats};
 pub use segment::{delete_segments_before, segment_name, segment_path, segments, SegmentRange};
-pub use writer::{Compression, SyncPolicy, WalOptions, WalWriter};
+pub use writer::{Compression, Deferred, SyncPolicy, WalOptions, WalWriter};
 
 /// Size of one page: fragments never cross a page boundary.
 pub const PAGE_SIZE: usize = 32 * 1024;

@@ -1,9 +1,9 @@
 //! [`WalWriter`]: appends records to the newest segment, page by page.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::mapped::{MappedSegment, Prefault};
 use super::segment::{segment_path, segments, sync_dir};
 use super::{FragmentType, FRAGMENT_HEADER_SIZE, PAGE_SIZE, SNAPPY_FLAG};
 use crate::error::{Error, Result};
@@ -56,7 +56,11 @@ impl Default for WalOptions {
 ///
 /// Opening always starts a new segment numbered one past the newest existing one, as
 /// Prometheus does; existing segments are never appended to. Each [`log`](Self::log) call
-/// writes its records and then flushes the partly filled page to the file.
+/// writes its records and then flushes the partly filled page to the file. The segment is
+/// written through a shared memory mapping (see `wlog::mapped`): once `log` returns, the
+/// bytes are in the page cache, as after a `write(2)`, without a system call per `log`.
+/// While a segment is written its file may end in up to 1 MiB of allocated zeros (page
+/// padding to any reader); closing the segment, or dropping the writer, cuts them off.
 ///
 /// After an I/O error the writer is poisoned: every later call returns
 /// [`Error::WalPoisoned`], because the on-disk tail is in an unknown state (reopen and
@@ -65,7 +69,7 @@ impl Default for WalOptions {
 pub struct WalWriter {
     dir: PathBuf,
     opts: WalOptions,
-    file: Option<File>,
+    file: Option<MappedSegment>,
     segment: u32,
     /// The page being filled; always `PAGE_SIZE` long, zero beyond `alloc`.
     page: Vec<u8>,
@@ -78,6 +82,38 @@ pub struct WalWriter {
     compress_buf: Vec<u8>,
     encoder: snap::raw::Encoder,
     poisoned: bool,
+    /// Whether the owner collects [`Deferred`] work with [`take_deferred`](Self::take_deferred).
+    defer: bool,
+    /// Segments cut inside `log`, padded and trimmed, still to be fsynced (when deferring).
+    closed: Vec<MappedSegment>,
+}
+
+/// Work a [`WalWriter`] leaves to its owner to run after releasing the lock around it (see
+/// [`WalWriter::set_deferred`]): mapping in pages allocated ahead of the writes, and the
+/// fsync of segments cut inside `log` (Prometheus also fsyncs a cut segment in the
+/// background).
+#[derive(Debug, Default)]
+pub struct Deferred {
+    prefault: Option<Prefault>,
+    closed: Vec<MappedSegment>,
+}
+
+impl Deferred {
+    /// Runs the work; returns the first fsync error (the segment's bytes are in the page
+    /// cache either way, so only a machine crash could lose them).
+    pub fn run(self) -> Result<()> {
+        if let Some(p) = self.prefault {
+            p.run();
+        }
+        let mut res = Ok(());
+        for seg in self.closed {
+            let r = seg.sync();
+            if res.is_ok() {
+                res = r;
+            }
+        }
+        res
+    }
 }
 
 impl WalWriter {
@@ -113,6 +149,8 @@ impl WalWriter {
             compress_buf: Vec::new(),
             encoder: snap::raw::Encoder::new(),
             poisoned: false,
+            defer: false,
+            closed: Vec::new(),
         };
         w.create_segment(next)?;
         Ok(w)
@@ -145,6 +183,29 @@ impl WalWriter {
     /// Logs one record (see [`log`](Self::log)).
     pub fn log_record(&mut self, record: &[u8]) -> Result<()> {
         self.log(&[record])
+    }
+
+    /// With `true`, the owner promises to call [`take_deferred`](Self::take_deferred) after
+    /// each `log` and run the result outside its lock: the fsync of a segment cut inside
+    /// `log` is then left to it, and pages of the segment are allocated ahead of the writes
+    /// for it to map in. With `false` (the default) `log` fsyncs cut segments itself.
+    pub fn set_deferred(&mut self, defer: bool) {
+        self.defer = defer;
+    }
+
+    /// The work left by `log` calls since the last call (see [`set_deferred`](Self::set_deferred)).
+    pub fn take_deferred(&mut self) -> Option<Deferred> {
+        if !self.defer {
+            return None;
+        }
+        let prefault = self.file.as_mut().and_then(MappedSegment::take_prefault);
+        if prefault.is_none() && self.closed.is_empty() {
+            return None;
+        }
+        Some(Deferred {
+            prefault,
+            closed: std::mem::take(&mut self.closed),
+        })
     }
 
     /// Flushes and fsyncs the current segment.
@@ -227,7 +288,7 @@ impl WalWriter {
             + (PAGE_SIZE - FRAGMENT_HEADER_SIZE) as i64
                 * (pages_per_segment - self.done_pages as i64 - 1);
         if rest.len() as i64 > left {
-            self.next_segment_inner()?;
+            self.cut_segment(self.defer)?;
         }
         let flag = if compressed { SNAPPY_FLAG } else { 0 };
         let mut first = true;
@@ -298,31 +359,50 @@ impl WalWriter {
             });
         };
         let bytes = self.page.get(self.flushed..self.alloc).unwrap_or(&[]);
-        let path = segment_path(&self.dir, self.segment);
-        file.write_all(bytes)
-            .map_err(|e| Error::io("write", path, e))?;
+        file.write_at(self.done_pages * PAGE_SIZE + self.flushed, bytes)?;
         self.flushed = self.alloc;
         Ok(())
     }
 
     fn fsync(&mut self) -> Result<()> {
         if let Some(f) = self.file.as_ref() {
-            let path = segment_path(&self.dir, self.segment);
-            f.sync_data().map_err(|e| Error::io("fsync", path, e))?;
+            f.sync()?;
         }
         Ok(())
     }
 
-    /// Pads the current page if it is in use, writes it and fsyncs the segment.
+    /// Pads the current page if it is in use, writes it, cuts the file to its pages and
+    /// fsyncs the segment.
     fn finish_segment(&mut self) -> Result<()> {
         if self.alloc > 0 {
             self.flush_page(true)?;
+        }
+        let len = self.segment_offset();
+        if let Some(f) = self.file.as_mut() {
+            f.trim(len)?;
         }
         self.fsync()
     }
 
     fn next_segment_inner(&mut self) -> Result<u32> {
-        self.finish_segment()?;
+        self.cut_segment(false)
+    }
+
+    /// Finishes the current segment (leaving its fsync to the owner with `defer`) and starts
+    /// the next one; returns its number.
+    fn cut_segment(&mut self, defer: bool) -> Result<u32> {
+        if defer {
+            if self.alloc > 0 {
+                self.flush_page(true)?;
+            }
+            let len = self.segment_offset();
+            if let Some(mut f) = self.file.take() {
+                f.trim(len)?;
+                self.closed.push(f);
+            }
+        } else {
+            self.finish_segment()?;
+        }
         let next = self
             .segment
             .checked_add(1)
@@ -336,11 +416,9 @@ impl WalWriter {
 
     fn create_segment(&mut self, n: u32) -> Result<()> {
         let path = segment_path(&self.dir, n);
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| Error::io("create segment", &path, e))?;
+        // Drop the previous segment's mapping first (it was trimmed and synced).
+        self.file = None;
+        let file = MappedSegment::create(&path, self.opts.segment_size)?;
         sync_dir(&self.dir)?;
         self.file = Some(file);
         self.segment = n;
@@ -349,6 +427,19 @@ impl WalWriter {
         self.flushed = 0;
         self.done_pages = 0;
         Ok(())
+    }
+}
+
+impl Drop for WalWriter {
+    /// A writer dropped without [`close`](Self::close) leaves its segment as a process that
+    /// died after its last `log` would with `write(2)`: the bytes written so far, without
+    /// the allocated zeros behind them.
+    fn drop(&mut self) {
+        let len = self.segment_offset();
+        if let Some(f) = self.file.as_mut() {
+            // Best effort: zeros left behind are page padding to every reader.
+            let _ = f.trim(len);
+        }
     }
 }
 
@@ -377,7 +468,11 @@ mod tests {
         w.log_record(b"abc").unwrap();
         let bytes = fs::read(segment_path(dir.path(), 0)).unwrap();
         let crc = crc32c::crc32c(b"abc").to_be_bytes();
-        assert_eq!(bytes, [&[1u8, 0, 3][..], &crc, b"abc"].concat());
+        let want = [&[1u8, 0, 3][..], &crc, b"abc"].concat();
+        // While open, the file ends in allocated zeros (page padding to readers).
+        assert_eq!(bytes[..want.len()], want[..]);
+        assert!(bytes[want.len()..].iter().all(|&b| b == 0));
+        assert_eq!(w.segment_offset(), want.len() as u64);
         w.close().unwrap();
         let bytes = fs::read(segment_path(dir.path(), 0)).unwrap();
         assert_eq!(bytes.len(), PAGE_SIZE, "close pads the last page");
@@ -448,5 +543,53 @@ mod tests {
             1,
             "incompressible record stays plain"
         );
+    }
+
+    #[test]
+    fn deferred_cut_leaves_the_fsync_to_the_owner_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = WalWriter::open(dir.path(), opts(PAGE_SIZE * 2)).unwrap();
+        w.set_deferred(true);
+        let recs: Vec<Vec<u8>> = (0..12u8).map(|i| vec![i; 9_000]).collect();
+        let mut closed = 0;
+        for r in &recs {
+            w.log_record(r).unwrap();
+            if let Some(d) = w.take_deferred() {
+                closed += d.closed.len();
+                d.run().unwrap();
+            }
+        }
+        assert!(w.segment() >= 1 && closed == w.segment() as usize);
+        // Cut segments are trimmed to whole pages; the open one ends in allocated zeros.
+        for n in 0..w.segment() {
+            let len = fs::metadata(segment_path(dir.path(), n)).unwrap().len();
+            assert_eq!(len % PAGE_SIZE as u64, 0);
+            assert!(len > 0 && len <= 2 * PAGE_SIZE as u64);
+        }
+        let open = fs::metadata(segment_path(dir.path(), w.segment()))
+            .unwrap()
+            .len();
+        assert_eq!(open, super::super::mapped::GROW_STEP);
+        // Readable while open (the zeros are page padding), and after a drop without close
+        // the file is cut to the bytes logged.
+        let mut got = Vec::new();
+        let mut rd =
+            super::super::WalReader::from_segments(dir.path(), (0..=w.segment()).collect());
+        while let Some(r) = rd.next_record().unwrap() {
+            got.push(r.to_vec());
+        }
+        assert_eq!(got, recs);
+        let (seg, end) = (w.segment(), w.segment_offset());
+        drop(w);
+        assert_eq!(
+            fs::metadata(segment_path(dir.path(), seg)).unwrap().len(),
+            end
+        );
+        // Without deferral nothing is handed out.
+        let mut w = WalWriter::open(dir.path(), opts(PAGE_SIZE * 2)).unwrap();
+        for r in &recs {
+            w.log_record(r).unwrap();
+            assert!(w.take_deferred().is_none());
+        }
     }
 }
