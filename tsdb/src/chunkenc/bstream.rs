@@ -29,6 +29,11 @@ impl BitWriter {
         self.bytes
     }
 
+    /// Marks the last byte as full (after the caller replaced the bytes with whole ones).
+    pub(crate) fn reset_free(&mut self) {
+        self.free = 0;
+    }
+
     /// Writes the `n` low bits of `v` (n ≤ 64), highest of them first.
     #[inline]
     pub(crate) fn write_bits(&mut self, v: u64, n: u8) {

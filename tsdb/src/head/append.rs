@@ -437,15 +437,9 @@ impl<H: Deref<Target = Head>> Transaction<H> {
             }
         }
         new_series.clear();
-        // Off the append lock: map in WAL pages allocated ahead, fsync a segment cut by
-        // this commit. A failed fsync of a finished segment is not this commit's failure
-        // (its records are in the page cache, as after any `log`), so it is only counted.
+        // Off the append lock: map in WAL pages allocated ahead of the writes.
         if let Some(d) = deferred {
-            if d.run().is_err() {
-                head.head_stats()
-                    .wal_sync_failures
-                    .fetch_add(1, Ordering::Relaxed);
-            }
+            d.run();
         }
 
         // Apply, with only the series locks held.
@@ -459,12 +453,12 @@ impl<H: Deref<Target = Head>> Transaction<H> {
             ) else {
                 continue;
             };
-            match g.append(p.t, p.v, chunk_range) {
-                Ok(true) => {
-                    cut += 1;
-                    // chunks_head hook (owner: head/chunks_disk.rs): write the chunk just closed.
-                    head.mmap_closed(s.series_ref, g);
-                }
+            // A chunk cut here goes straight to `chunks_head/` (head/chunks_disk.rs).
+            let r = s.series_ref;
+            match g.append_with(p.t, p.v, chunk_range, |min_t, max_t, bytes| {
+                head.map_chunk(r, min_t, max_t, bytes)
+            }) {
+                Ok(true) => cut += 1,
                 Ok(false) => {}
                 Err(e) => {
                     res = Err(e);

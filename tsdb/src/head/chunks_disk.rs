@@ -82,6 +82,26 @@ impl Head {
         }
     }
 
+    /// Writes a chunk being cut from series `r` to `chunks_head/` (the `store` of
+    /// `SeriesState::append_with`); `None` without a mapper or when the write fails (counted
+    /// in the mapper's stats; the chunk then stays on the heap, its samples are in the WAL).
+    pub(crate) fn map_chunk(
+        &self,
+        r: SeriesRef,
+        min_t: i64,
+        max_t: i64,
+        bytes: &[u8],
+    ) -> Option<ChunkBytes> {
+        let mapper = self.chunk_mapper.get()?;
+        match mapper.write_chunk(r, min_t, max_t, bytes) {
+            Ok(m) => Some(ChunkBytes::Mapped(m)),
+            Err(_) => {
+                mapper.stats().count_write_failure();
+                None
+            }
+        }
+    }
+
     /// Gives a series just created by replay the chunks `chunks_head/` holds for it: they
     /// become its closed chunks, and its newest sample (time and value) is the last chunk's,
     /// so WAL samples already in those chunks are skipped as upstream does.

@@ -80,7 +80,6 @@ pub struct HeadStats {
     pub(crate) chunks_removed: AtomicU64,
     pub(crate) samples_appended: AtomicU64,
     pub(crate) samples_dropped_on_commit: AtomicU64,
-    pub(crate) wal_sync_failures: AtomicU64,
 }
 
 impl HeadStats {
@@ -106,11 +105,6 @@ impl HeadStats {
     /// truncation overtook them) and were dropped.
     pub fn samples_dropped_on_commit(&self) -> u64 {
         self.samples_dropped_on_commit.load(Ordering::Relaxed)
-    }
-    /// Failed fsyncs of WAL segments that commits cut and synced after releasing the append
-    /// lock (their records were in the page cache; only a machine crash could lose them).
-    pub fn wal_sync_failures(&self) -> u64 {
-        self.wal_sync_failures.load(Ordering::Relaxed)
     }
 }
 
@@ -196,10 +190,6 @@ impl Head {
         self.wal_attached.store(false, Ordering::Release);
         let mut wal = st.wal.take()?;
         drop(st);
-        if let Some(d) = wal.take_deferred() {
-            // Segments cut by commits and not synced yet (only if a commit failed between).
-            let _ = d.run();
-        }
         wal.set_deferred(false);
         Some(wal)
     }

@@ -7,6 +7,7 @@ use kagari_model::Labels;
 use parking_lot::Mutex;
 
 use crate::chunkenc::{XorChunk, SAMPLES_PER_CHUNK};
+use crate::chunks_head::ChunkBytes;
 use crate::error::{Error, Result};
 
 /// A head series reference: allocated from a monotonic counter, never reused while the
@@ -148,29 +149,49 @@ impl SeriesState {
     /// Appends a sample already checked with [`check_order`]; returns whether a new chunk was
     /// started. `chunk_range` is the head chunk range (2 h): chunks never cross its multiples.
     pub(crate) fn append(&mut self, t: i64, v: f64, chunk_range: i64) -> Result<bool> {
+        self.append_with(t, v, chunk_range, |_, _, _| None)
+    }
+
+    /// [`append`](Self::append), handing a chunk that is cut to `store` first: given its
+    /// `(min_t, max_t, bytes)` it may write them elsewhere (`chunks_head/`) and return where;
+    /// with `None` the closed chunk is copied to the heap. The open chunk's buffer is reused
+    /// for the next chunk, so a cut written to `chunks_head/` allocates nothing.
+    pub(crate) fn append_with(
+        &mut self,
+        t: i64,
+        v: f64,
+        chunk_range: i64,
+        store: impl FnOnce(i64, i64, &[u8]) -> Option<ChunkBytes>,
+    ) -> Result<bool> {
         let mut cut = false;
-        let needs_cut = match &self.open {
-            None => true,
+        match self.open.as_mut() {
+            None => {
+                self.open = Some(OpenChunk {
+                    min_t: t,
+                    max_t: t,
+                    next_at: range_end(t, chunk_range),
+                    chunk: XorChunk::new(),
+                });
+                cut = true;
+            }
             Some(o) => {
                 let n = o.chunk.num_samples();
-                t >= o.next_at || n >= MAX_SAMPLES || o.chunk.bytes().len() > MAX_CHUNK_BYTES
+                if t >= o.next_at || n >= MAX_SAMPLES || o.chunk.bytes().len() > MAX_CHUNK_BYTES {
+                    let bytes = o.chunk.bytes();
+                    let data = store(o.min_t, o.max_t, bytes)
+                        .unwrap_or_else(|| Arc::<[u8]>::from(bytes).into());
+                    self.closed.push(ClosedChunk {
+                        min_t: o.min_t,
+                        max_t: o.max_t,
+                        data,
+                    });
+                    o.chunk.clear();
+                    o.min_t = t;
+                    o.max_t = t;
+                    o.next_at = range_end(t, chunk_range);
+                    cut = true;
+                }
             }
-        };
-        if needs_cut {
-            if let Some(o) = self.open.take() {
-                self.closed.push(ClosedChunk {
-                    min_t: o.min_t,
-                    max_t: o.max_t,
-                    data: Arc::<[u8]>::from(o.chunk.into_bytes()).into(),
-                });
-            }
-            self.open = Some(OpenChunk {
-                min_t: t,
-                max_t: t,
-                next_at: range_end(t, chunk_range),
-                chunk: XorChunk::new(),
-            });
-            cut = true;
         }
         let Some(o) = self.open.as_mut() else {
             return Ok(cut);

@@ -98,8 +98,10 @@ impl<'a> SamplesEncoder<'a> {
         if let Some(dst) = tmp.get_mut(n..n + 8) {
             dst.copy_from_slice(&v.to_bits().to_be_bytes());
         }
-        self.buf
-            .extend_from_slice(tmp.get(..n + 8).unwrap_or_default());
+        // A fixed-size copy (inlined moves, no `memcpy` call), then cut to the bytes used.
+        let len = self.buf.len();
+        self.buf.extend_from_slice(&tmp);
+        self.buf.truncate(len + n + 8);
     }
     /// Whether no sample was pushed.
     pub fn is_empty(&self) -> bool {

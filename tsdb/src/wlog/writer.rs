@@ -84,35 +84,25 @@ pub struct WalWriter {
     poisoned: bool,
     /// Whether the owner collects [`Deferred`] work with [`take_deferred`](Self::take_deferred).
     defer: bool,
-    /// Segments cut inside `log`, padded and trimmed, still to be fsynced (when deferring).
-    closed: Vec<MappedSegment>,
+    /// Background fsyncs of segments cut inside `log` (when deferring), joined by `sync`,
+    /// `next_segment` and `close`.
+    syncing: Vec<std::thread::JoinHandle<Result<()>>>,
+    /// The first error of a background fsync reaped by `take_deferred`, reported by the next
+    /// `sync`, `next_segment` or `close`.
+    sync_error: Option<Error>,
 }
 
 /// Work a [`WalWriter`] leaves to its owner to run after releasing the lock around it (see
-/// [`WalWriter::set_deferred`]): mapping in pages allocated ahead of the writes, and the
-/// fsync of segments cut inside `log` (Prometheus also fsyncs a cut segment in the
-/// background).
-#[derive(Debug, Default)]
+/// [`WalWriter::set_deferred`]): mapping in pages allocated ahead of the writes.
+#[derive(Debug)]
 pub struct Deferred {
-    prefault: Option<Prefault>,
-    closed: Vec<MappedSegment>,
+    prefault: Prefault,
 }
 
 impl Deferred {
-    /// Runs the work; returns the first fsync error (the segment's bytes are in the page
-    /// cache either way, so only a machine crash could lose them).
-    pub fn run(self) -> Result<()> {
-        if let Some(p) = self.prefault {
-            p.run();
-        }
-        let mut res = Ok(());
-        for seg in self.closed {
-            let r = seg.sync();
-            if res.is_ok() {
-                res = r;
-            }
-        }
-        res
+    /// Runs the work.
+    pub fn run(self) {
+        self.prefault.run();
     }
 }
 
@@ -150,7 +140,8 @@ impl WalWriter {
             encoder: snap::raw::Encoder::new(),
             poisoned: false,
             defer: false,
-            closed: Vec::new(),
+            syncing: Vec::new(),
+            sync_error: None,
         };
         w.create_segment(next)?;
         Ok(w)
@@ -186,9 +177,11 @@ impl WalWriter {
     }
 
     /// With `true`, the owner promises to call [`take_deferred`](Self::take_deferred) after
-    /// each `log` and run the result outside its lock: the fsync of a segment cut inside
-    /// `log` is then left to it, and pages of the segment are allocated ahead of the writes
-    /// for it to map in. With `false` (the default) `log` fsyncs cut segments itself.
+    /// each `log` and run the result outside its lock (pages of the segment are then
+    /// allocated ahead of the writes for it to map in), and a segment cut inside `log` is
+    /// fsynced by a background thread, as Prometheus does, instead of inside `log`; `sync`,
+    /// `next_segment` and `close` wait for those fsyncs and report their errors. With `false`
+    /// (the default) `log` fsyncs cut segments itself.
     pub fn set_deferred(&mut self, defer: bool) {
         self.defer = defer;
     }
@@ -198,20 +191,42 @@ impl WalWriter {
         if !self.defer {
             return None;
         }
-        let prefault = self.file.as_mut().and_then(MappedSegment::take_prefault);
-        if prefault.is_none() && self.closed.is_empty() {
-            return None;
+        if self.syncing.iter().any(|h| h.is_finished()) {
+            let (done, running): (Vec<_>, Vec<_>) =
+                self.syncing.drain(..).partition(|h| h.is_finished());
+            self.syncing = running;
+            for h in done {
+                if let Err(e) = join_sync(h) {
+                    self.sync_error.get_or_insert(e);
+                }
+            }
         }
-        Some(Deferred {
-            prefault,
-            closed: std::mem::take(&mut self.closed),
-        })
+        let prefault = self.file.as_mut().and_then(MappedSegment::take_prefault)?;
+        Some(Deferred { prefault })
+    }
+
+    /// Waits for the background fsyncs of cut segments; the first error, if any.
+    fn join_syncing(&mut self) -> Result<()> {
+        let mut res = match self.sync_error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        };
+        for h in self.syncing.drain(..) {
+            let r = join_sync(h);
+            if res.is_ok() {
+                res = r;
+            }
+        }
+        res
     }
 
     /// Flushes and fsyncs the current segment.
     pub fn sync(&mut self) -> Result<()> {
         self.check_poisoned()?;
-        let res = self.flush_partial().and_then(|()| self.fsync());
+        let res = self
+            .join_syncing()
+            .and_then(|()| self.flush_partial())
+            .and_then(|()| self.fsync());
         self.poison_on_err(res)
     }
 
@@ -226,7 +241,7 @@ impl WalWriter {
     /// Pads the last page, fsyncs and closes the current segment.
     pub fn close(mut self) -> Result<()> {
         self.check_poisoned()?;
-        let res = self.finish_segment();
+        let res = self.join_syncing().and_then(|()| self.finish_segment());
         self.file = None;
         res
     }
@@ -385,6 +400,7 @@ impl WalWriter {
     }
 
     fn next_segment_inner(&mut self) -> Result<u32> {
+        self.join_syncing()?;
         self.cut_segment(false)
     }
 
@@ -398,7 +414,18 @@ impl WalWriter {
             let len = self.segment_offset();
             if let Some(mut f) = self.file.take() {
                 f.trim(len)?;
-                self.closed.push(f);
+                let f = std::sync::Arc::new(f);
+                let spawned = std::thread::Builder::new()
+                    .name("kagari-wal-fsync".into())
+                    .spawn({
+                        let f = std::sync::Arc::clone(&f);
+                        move || f.sync()
+                    });
+                match spawned {
+                    Ok(h) => self.syncing.push(h),
+                    // No thread: fsync here, as without deferral.
+                    Err(_) => f.sync()?,
+                }
             }
         } else {
             self.finish_segment()?;
@@ -428,6 +455,16 @@ impl WalWriter {
         self.done_pages = 0;
         Ok(())
     }
+}
+
+/// The result of a background fsync thread (a panic counts as an error).
+fn join_sync(h: std::thread::JoinHandle<Result<()>>) -> Result<()> {
+    h.join().unwrap_or_else(|_| {
+        Err(Error::InvalidInput {
+            writer: "WAL writer",
+            reason: "background fsync of a cut segment panicked".to_string(),
+        })
+    })
 }
 
 impl Drop for WalWriter {
@@ -551,15 +588,15 @@ mod tests {
         let mut w = WalWriter::open(dir.path(), opts(PAGE_SIZE * 2)).unwrap();
         w.set_deferred(true);
         let recs: Vec<Vec<u8>> = (0..12u8).map(|i| vec![i; 9_000]).collect();
-        let mut closed = 0;
         for r in &recs {
             w.log_record(r).unwrap();
             if let Some(d) = w.take_deferred() {
-                closed += d.closed.len();
-                d.run().unwrap();
+                d.run();
             }
         }
-        assert!(w.segment() >= 1 && closed == w.segment() as usize);
+        assert!(w.segment() >= 1);
+        w.sync().unwrap(); // waits for the background fsyncs of the cut segments
+        assert!(w.syncing.is_empty());
         // Cut segments are trimmed to whole pages; the open one ends in allocated zeros.
         for n in 0..w.segment() {
             let len = fs::metadata(segment_path(dir.path(), n)).unwrap().len();

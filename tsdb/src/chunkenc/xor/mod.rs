@@ -74,6 +74,15 @@ impl XorChunk {
         }
     }
 
+    /// Empties the chunk for reuse, keeping its buffer (no allocation for the next chunk).
+    pub fn clear(&mut self) {
+        let bytes = self.stream.bytes_mut();
+        bytes.clear();
+        bytes.extend_from_slice(&[0, 0]);
+        self.stream.reset_free();
+        self.enc = EncState::EMPTY;
+    }
+
     /// Wraps existing chunk data (header included), e.g. read from a chunk file.
     ///
     /// The data is checked only for the header; samples are validated while iterating.
