@@ -130,6 +130,22 @@ impl HeadFile {
         Ok(at)
     }
 
+    /// Maps in `[from, from + len)` writable ahead of the writes (`MADV_POPULATE_WRITE`,
+    /// Linux 5.14+), so the appends into it take no page fault each. Best effort: an error
+    /// (older kernel, range past the file) only means the appends fault the pages in.
+    pub(crate) fn populate(&self, from: usize, len: usize) {
+        let len = len.min(self.map.len().saturating_sub(from));
+        if len == 0 {
+            return;
+        }
+        #[cfg(target_os = "linux")]
+        {
+            let _ = self
+                .map
+                .advise_range(memmap2::Advice::PopulateWrite, from, len);
+        }
+    }
+
     /// Flushes dirty pages of the mapping to disk (`msync`).
     pub(crate) fn flush(&self) -> Result<()> {
         self.map

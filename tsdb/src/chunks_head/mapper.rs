@@ -113,7 +113,6 @@ struct Inner {
     /// Out-of-order chunks found at open, until taken.
     ooo: Vec<LoadedChunk>,
     active: Option<Active>,
-    buf: Vec<u8>,
     closed: bool,
 }
 
@@ -146,6 +145,14 @@ impl MapperStats {
     pub fn files_deleted(&self) -> u64 {
         self.files_deleted.load(Ordering::Relaxed)
     }
+}
+
+/// A range of a head chunk file to map in after the mapper's lock: `(file, from, len)`.
+type Populate = (Arc<HeadFile>, usize, usize);
+
+thread_local! {
+    /// Per-thread buffer for encoding chunk records outside the mapper's lock.
+    static ENCODE_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Owner of `chunks_head/`: appends full head chunks to numbered files of at most
@@ -342,6 +349,28 @@ impl ChunkDiskMapper {
         encoding: u8,
         data: &[u8],
     ) -> Result<MappedChunk> {
+        // The record is encoded (copy and CRC) before the lock is taken, in a per-thread
+        // buffer; under the lock it is only placed and copied into the file.
+        ENCODE_BUF.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            buf.clear();
+            let data_off = records::encode(&mut buf, series_ref, min_t, max_t, encoding, data);
+            let (chunk, prefault) = self.place(&buf, data_off, data.len())?;
+            if let Some((file, from, len)) = prefault {
+                file.populate(from, len);
+            }
+            Ok(chunk)
+        })
+    }
+
+    /// Appends an encoded record to the active file under the lock; returns its view and,
+    /// when the file was grown, the new range for the caller to map in after the lock.
+    fn place(
+        &self,
+        record: &[u8],
+        data_off: usize,
+        data_len: usize,
+    ) -> Result<(MappedChunk, Option<Populate>)> {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         if inner.closed {
@@ -350,9 +379,7 @@ impl ChunkDiskMapper {
                 reason: "the mapper is closed".into(),
             });
         }
-        inner.buf.clear();
-        let data_off = records::encode(&mut inner.buf, series_ref, min_t, max_t, encoding, data);
-        let size = inner.buf.len() as u64;
+        let size = record.len() as u64;
         let full = inner
             .active
             .as_ref()
@@ -367,6 +394,7 @@ impl ChunkDiskMapper {
             });
         };
         let need = active.file.written() as u64 + size;
+        let mut prefault = None;
         if need > active.allocated {
             let to = need
                 .div_ceil(GROW_STEP)
@@ -377,12 +405,19 @@ impl ChunkDiskMapper {
                 .fd
                 .set_len(to)
                 .map_err(|e| Error::io("grow", active.file.path(), e))?;
+            // Map in the part of the new step the write below does not touch, off the lock.
+            let from = usize::try_from(need).unwrap_or(usize::MAX);
+            let end = usize::try_from(to).unwrap_or(0);
+            if end > from {
+                prefault = Some((active.file.clone(), from, end - from));
+            }
             active.allocated = to;
         }
-        let at = active.file.append(&inner.buf)?;
+        let at = active.file.append(record)?;
         self.stats.chunks_written.fetch_add(1, Ordering::Relaxed);
         self.stats.bytes_written.fetch_add(size, Ordering::Relaxed);
-        MappedChunk::new(active.file.clone(), at, at + data_off, data.len())
+        let chunk = MappedChunk::new(active.file.clone(), at, at + data_off, data_len)?;
+        Ok((chunk, prefault))
     }
 
     /// Finishes the active file (flush, trim the preallocated tail) and starts the next one.
