@@ -75,6 +75,7 @@ impl TxBuffers {
     /// The first open transaction to add a series owns its slot ([`TxSlot`]) until it
     /// commits or rolls back, so the usual case needs no map; a transaction that finds the
     /// slot owned by another one records the series in `seen` instead.
+    #[inline(always)]
     fn add(&mut self, id: u64, s: &Arc<MemSeries>, t: i64, v: f64) -> Result<SeriesRef> {
         let r = s.series_ref;
         let mut st = s.state.lock();

@@ -270,6 +270,7 @@ impl Head {
 
     /// Runs `f` on the series with ref `r` under its stripe's read lock (so a concurrent
     /// truncation cannot remove it meanwhile); `None` if there is no such series.
+    #[inline]
     pub(crate) fn with_series<T>(
         &self,
         r: SeriesRef,

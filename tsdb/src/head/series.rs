@@ -156,6 +156,7 @@ impl SeriesState {
     /// `(min_t, max_t, bytes)` it may write them elsewhere (`chunks_head/`) and return where;
     /// with `None` the closed chunk is copied to the heap. The open chunk's buffer is reused
     /// for the next chunk, so a cut written to `chunks_head/` allocates nothing.
+    #[inline]
     pub(crate) fn append_with(
         &mut self,
         t: i64,

@@ -149,6 +149,7 @@ impl XorChunk {
     }
 
     /// Appends one sample; see [`XorAppender::append`].
+    #[inline]
     pub fn append(&mut self, t: i64, v: f64) -> Result<()> {
         XorAppender { chunk: self }.append(t, v)
     }
@@ -204,6 +205,7 @@ fn bit_range(x: i64, nbits: u8) -> bool {
 impl XorAppender<'_> {
     /// Appends one sample. Fails if `t` is not after the previous sample or the chunk already
     /// holds 65535 samples (the header's limit).
+    #[inline]
     pub fn append(&mut self, t: i64, v: f64) -> Result<()> {
         let XorChunk { stream: w, enc } = &mut *self.chunk;
         let num = enc.num;
