@@ -139,11 +139,7 @@ impl HeadFile {
             return;
         }
         #[cfg(target_os = "linux")]
-        {
-            let _ = self
-                .map
-                .advise_range(memmap2::Advice::PopulateWrite, from, len);
-        }
+        crate::wlog::mapped::populate(&self.map, from, len);
     }
 
     /// Flushes dirty pages of the mapping to disk (`msync`).

@@ -73,11 +73,7 @@ impl Prefault {
             };
         }
         #[cfg(target_os = "linux")]
-        {
-            let _ = self
-                .map
-                .advise_range(memmap2::Advice::PopulateWrite, self.from, self.len);
-        }
+        populate(&self.map, self.from, self.len);
         #[cfg(not(target_os = "linux"))]
         let _ = (self.map, self.from, self.len);
     }
@@ -185,6 +181,29 @@ impl MappedSegment {
             self.allocated = len;
         }
         Ok(())
+    }
+}
+
+/// Bytes mapped in per `madvise` call: the call holds the process's memory-map lock, which
+/// page faults and heap growth (`mprotect`) of other threads wait for; 64 KiB keeps that
+/// wait to some tens of microseconds.
+const POPULATE_PIECE: usize = 64 * 1024;
+
+/// `MADV_POPULATE_WRITE` over `[from, from + len)` in pieces of [`POPULATE_PIECE`] (errors
+/// are ignored: this is only a hint).
+#[cfg(target_os = "linux")]
+pub(crate) fn populate(map: &MmapRaw, from: usize, len: usize) {
+    let end = from.saturating_add(len).min(map.len());
+    let mut at = from;
+    while at < end {
+        let n = POPULATE_PIECE.min(end - at);
+        if map
+            .advise_range(memmap2::Advice::PopulateWrite, at, n)
+            .is_err()
+        {
+            return;
+        }
+        at += n;
     }
 }
 

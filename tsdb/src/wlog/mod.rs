@@ -7,7 +7,7 @@
 //! - [`checkpoint`] folds old segments into a `checkpoint.NNNNNNNN` directory.
 
 mod checkpoint;
-mod mapped;
+pub(crate) mod mapped;
 mod reader;
 mod repair;
 mod segment;

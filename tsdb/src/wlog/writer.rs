@@ -71,7 +71,7 @@ pub struct WalWriter {
     opts: WalOptions,
     file: Option<MappedSegment>,
     segment: u32,
-    /// The page being filled; always `PAGE_SIZE` long, zero beyond `alloc`.
+    /// The page being filled; always `PAGE_SIZE` long, stale bytes beyond `alloc`.
     page: Vec<u8>,
     /// Bytes of `page` in use.
     alloc: usize,
@@ -348,11 +348,14 @@ impl WalWriter {
     /// Writes the unwritten part of the page; with `pad` (or a full page) finishes the page.
     fn flush_page(&mut self, pad: bool) -> Result<()> {
         if pad {
-            self.alloc = PAGE_SIZE; // bytes past the old `alloc` are already zero
+            // The page buffer is reused without clearing: zero the padding only.
+            if let Some(tail) = self.page.get_mut(self.alloc..) {
+                tail.fill(0);
+            }
+            self.alloc = PAGE_SIZE;
         }
         self.write_page_tail()?;
         if self.alloc == PAGE_SIZE {
-            self.page.fill(0);
             self.alloc = 0;
             self.flushed = 0;
             self.done_pages += 1;
