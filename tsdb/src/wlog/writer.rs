@@ -71,8 +71,6 @@ pub struct WalWriter {
     opts: WalOptions,
     file: Option<MappedSegment>,
     segment: u32,
-    /// The page being filled; always `PAGE_SIZE` long, stale bytes beyond `alloc`.
-    page: Vec<u8>,
     /// Bytes of `page` in use.
     alloc: usize,
     /// Bytes of `page` already written to the file.
@@ -132,7 +130,6 @@ impl WalWriter {
             opts,
             file: None,
             segment: next,
-            page: vec![0; PAGE_SIZE],
             alloc: 0,
             flushed: 0,
             done_pages: 0,
@@ -321,20 +318,26 @@ impl WalWriter {
             let crc = crc32c::crc32c(part);
             let start = self.alloc;
             let end = start + FRAGMENT_HEADER_SIZE + n;
-            let dst = self
-                .page
-                .get_mut(start..end)
-                .ok_or_else(|| Error::InvalidInput {
+            if end > PAGE_SIZE {
+                return Err(Error::InvalidInput {
                     writer: "WAL writer",
                     reason: "fragment exceeds page".to_string(),
-                })?;
+                });
+            }
             let [l0, l1] = (n as u16).to_be_bytes();
             let [c0, c1, c2, c3] = crc.to_be_bytes();
             let header = [typ.bits() | flag, l0, l1, c0, c1, c2, c3];
-            let (hdr, payload) = dst.split_at_mut(FRAGMENT_HEADER_SIZE);
-            hdr.copy_from_slice(&header);
-            payload.copy_from_slice(part);
+            // Straight into the segment's mapping (no page buffer in between).
+            let at = self.done_pages * PAGE_SIZE + start;
+            let Some(file) = self.file.as_mut() else {
+                return Err(Error::WalPoisoned {
+                    dir: self.dir.clone(),
+                });
+            };
+            file.write_at(at, &header)?;
+            file.write_at(at + FRAGMENT_HEADER_SIZE, part)?;
             self.alloc = end;
+            self.flushed = end;
             if PAGE_SIZE - self.alloc < FRAGMENT_HEADER_SIZE {
                 self.flush_page(true)?;
             }
@@ -345,16 +348,18 @@ impl WalWriter {
         }
     }
 
-    /// Writes the unwritten part of the page; with `pad` (or a full page) finishes the page.
+    /// Finishes the page when it is full or with `pad`: the rest of a padded page is already
+    /// zeros in the file (allocated, never written), so nothing is copied.
     fn flush_page(&mut self, pad: bool) -> Result<()> {
+        if self.file.is_none() {
+            return Err(Error::WalPoisoned {
+                dir: self.dir.clone(),
+            });
+        }
         if pad {
-            // The page buffer is reused without clearing: zero the padding only.
-            if let Some(tail) = self.page.get_mut(self.alloc..) {
-                tail.fill(0);
-            }
             self.alloc = PAGE_SIZE;
         }
-        self.write_page_tail()?;
+        self.flushed = self.alloc;
         if self.alloc == PAGE_SIZE {
             self.alloc = 0;
             self.flushed = 0;
@@ -363,22 +368,11 @@ impl WalWriter {
         Ok(())
     }
 
+    /// Fragments go to the file as they are laid out; nothing is pending between `log` calls.
     fn flush_partial(&mut self) -> Result<()> {
         if self.alloc > self.flushed {
             self.flush_page(false)?;
         }
-        Ok(())
-    }
-
-    fn write_page_tail(&mut self) -> Result<()> {
-        let Some(file) = self.file.as_mut() else {
-            return Err(Error::WalPoisoned {
-                dir: self.dir.clone(),
-            });
-        };
-        let bytes = self.page.get(self.flushed..self.alloc).unwrap_or(&[]);
-        file.write_at(self.done_pages * PAGE_SIZE + self.flushed, bytes)?;
-        self.flushed = self.alloc;
         Ok(())
     }
 
@@ -452,7 +446,6 @@ impl WalWriter {
         sync_dir(&self.dir)?;
         self.file = Some(file);
         self.segment = n;
-        self.page.fill(0);
         self.alloc = 0;
         self.flushed = 0;
         self.done_pages = 0;
